@@ -1,0 +1,316 @@
+import { EventHeap, type HeapEntry } from './heap';
+import { RngStreams } from './rng';
+import type { Ns } from './time';
+import { Digest, KIND, TASK_STATE, TS_D, TS_R, TS_S, TS_X, TS_Z, type TraceSink, type TrackType } from './events';
+import { BLOCK, FatalSignal, Task, type Gen, type TaskType, type Waitable } from './task';
+
+/** Heap priorities: at equal times hardware and interrupts go before wake-ups, daemons last. */
+export const PRIO_HW = 0;
+export const PRIO_WAKE = 1;
+export const PRIO_TIMER = 2;
+export const PRIO_DAEMON = 3;
+
+/** A broken model invariant (negative refcount, double free). The run fails loudly. */
+export class InvariantError extends Error {}
+
+/**
+ * The discrete-event core, SimPy-style: `schedule`, `step`, `run(until)`. Tasks are generators
+ * that yield CPU time or block on waitables; kernel primitives wake them. Every event records the
+ * seq of the event that caused it.
+ */
+export class Sim {
+  now: Ns = 0;
+  readonly rng: RngStreams;
+  readonly digest = new Digest();
+  readonly tasks: Task[] = [];
+  /** Seq of the last trace event; events are numbered from 1. */
+  seq = 0;
+  /** Cause for the next event: the last event emitted in this step, or what scheduled the step. */
+  cause = 0;
+  current: Task | null = null;
+  /** Deadlock cycles found (each cycle once, when the task closing it blocks). */
+  deadlocks = 0;
+  failed: string | null = null;
+  /** Events emitted per kind; cheap counters the summary and tests read. */
+  readonly kindCounts: Uint32Array;
+
+  private readonly heap = new EventHeap();
+  private hseq = 0;
+  /** Live entries that are not background daemons: zero means nothing more can happen. */
+  private foreground = 0;
+  private readonly actorIds = new Map<string, number>();
+  private nextPid = 1;
+  private readonly sinks: TraceSink[];
+  /** Set by the kernel layer: what a user task runs when a fatal signal ends its user code. */
+  exitPath: ((t: Task) => Gen) | null = null;
+  /** Called when the quiescence test wants to know whether blocked tasks were all reported. */
+  quiescentHook: (() => boolean) | null = null;
+
+  constructor(seed: number, sinks: TraceSink[] = []) {
+    this.rng = new RngStreams(seed);
+    this.sinks = sinks;
+    this.kindCounts = new Uint32Array(64);
+  }
+
+  // ---------------------------------------------------------------- events and actors
+
+  /** The id of a named actor (lane), declared to the sinks on first use. */
+  actor(name: string, track: TrackType): number {
+    let id = this.actorIds.get(name);
+    if (id === undefined) {
+      id = this.actorIds.size + 1;
+      this.actorIds.set(name, id);
+      this.digest.actor(id, name);
+      for (const s of this.sinks) s.actor(id, name, track);
+    }
+    return id;
+  }
+
+  /** Emit one trace event; returns its seq. */
+  emit(kind: number, actor: number, a = 0, b = 0, args?: object): number {
+    const seq = ++this.seq;
+    const json = args === undefined ? null : JSON.stringify(args);
+    this.digest.event(seq, this.now, kind, actor, this.cause, a, b, json);
+    for (let i = 0; i < this.sinks.length; i++) this.sinks[i].event(seq, this.now, kind, actor, this.cause, a, b, json);
+    this.kindCounts[kind]++;
+    this.cause = seq;
+    return seq;
+  }
+
+  /** Record a broken invariant and stop the run. */
+  invariant(msg: string): never {
+    this.emit(KIND.invariant, this.actor('kernel', 'log'), 0, 0, { msg });
+    this.failed = msg;
+    throw new InvariantError(msg);
+  }
+
+  // ---------------------------------------------------------------- scheduling
+
+  /** Run `fn` at absolute time t. Background entries (daemons) do not keep a run alive. */
+  at(t: Ns, fn: () => void, prio = PRIO_TIMER, background = false): HeapEntry {
+    if (t < this.now) t = this.now;
+    const e: HeapEntry = { t, prio, seq: ++this.hseq, live: true, run: fn, cause: this.cause };
+    if (background) e.prio += 100;
+    else this.foreground++;
+    this.heap.push(e);
+    return e;
+  }
+
+  after(dt: Ns, fn: () => void, prio = PRIO_TIMER, background = false): HeapEntry {
+    return this.at(this.now + dt, fn, prio, background);
+  }
+
+  cancel(e: HeapEntry | null): void {
+    if (e && e.live) {
+      e.live = false;
+      if (e.prio < 100) this.foreground--;
+    }
+  }
+
+  // ---------------------------------------------------------------- tasks
+
+  /** Create a task and start `body` at the current time. */
+  spawn(comm: string, type: TaskType, body: (t: Task) => Gen, opts: { tgid?: number; track?: TrackType } = {}): Task {
+    const pid = this.nextPid++;
+    const actor = this.actor(type === 'hw' ? comm : `${comm}:${pid}`, opts.track ?? (type === 'hw' ? 'device' : 'task'));
+    const t = new Task(actor, pid, opts.tgid ?? pid, comm, type);
+    this.tasks.push(t);
+    this.emit(KIND.task_new, actor, pid, t.tgid, { comm, type });
+    t.gen = this.wrap(t, body);
+    this.at(this.now, () => this.step(t, undefined), PRIO_WAKE);
+    return t;
+  }
+
+  private *wrap(t: Task, body: (t: Task) => Gen): Gen {
+    if (t.type !== 'user' || !this.exitPath) {
+      yield* body(t);
+      return;
+    }
+    try {
+      yield* body(t);
+    } catch (e) {
+      if (!(e instanceof FatalSignal)) throw e;
+    }
+    yield* this.exitPath(t);
+  }
+
+  /** Resume a task's generator until it yields again. */
+  private step(t: Task, value: unknown): void {
+    const gen = t.gen;
+    if (!gen || t.exited) return;
+    this.current = t;
+    t.timer = null;
+    t.blockedOn = null;
+    t.sleepLabel = null;
+    if (t.state !== TS_R) this.setState(t, TS_R);
+    let r: IteratorResult<unknown, void>;
+    try {
+      r = value instanceof FatalSignal ? gen.throw(value) : gen.next(value);
+    } finally {
+      this.current = null;
+    }
+    if (r.done) {
+      t.gen = null;
+      if (t.state !== TS_Z && t.state !== TS_X) this.setState(t, TS_X);
+      t.exited = true;
+      return;
+    }
+    if (typeof r.value === 'number') {
+      // CPU time: the task keeps running.
+      const dt = r.value;
+      t.timer = this.at(this.now + dt, () => this.step(t, undefined), PRIO_TIMER);
+      return;
+    }
+    if (r.value === BLOCK) {
+      t.nvcsw++;
+      if (t.blockedOn) this.detectDeadlock(t);
+      return;
+    }
+    this.invariant(`task ${t.label} yielded ${String(r.value)}`);
+  }
+
+  setState(t: Task, state: number, on?: string): void {
+    if (t.state === state && on === undefined) return;
+    t.state = state;
+    this.emit(KIND.task_state, t.actor, state, 0, on === undefined ? undefined : { on });
+  }
+
+  /**
+   * Block the current task on `w` until someone calls `wake`. D state unless `interruptible`.
+   * Use as `yield* sim.block(t, w)`; returns the value passed to `wake`.
+   */
+  *block(t: Task, w: Waitable, interruptible = false): Gen<unknown> {
+    t.blockedOn = w;
+    t.blockedSince = this.now;
+    this.setState(t, interruptible ? TS_S : TS_D, w.label);
+    const v = yield BLOCK;
+    t.blockedOn = null;
+    return v;
+  }
+
+  /** Sleep for dt (schedule_timeout). A context switch; D state unless interruptible. */
+  *sleep(t: Task, dt: Ns, label: string, interruptible = false, background = false): Gen {
+    t.sleepLabel = label;
+    t.blockedSince = this.now;
+    this.setState(t, interruptible ? TS_S : TS_D, label);
+    t.timer = this.at(this.now + dt, () => this.step(t, undefined), background ? PRIO_DAEMON : PRIO_TIMER, background);
+    yield BLOCK;
+    t.sleepLabel = null;
+  }
+
+  /**
+   * User-mode execution for dt. SIGKILL interrupts it: the generator gets a FatalSignal thrown in
+   * and the task goes to do_exit (the kernel checks signals on return to user mode).
+   */
+  *user(t: Task, dt: Ns): Gen {
+    if (t.sigkill) throw new FatalSignal();
+    t.inUser = true;
+    yield dt;
+    t.inUser = false;
+    if (t.sigkill) throw new FatalSignal();
+  }
+
+  /**
+   * User mode with nothing scheduled (waiting for input, or computing with no end in sight): the
+   * task holds no timer, so it does not keep a run alive; SIGKILL ends it.
+   */
+  *userIdle(t: Task, what = 'user: idle'): Gen {
+    if (t.sigkill) throw new FatalSignal();
+    t.inUser = true;
+    yield* this.block(t, { label: what, holders: () => [] }, true);
+    t.inUser = false;
+    if (t.sigkill) throw new FatalSignal();
+  }
+
+  /** Make a blocked task runnable now; `value` is what its `block` returns. */
+  wake(t: Task, value?: unknown): void {
+    if (t.exited) return;
+    this.cancel(t.timer);
+    t.timer = this.at(this.now, () => this.step(t, value), PRIO_WAKE);
+  }
+
+  /** Send SIGKILL. A task in user mode is interrupted at once; in the kernel it stays pending. */
+  sigkill(t: Task, from: string): void {
+    this.emit(KIND.signal, t.actor, 9, 0, { from });
+    if (t.sigkill || t.exited) return;
+    t.sigkill = true;
+    if (t.inUser) {
+      t.inUser = false;
+      this.wake(t, new FatalSignal());
+    }
+  }
+
+  newPid(): number {
+    return this.nextPid++;
+  }
+
+  // ---------------------------------------------------------------- deadlock detection
+
+  /**
+   * Walk the wait-for graph from a task that just blocked. Every edge added since the last check
+   * starts at this task, so any new cycle passes through it.
+   */
+  private detectDeadlock(start: Task): void {
+    const path: Task[] = [];
+    const seen = new Set<Task>();
+    const dfs = (t: Task): boolean => {
+      const w = t.blockedOn;
+      if (!w) return false;
+      path.push(t);
+      for (const h of w.holders()) {
+        if (h === start) return true;
+        if (!seen.has(h)) {
+          seen.add(h);
+          if (dfs(h)) return true;
+        }
+      }
+      path.pop();
+      return false;
+    };
+    if (!dfs(start)) return;
+    this.deadlocks++;
+    const cycle = path.map((t, i) => {
+      const next = path[(i + 1) % path.length];
+      return `${t.label} waits on ${t.blockedOn?.label} held by ${next.label}`;
+    });
+    this.emit(KIND.deadlock, start.actor, path.length, 0, { cycle });
+  }
+
+  // ---------------------------------------------------------------- running
+
+  /**
+   * Run until the horizon, an event budget, or quiescence: no foreground work is left and every
+   * blocked task has been reported (by the quiescence hook, normally khungtaskd).
+   */
+  run(horizon: Ns, maxEvents = Number.MAX_SAFE_INTEGER, shouldStop?: () => boolean): 'quiescent' | 'horizon' | 'budget' | 'stopped' {
+    const heap = this.heap;
+    for (;;) {
+      if (this.foreground === 0 && (!this.quiescentHook || this.quiescentHook())) return 'quiescent';
+      const e = heap.pop();
+      if (!e) return 'quiescent';
+      if (!e.live) continue;
+      if (e.t > horizon) {
+        this.now = horizon;
+        return 'horizon';
+      }
+      if (e.prio < 100) this.foreground--;
+      e.live = false;
+      this.now = e.t;
+      this.cause = e.cause;
+      e.run();
+      if (this.seq >= maxEvents) return 'budget';
+      if (shouldStop && shouldStop()) return 'stopped';
+    }
+  }
+
+  /** Tasks blocked in D state now. */
+  blockedTasks(): Task[] {
+    return this.tasks.filter((t) => !t.exited && t.state === TS_D && t.type !== 'hw');
+  }
+
+  stateName(t: Task): string {
+    return TASK_STATE[t.state];
+  }
+}
+
+export { TS_D, TS_R, TS_S, TS_X, TS_Z };

@@ -1,0 +1,192 @@
+import { KIND } from '../events';
+import type { Sim } from '../engine';
+import { Mutex, Srcu } from '../sync';
+import type { Gen, Task } from '../task';
+import { Work, Workqueue } from '../workqueue';
+import type { KernelConfig } from './config';
+import { HungTaskDetector } from './hung_task';
+import { Iommu } from './iommu';
+import { MmStruct } from './mm';
+import { OomKiller } from './oom';
+import { Printk } from './printk';
+import { Sva } from './sva';
+
+export const PAGES_PER_MIB = 256;
+
+/** struct file: a reference-counted open file; the last fput runs `release`. */
+export class File {
+  refs = 1;
+  constructor(
+    readonly name: string,
+    readonly release: (t: Task) => Gen,
+  ) {}
+}
+
+/** A thread group: the process as userspace sees it (signal_struct, files_struct, mm). */
+export class Proc {
+  readonly threads: Task[] = [];
+  liveThreads = 0;
+  readonly files: File[] = [];
+  /** signal->oom_mm: set when the process is an OOM victim; holds an mmgrab until the signal struct goes. */
+  oomMm: MmStruct | null = null;
+  /** The parent reaps the zombie at once (false: it never waits, the zombie stays). */
+  autoreap = true;
+  killed = false;
+  constructor(
+    readonly tgid: number,
+    readonly comm: string,
+    public mm: MmStruct | null,
+    readonly oomScoreAdj: number,
+  ) {}
+
+  get leader(): Task {
+    return this.threads[0];
+  }
+}
+
+export interface ProcessSpec {
+  comm: string;
+  anonMiB: number;
+  lockedMiB?: number;
+  oomScoreAdj?: number;
+  /** Extra threads sharing the mm, idling in user mode. */
+  extraThreads?: number;
+  body: (k: Kernel, t: Task, p: Proc) => Gen;
+}
+
+/**
+ * The simulated machine: memory, processes, the IOMMU with its SVA layer, the OOM killer and the
+ * daemons. Scenarios build on it; kernel paths are functions named after the kernel's.
+ */
+export class Kernel {
+  readonly log: Printk;
+  readonly hung: HungTaskDetector;
+  readonly memActor: number;
+  totalPages: number;
+  freePages: number;
+  readonly procs: Proc[] = [];
+  readonly procOf = new Map<Task, Proc>();
+  /** current->mm of each task (NULL once exit_mm has run). */
+  readonly taskMm = new Map<Task, MmStruct | null>();
+  /** The mm a dead task still borrows as active_mm until its last context switch. */
+  readonly lazyMm = new Map<Task, MmStruct>();
+  /** TIF_MEMDIE. */
+  readonly memdie = new Set<Task>();
+  readonly taskWork = new Map<Task, ((t: Task) => Gen)[]>();
+  readonly mms: MmStruct[] = [];
+  /** The global SRCU of mm/mmu_notifier.c. */
+  readonly notifierSrcu: Srcu;
+  readonly systemWq: Workqueue;
+  readonly iommu: Iommu;
+  readonly sva: Sva;
+  readonly oom: OomKiller;
+  /** Time of the scenario trigger (the first SIGKILL or OOM kill), or null before it. */
+  triggerAt: number | null = null;
+  private readonly scenarioActor: number;
+
+  constructor(
+    readonly sim: Sim,
+    readonly cfg: KernelConfig,
+    totalMiB: number,
+  ) {
+    this.log = new Printk(sim);
+    this.scenarioActor = sim.actor('scenario', 'scenario');
+    this.memActor = sim.actor('memory', 'memory');
+    this.totalPages = totalMiB * PAGES_PER_MIB;
+    this.freePages = this.totalPages;
+    this.notifierSrcu = new Srcu(sim, 'mmu_notifier', cfg.srcuGp);
+    // system_wq: bound, per-CPU; max_active 256 per pool. One pool is enough here.
+    this.systemWq = new Workqueue(sim, 'events', 256);
+    this.iommu = new Iommu(this);
+    this.sva = new Sva(this, new Mutex(sim, 'iommu_sva_lock'));
+    this.oom = new OomKiller(this);
+    this.hung = new HungTaskDetector(sim, this.log, cfg.hungTaskTimeoutS, 0);
+    sim.quiescentHook = () => this.hung.allReported();
+  }
+
+  start(): void {
+    this.hung.start();
+    this.oom.start();
+    this.iommu.start();
+  }
+
+  note(msg: string): void {
+    this.sim.emit(KIND.note, this.scenarioActor, 0, 0, { msg });
+  }
+
+  /** Take pages from the free pool at set-up (not an allocation under pressure). */
+  reserve(pages: number): void {
+    if (pages > this.freePages) this.sim.invariant(`set-up needs ${pages} pages, only ${this.freePages} free`);
+    this.freePages -= pages;
+    this.sim.emit(KIND.mem_free, this.memActor, this.freePages);
+  }
+
+  returnPages(pages: number): void {
+    this.freePages += pages;
+    if (this.freePages > this.totalPages) this.sim.invariant(`free pages ${this.freePages} exceed total ${this.totalPages}`);
+    this.sim.emit(KIND.mem_free, this.memActor, this.freePages);
+  }
+
+  /** fork + exec of a process with its memory already faulted in. */
+  createProcess(spec: ProcessSpec): Proc {
+    const locked = (spec.lockedMiB ?? 0) * PAGES_PER_MIB;
+    const anon = spec.anonMiB * PAGES_PER_MIB;
+    this.reserve(anon + locked);
+    const threads = 1 + (spec.extraThreads ?? 0);
+    const tgid = this.sim.newPid();
+    const mm = new MmStruct(this, spec.comm, tgid, anon, locked, threads);
+    const p = new Proc(tgid, spec.comm, mm, spec.oomScoreAdj ?? 0);
+    mm.owner = p;
+    this.procs.push(p);
+    for (let i = 0; i < threads; i++) {
+      const body = i === 0 ? (t: Task) => spec.body(this, t, p) : (t: Task) => this.idleThread(t);
+      const t = this.sim.spawn(spec.comm, 'user', body, { tgid });
+      p.threads.push(t);
+      p.liveThreads++;
+      this.procOf.set(t, p);
+      this.taskMm.set(t, mm);
+    }
+    return p;
+  }
+
+  private *idleThread(t: Task): Gen {
+    for (;;) yield* this.sim.userIdle(t);
+  }
+
+  /** A kernel thread (no mm). */
+  kthread(comm: string, body: (t: Task) => Gen): Task {
+    return this.sim.spawn(comm, 'kthread', body);
+  }
+
+  /** send_sig(SIGKILL) to every thread of the group (do_send_sig_info + zap_other_threads). */
+  sigkillProcess(p: Proc, from: string): void {
+    if (this.triggerAt === null) {
+      this.triggerAt = this.sim.now;
+      this.sim.emit(KIND.trigger, this.scenarioActor, 0, 0, { by: from, victim: `${p.comm}:${p.tgid}`, mm: p.mm?.actor ?? 0 });
+    }
+    p.killed = true;
+    for (const t of p.threads) this.sim.sigkill(t, from);
+  }
+
+  task_work_add(t: Task, fn: (t: Task) => Gen): void {
+    let l = this.taskWork.get(t);
+    if (!l) this.taskWork.set(t, (l = []));
+    l.push(fn);
+  }
+
+  /** fget: take a file reference (a VMA mapping the file, a dup). */
+  fget(f: File): void {
+    f.refs++;
+  }
+
+  /**
+   * fput: drop a file reference. The last one is deferred, as the kernel does: task_work for a
+   * user task (runs on return to user or in exit_task_work), delayed_fput on system_wq otherwise.
+   */
+  fput(t: Task, f: File): void {
+    if (f.refs <= 0) this.sim.invariant(`fput of ${f.name} with no references`);
+    if (--f.refs > 0) return;
+    if (t.type === 'user') this.task_work_add(t, (tt) => f.release(tt));
+    else this.systemWq.queue_work(new Work(`delayed_fput ${f.name}`, (w) => f.release(w)));
+  }
+}

@@ -1,0 +1,210 @@
+import { KIND, MMF_OOM_SKIP, MMF_OOM_VICTIM, MMF_UNSTABLE } from '../events';
+import { RwSem } from '../sync';
+import type { Gen, Task } from '../task';
+import { Work } from '../workqueue';
+import type { File, Kernel, Proc } from './kernel';
+import { __mmu_notifier_release, type MmuNotifierSub } from './mmu_notifier';
+
+/** Pages unmapped per step while tearing down: memory comes back progressively, 32 MiB at a time. */
+export const UNMAP_BATCH_PAGES = 8192;
+
+/**
+ * struct mm_struct, with the state the model needs: the two reference counts, the MMF flags, the
+ * resident pages (anon ones the reaper can free, mlocked ones it cannot), mmap_lock, the notifier
+ * subscriptions and the file-backed VMAs (a mapped device queue holds a file reference).
+ */
+export class MmStruct {
+  readonly actor: number;
+  /** mm_users: address-space users (threads, get_task_mm, mmget_not_zero in fault handlers). */
+  users: number;
+  /** mm_count: references to the struct itself (mmgrab): mm_users as one, notifiers, lazy TLB, signal->oom_mm. */
+  count = 1;
+  readonly flags = new Set<number>();
+  anonPages: number;
+  lockedPages: number;
+  readonly mmapLock: RwSem;
+  readonly subscriptions: MmuNotifierSub[] = [];
+  readonly vmaFiles: File[] = [];
+  readonly asyncPutWork: Work;
+  /** ~v5.18: the mm's PASID, kept for its lifetime (0: none). */
+  pasid = 0;
+  owner: Proc | null = null;
+  /** exit_mmap has returned all of the memory. */
+  memoryFreed = false;
+  structFreed = false;
+  /** Who holds mm_count, for the state panel. */
+  readonly grabs = new Map<string, number>();
+
+  constructor(
+    private readonly k: Kernel,
+    readonly comm: string,
+    readonly ownerPid: number,
+    anonPages: number,
+    lockedPages: number,
+    users: number,
+  ) {
+    this.actor = k.sim.actor(`mm ${comm}:${ownerPid}`, 'mm');
+    this.users = users;
+    this.anonPages = anonPages;
+    this.lockedPages = lockedPages;
+    this.mmapLock = new RwSem(k.sim, `mmap_lock ${comm}:${ownerPid}`);
+    this.asyncPutWork = new Work(`mmput_async_fn ${comm}:${ownerPid}`, (w) => __mmput(k, w, this));
+    this.grabs.set('mm_users', 1);
+    k.mms.push(this);
+    k.sim.emit(KIND.mm_new, this.actor, ownerPid, 0, { rssPages: anonPages + lockedPages, lockedPages });
+    k.sim.emit(KIND.mm_users, this.actor, users, users);
+    k.sim.emit(KIND.mm_count, this.actor, 1, 1, { by: 'mm_users' });
+    this.emitPages();
+  }
+
+  get rssPages(): number {
+    return this.anonPages + this.lockedPages;
+  }
+
+  emitPages(): void {
+    this.k.sim.emit(KIND.mm_pages, this.actor, this.rssPages, this.lockedPages);
+  }
+
+  setFlag(flag: number): void {
+    if (this.flags.has(flag)) return;
+    this.flags.add(flag);
+    this.k.sim.emit(KIND.mm_flag, this.actor, flag);
+  }
+}
+
+// ------------------------------------------------------------------ mm_users
+
+export function mmget(k: Kernel, mm: MmStruct, fn = 'mmget'): void {
+  if (mm.users <= 0) k.sim.invariant(`mmget on ${mm.comm} with mm_users ${mm.users}`);
+  mm.users++;
+  k.sim.emit(KIND.mm_users, mm.actor, mm.users, 1, { fn });
+}
+
+/** mmget_not_zero: fails once the address space is gone (mm_users reached 0). */
+export function mmget_not_zero(k: Kernel, mm: MmStruct): boolean {
+  if (mm.users === 0) {
+    k.sim.emit(KIND.mmget_not_zero_fail, mm.actor);
+    return false;
+  }
+  mm.users++;
+  k.sim.emit(KIND.mm_users, mm.actor, mm.users, 1, { fn: 'mmget_not_zero' });
+  return true;
+}
+
+function dropUser(k: Kernel, mm: MmStruct, fn: string): boolean {
+  if (mm.users <= 0) k.sim.invariant(`${fn} on ${mm.comm} with mm_users ${mm.users}`);
+  mm.users--;
+  k.sim.emit(KIND.mm_users, mm.actor, mm.users, -1, { fn });
+  return mm.users === 0;
+}
+
+/** mmput: the last user tears the address space down, synchronously, in the caller's context. */
+export function* mmput(k: Kernel, t: Task, mm: MmStruct): Gen {
+  if (dropUser(k, mm, 'mmput')) yield* __mmput(k, t, mm);
+}
+
+/** mmput_async: the last user hands __mmput to a kworker on system_wq and returns at once. */
+export function mmput_async(k: Kernel, _t: Task, mm: MmStruct): void {
+  if (dropUser(k, mm, 'mmput_async')) k.systemWq.queue_work(mm.asyncPutWork);
+}
+
+// ------------------------------------------------------------------ mm_count
+
+export function mmgrab(k: Kernel, mm: MmStruct, by: string): void {
+  if (mm.count <= 0) k.sim.invariant(`mmgrab on freed mm ${mm.comm}`);
+  mm.count++;
+  mm.grabs.set(by, (mm.grabs.get(by) ?? 0) + 1);
+  k.sim.emit(KIND.mm_count, mm.actor, mm.count, 1, { by });
+}
+
+export function mmdrop(k: Kernel, mm: MmStruct, by: string): void {
+  if (mm.count <= 0) k.sim.invariant(`mmdrop on ${mm.comm} with mm_count ${mm.count}`);
+  const held = mm.grabs.get(by) ?? 0;
+  if (held <= 0) k.sim.invariant(`mmdrop by '${by}' on ${mm.comm}, which holds no reference`);
+  if (held === 1) mm.grabs.delete(by);
+  else mm.grabs.set(by, held - 1);
+  mm.count--;
+  k.sim.emit(KIND.mm_count, mm.actor, mm.count, -1, { by });
+  if (mm.count === 0) __mmdrop(k, mm);
+}
+
+/** __mmdrop: the struct is freed. From ~v5.18 this is where the mm's PASID is released. */
+function __mmdrop(k: Kernel, mm: MmStruct): void {
+  mm.structFreed = true;
+  k.sim.emit(KIND.mm_free, mm.actor);
+  if (mm.pasid !== 0) {
+    k.iommu.pasids.free(mm.pasid, mm.actor);
+    mm.pasid = 0;
+  }
+}
+
+// ------------------------------------------------------------------ teardown
+
+/** __mmput (kernel/fork.c): exit_mmap, then drop the mm_users share of mm_count. */
+export function* __mmput(k: Kernel, t: Task, mm: MmStruct): Gen {
+  k.sim.emit(KIND.fn_begin, t.actor, mm.actor, 0, { fn: '__mmput' });
+  yield* exit_mmap(k, t, mm);
+  k.sim.emit(KIND.fn_end, t.actor, mm.actor, 0, { fn: '__mmput' });
+  mmdrop(k, mm, 'mm_users');
+}
+
+/**
+ * exit_mmap (mm/mmap.c, v5.7 order): mmu_notifier_release; for an OOM victim reap what can be
+ * reaped and set MMF_OOM_SKIP (then down_write/up_write mmap_lock to fence the reaper); munlock;
+ * unmap and free everything; remove_vma, which drops the file references of mapped files.
+ */
+export function* exit_mmap(k: Kernel, t: Task, mm: MmStruct): Gen {
+  k.sim.emit(KIND.fn_begin, t.actor, mm.actor, 0, { fn: 'exit_mmap' });
+  if (mm.subscriptions.length > 0) yield* __mmu_notifier_release(k, t, mm);
+
+  if (mm.flags.has(MMF_OOM_VICTIM)) {
+    yield* __oom_reap_task_mm(k, t, mm);
+    mm.setFlag(MMF_OOM_SKIP);
+    yield* mm.mmapLock.down_write(t);
+    mm.mmapLock.up_write(t);
+  }
+
+  // munlock_vma_pages_all then unmap_vmas + free_pgtables: locked pages cost twice.
+  const freed = mm.rssPages;
+  while (mm.lockedPages > 0) {
+    const n = Math.min(UNMAP_BATCH_PAGES, mm.lockedPages);
+    yield n * k.cfg.unmapPerPage * 2;
+    mm.lockedPages -= n;
+    mm.emitPages();
+    k.returnPages(n);
+  }
+  while (mm.anonPages > 0) {
+    const n = Math.min(UNMAP_BATCH_PAGES, mm.anonPages);
+    yield n * k.cfg.unmapPerPage;
+    mm.anonPages -= n;
+    mm.emitPages();
+    k.returnPages(n);
+  }
+  mm.memoryFreed = true;
+  k.sim.emit(KIND.mm_freed, mm.actor, freed);
+  // remove_vma: fput(vma->vm_file) for each mapped file, e.g. the device queue's MMIO region.
+  for (const f of mm.vmaFiles.splice(0)) k.fput(t, f);
+  k.sim.emit(KIND.fn_end, t.actor, mm.actor, 0, { fn: 'exit_mmap' });
+}
+
+/**
+ * __oom_reap_task_mm (mm/oom_kill.c): unmap what can be unmapped. VM_LOCKED, VM_HUGETLB and
+ * VM_PFNMAP mappings are skipped (can_madv_lru_vma), yet the call still reports success. The SVA
+ * notifiers do not refuse a non-blocking invalidate, so no failure comes from them.
+ * Returns the pages reaped.
+ */
+export function* __oom_reap_task_mm(k: Kernel, t: Task, mm: MmStruct): Gen<number> {
+  mm.setFlag(MMF_UNSTABLE);
+  let reaped = 0;
+  while (mm.anonPages > 0) {
+    const n = Math.min(UNMAP_BATCH_PAGES, mm.anonPages);
+    yield n * k.cfg.unmapPerPage;
+    // Another reaper (exit_mmap or oom_reaper) may have taken some meanwhile.
+    const m = Math.min(n, mm.anonPages);
+    mm.anonPages -= m;
+    reaped += m;
+    mm.emitPages();
+    k.returnPages(m);
+  }
+  return reaped;
+}

@@ -1,0 +1,65 @@
+import { KIND } from '../events';
+import type { Gen, Task } from '../task';
+import type { Kernel } from './kernel';
+import { mmdrop, mmgrab, type MmStruct } from './mm';
+
+/** A subscription (struct mmu_notifier) with its release() op. */
+export interface MmuNotifierSub {
+  readonly name: string;
+  /** The PASID this subscription stands for, for the trace (0 if none). */
+  pasid(): number;
+  release(t: Task, mm: MmStruct): Gen;
+  /** Still on mm's list: release() has not run yet. */
+  linked: boolean;
+}
+
+/**
+ * mmu_notifier_register: the subscription holds an mmgrab only, never an mm_users reference, so a
+ * bound device does not keep the address space alive.
+ */
+export function* mmu_notifier_register(k: Kernel, t: Task, sub: MmuNotifierSub, mm: MmStruct): Gen {
+  yield* mm.mmapLock.down_write(t);
+  mmgrab(k, mm, 'mmu_notifier');
+  sub.linked = true;
+  mm.subscriptions.push(sub);
+  mm.mmapLock.up_write(t);
+}
+
+/**
+ * __mmu_notifier_release (mm/mmu_notifier.c), called by exit_mmap: each release() runs inside an
+ * SRCU read-side section, the subscriptions are unlinked, and synchronize_srcu() waits for every
+ * other reader of the (global) notifier SRCU, so one slow release() delays every exit_mmap and
+ * unregister that synchronizes meanwhile.
+ */
+export function* __mmu_notifier_release(k: Kernel, t: Task, mm: MmStruct): Gen {
+  const srcu = k.notifierSrcu;
+  const tok = srcu.srcu_read_lock(t);
+  for (const sub of [...mm.subscriptions]) yield* callRelease(k, t, sub, mm);
+  for (const sub of mm.subscriptions.splice(0)) sub.linked = false;
+  srcu.srcu_read_unlock(t, tok);
+  yield* srcu.synchronize_srcu(t);
+}
+
+function* callRelease(k: Kernel, t: Task, sub: MmuNotifierSub, mm: MmStruct): Gen {
+  k.sim.emit(KIND.release_begin, t.actor, mm.actor, sub.pasid(), { fn: `${sub.name}.release` });
+  yield* sub.release(t, mm);
+  k.sim.emit(KIND.release_end, t.actor, mm.actor, sub.pasid(), { fn: `${sub.name}.release` });
+}
+
+/**
+ * mmu_notifier_unregister: if exit_mmap has not run release() yet, run it here; then
+ * synchronize_srcu() (which waits for a release() still running in exit_mmap) and mmdrop.
+ */
+export function* mmu_notifier_unregister(k: Kernel, t: Task, sub: MmuNotifierSub, mm: MmStruct): Gen {
+  const srcu = k.notifierSrcu;
+  if (sub.linked) {
+    const tok = srcu.srcu_read_lock(t);
+    yield* callRelease(k, t, sub, mm);
+    srcu.srcu_read_unlock(t, tok);
+    const i = mm.subscriptions.indexOf(sub);
+    if (i >= 0) mm.subscriptions.splice(i, 1);
+    sub.linked = false;
+  }
+  yield* srcu.synchronize_srcu(t);
+  mmdrop(k, mm, 'mmu_notifier');
+}

@@ -1,0 +1,204 @@
+import { KIND, MMF_OOM_SKIP, MMF_OOM_VICTIM } from '../events';
+import { Mutex, WaitQueue } from '../sync';
+import type { Gen, Task } from '../task';
+import type { Kernel, Proc } from './kernel';
+import { __oom_reap_task_mm, mmdrop, mmgrab, type MmStruct } from './mm';
+import { KERN_ERR, KERN_INFO } from './printk';
+
+export const OOM_SCORE_ADJ_MIN = -1000;
+
+interface Victim {
+  proc: Proc;
+  mm: MmStruct;
+}
+
+/**
+ * The OOM killer (mm/oom_kill.c, v5.7): out_of_memory, select_bad_process with its abort and skip
+ * rules, oom_badness, oom_kill_process, and the oom_reaper kthread.
+ */
+export class OomKiller {
+  readonly actor: number;
+  readonly reaperActor: number;
+  readonly oom_lock: Mutex;
+  private readonly reaperList: Victim[] = [];
+  private readonly reaperWait: WaitQueue;
+  kills = 0;
+
+  constructor(private readonly k: Kernel) {
+    this.actor = k.sim.actor('oom killer', 'oom');
+    this.reaperActor = k.sim.actor('oom_reaper', 'oom');
+    this.oom_lock = new Mutex(k.sim, 'oom_lock');
+    this.reaperWait = new WaitQueue(k.sim, 'oom_reaper_wait (idle)');
+  }
+
+  start(): void {
+    this.k.kthread('oom_reaper', (t) => this.oom_reaper(t));
+  }
+
+  /**
+   * oom_badness: rss + swap + page tables + adj * totalpages / 1000; 0 for OOM_SCORE_ADJ_MIN, an
+   * mm with MMF_OOM_SKIP, or a task with no mm left (find_lock_task_mm fails).
+   */
+  oom_badness(p: Proc): number {
+    const mm = this.liveMm(p);
+    if (!mm) return 0;
+    if (p.oomScoreAdj === OOM_SCORE_ADJ_MIN || mm.flags.has(MMF_OOM_SKIP)) return 0;
+    // Page tables: about one 4 KiB page per 512 mapped pages.
+    const pgtables = Math.ceil(mm.rssPages / 512);
+    const points = mm.rssPages + pgtables + Math.trunc(p.oomScoreAdj * Math.trunc(this.k.totalPages / 1000));
+    return points > 0 ? points : 1;
+  }
+
+  /** find_lock_task_mm: the mm of any thread that still has one. */
+  private liveMm(p: Proc): MmStruct | null {
+    for (const t of p.threads) {
+      const mm = this.k.taskMm.get(t);
+      if (mm && !t.exited) return mm;
+    }
+    return null;
+  }
+
+  /**
+   * select_bad_process / oom_evaluate_task. Returns the chosen process, 'abort' when an earlier
+   * victim's mm lacks MMF_OOM_SKIP (it is expected to free memory: no new kill), or null.
+   */
+  select_bad_process(): Proc | 'abort' | null {
+    let chosen: Proc | null = null;
+    let chosenPoints = 0;
+    for (const p of this.k.procs) {
+      if (p.oomMm) {
+        if (p.oomMm.flags.has(MMF_OOM_SKIP)) {
+          this.k.sim.emit(KIND.oom_skip, this.actor, p.leader.actor);
+          continue;
+        }
+        this.k.sim.emit(KIND.oom_abort, this.actor, p.leader.actor);
+        return 'abort';
+      }
+      const points = this.oom_badness(p);
+      if (!points || points < chosenPoints) continue;
+      chosen = p;
+      chosenPoints = points;
+    }
+    return chosen;
+  }
+
+  /**
+   * out_of_memory, called with oom_lock held. Returns whether progress can be expected (a victim
+   * was killed, or one is already on its way out).
+   */
+  *out_of_memory(t: Task): Gen<boolean> {
+    const k = this.k;
+    k.sim.emit(KIND.oom_invoke, this.actor, t.actor);
+    // task_will_free_mem(current): a dying allocator just gets to exit.
+    const self = k.procOf.get(t);
+    if (self && self.killed) return true;
+    const chosen = this.select_bad_process();
+    if (chosen === 'abort') return true;
+    if (!chosen) {
+      k.sim.emit(KIND.oom_none, this.actor);
+      k.log.printk(KERN_ERR, 'Out of memory and no killable processes...');
+      return false;
+    }
+    yield* this.oom_kill_process(chosen);
+    return true;
+  }
+
+  /** __oom_kill_process: mmgrab, SIGKILL, mark_oom_victim, wake the reaper, mmdrop. */
+  private *oom_kill_process(p: Proc): Gen {
+    const k = this.k;
+    const mm = this.liveMm(p);
+    if (!mm) return;
+    const points = this.oom_badness(p);
+    mmgrab(k, mm, 'oom_kill_process');
+    this.kills++;
+    k.sim.emit(KIND.oom_kill, this.actor, p.leader.actor, points, {
+      pid: p.tgid,
+      comm: p.comm,
+      rssPages: mm.rssPages,
+      lockedPages: mm.lockedPages,
+      adj: p.oomScoreAdj,
+      mm: mm.actor,
+    });
+    k.sigkillProcess(p, 'oom_kill_process');
+    this.mark_oom_victim(p, mm);
+    k.log.printk(
+      KERN_ERR,
+      `Out of memory: Killed process ${p.tgid} (${p.comm}) total-vm:${mm.rssPages * 4}kB, anon-rss:${mm.anonPages * 4}kB, file-rss:0kB, shmem-rss:0kB, UID:1000 pgtables:${Math.ceil(mm.rssPages / 512) * 4}kB oom_score_adj:${p.oomScoreAdj}`,
+      0,
+      'oom',
+    );
+    this.wake_oom_reaper(p, mm);
+    mmdrop(k, mm, 'oom_kill_process');
+    yield 0;
+  }
+
+  /** mark_oom_victim: TIF_MEMDIE, signal->oom_mm (with its own mmgrab), MMF_OOM_VICTIM. */
+  private mark_oom_victim(p: Proc, mm: MmStruct): void {
+    for (const t of p.threads) this.k.memdie.add(t);
+    if (!p.oomMm) {
+      p.oomMm = mm;
+      mmgrab(this.k, mm, 'signal->oom_mm');
+      mm.setFlag(MMF_OOM_VICTIM);
+    }
+  }
+
+  private wake_oom_reaper(p: Proc, mm: MmStruct): void {
+    const k = this.k;
+    const queue = () => {
+      this.reaperList.push({ proc: p, mm });
+      this.reaperWait.wake_up();
+    };
+    // ~v5.18 queues the victim after OOM_REAPER_DELAY (a timer); v5.8 queues it at once.
+    if (k.cfg.reaperDelay > 0) k.sim.after(k.cfg.reaperDelay, queue);
+    else queue();
+  }
+
+  private *oom_reaper(t: Task): Gen {
+    for (;;) {
+      yield* this.reaperWait.wait_event(t, () => this.reaperList.length > 0, true);
+      const v = this.reaperList.shift();
+      if (v) yield* this.oom_reap_task(t, v);
+    }
+  }
+
+  /**
+   * oom_reap_task: up to reaperRetries attempts, reaperInterval apart (schedule_timeout_idle); then,
+   * whether it worked or not, MMF_OOM_SKIP: the OOM killer may pick another victim from now on.
+   */
+  private *oom_reap_task(t: Task, v: Victim): Gen {
+    const k = this.k;
+    let attempts = 0;
+    let ok = false;
+    while (attempts++ < k.cfg.reaperRetries) {
+      ok = yield* this.oom_reap_task_mm(t, v, attempts);
+      if (ok) break;
+      yield* k.sim.sleep(t, k.cfg.reaperInterval, 'oom_reaper: schedule_timeout_idle', true);
+    }
+    if (!ok && !v.mm.flags.has(MMF_OOM_SKIP)) {
+      k.log.printk(KERN_INFO, `oom_reaper: unable to reap pid:${v.proc.tgid} (${v.proc.comm})`);
+    }
+    v.mm.setFlag(MMF_OOM_SKIP);
+  }
+
+  /** oom_reap_task_mm: needs mmap_lock for read (trylock); skips an mm already marked. */
+  private *oom_reap_task_mm(t: Task, v: Victim, attempt: number): Gen<boolean> {
+    const k = this.k;
+    const mm = v.mm;
+    k.sim.emit(KIND.reap_begin, this.reaperActor, v.proc.leader.actor, attempt);
+    if (!mm.mmapLock.down_read_trylock(t)) {
+      k.sim.emit(KIND.reap_end, this.reaperActor, 0, 0);
+      return false;
+    }
+    let reaped = 0;
+    if (!mm.flags.has(MMF_OOM_SKIP)) {
+      reaped = yield* __oom_reap_task_mm(k, t, mm);
+      k.log.printk(
+        KERN_INFO,
+        `oom_reaper: reaped process ${v.proc.tgid} (${v.proc.comm}), now anon-rss:${mm.anonPages * 4}kB, file-rss:0kB, shmem-rss:${mm.lockedPages * 4}kB`,
+      );
+    }
+    mm.mmapLock.up_read(t);
+    k.sim.emit(KIND.reap_end, this.reaperActor, reaped, 1);
+    return true;
+  }
+}

@@ -1,0 +1,248 @@
+import { KIND, MMF_OOM_SKIP, RESP_FAILURE, RESP_INVALID, RESP_SUCCESS, TX_ABORT_REPORTED, TX_ABORT_SILENT, TX_STRAY, type TraceSink, type TrackType } from './events';
+
+/** Latency statistics in ns over completed calls. */
+export interface LatencyStats {
+  count: number;
+  max: number | null;
+  p50: number | null;
+}
+
+/**
+ * The summary metrics. Times are ns from the scenario trigger (the first SIGKILL or OOM kill);
+ * null means it never happened. The names are a contract: scripts read them.
+ */
+export interface Metrics {
+  releaseLatencyNs: LatencyStats;
+  releaseUnfinished: number;
+  oomVictims: number;
+  innocentVictims: number;
+  oomSkipSetNs: number | null;
+  memoryFreedNs: number | null;
+  abortedTransactions: number;
+  atsNoTranslation: number;
+  priInvalidResponses: number;
+  faultsPrinted: number;
+  reportedErrors: number;
+  lockups: number;
+  hungTaskReports: number;
+  pasidsPeak: number;
+  pasidFreedNs: number | null;
+  pasidAllocFailures: number;
+  pasidsHeldByDeadMmsPeak: number;
+  strayTransactions: number;
+  pageResponses: { success: number; invalid: number; failure: number };
+  pageResponseLatencyNs: LatencyStats;
+  prqOverflows: number;
+  drainRetries: number;
+  drainNs: LatencyStats;
+  triggerNs: number | null;
+}
+
+/** One line per metric: what it measures, for `scenarios`, the README and the UI's hover text. */
+export const METRIC_DOCS: Record<keyof Metrics, string> = {
+  releaseLatencyNs: 'duration of each MMU-notifier release() call, entry to return (count, max, median) over calls that returned',
+  releaseUnfinished: 'release() calls that never returned before the run ended',
+  oomVictims: 'processes killed by the OOM killer',
+  innocentVictims: 'OOM kills made while an earlier victim\'s memory was still held',
+  oomSkipSetNs: 'time until MMF_OOM_SKIP is set on the first victim\'s mm',
+  memoryFreedNs: 'time until the first victim\'s memory is returned, locked pages included (the first OOM victim, else the process the trigger killed)',
+  abortedTransactions: 'device DMA transactions aborted (silently or with a reported error)',
+  atsNoTranslation: 'ATS translation completions with R=W=0',
+  priInvalidResponses: 'PRI page responses with Invalid Request',
+  faultsPrinted: 'kernel log lines about device faults (after ratelimiting)',
+  reportedErrors: 'faults the IOMMU reports: DMAR fault records and page requests for an invalid PASID',
+  lockups: 'deadlocks: cycles closed in the wait-for graph',
+  hungTaskReports: 'khungtaskd reports ("blocked for more than N seconds")',
+  pasidsPeak: 'most PASIDs allocated at once',
+  pasidFreedNs: 'time until the PASID of the first bound mm is freed',
+  pasidAllocFailures: 'binds that failed because no PASID was left',
+  pasidsHeldByDeadMmsPeak: 'most PASIDs allocated at once to mms whose address space is gone (mm_users 0)',
+  strayTransactions: 'DMA transactions translated into another process\'s address space through a reused PASID',
+  pageResponses: 'page responses received by devices, by code',
+  pageResponseLatencyNs: 'page request to page response, as the device sees it',
+  prqOverflows: 'page requests dropped because the PRQ was full',
+  drainRetries: 'extra passes of intel_svm_drain_prq (PRQ still holding the PASID, or overflow set)',
+  drainNs: 'duration of each page-request drain at unbind',
+  triggerNs: 'absolute virtual time of the trigger',
+};
+
+function stats(v: number[]): LatencyStats {
+  if (v.length === 0) return { count: 0, max: null, p50: null };
+  const s = [...v].sort((a, b) => a - b);
+  return { count: s.length, max: s[s.length - 1], p50: s[Math.floor((s.length - 1) / 2)] };
+}
+
+/**
+ * Computes the metrics by folding the event stream: the same code runs live while simulating and
+ * over a recorded trace, so a summary recomputed from a file equals the one the run printed.
+ */
+export class MetricsFold implements TraceSink {
+  private trigger: number | null = null;
+  private firstVictimMm = 0;
+  private triggerMm = 0;
+  private readonly victimsHeld = new Set<number>();
+  private readonly freedMms = new Set<number>();
+  private readonly releaseOpen = new Map<number, number[]>();
+  private readonly releases: number[] = [];
+  private readonly drainOpen = new Map<number, number>();
+  private readonly drains: number[] = [];
+  private readonly respLat: number[] = [];
+  private skipAt = new Map<number, number>();
+  private freedAt = new Map<number, number>();
+  private firstPasid = 0;
+  private firstPasidFreed: number | null = null;
+  private readonly pasidOwner = new Map<number, number>();
+  private readonly mmUsers = new Map<number, number>();
+  readonly m: Metrics = {
+    releaseLatencyNs: { count: 0, max: null, p50: null },
+    releaseUnfinished: 0,
+    oomVictims: 0,
+    innocentVictims: 0,
+    oomSkipSetNs: null,
+    memoryFreedNs: null,
+    abortedTransactions: 0,
+    atsNoTranslation: 0,
+    priInvalidResponses: 0,
+    faultsPrinted: 0,
+    reportedErrors: 0,
+    lockups: 0,
+    hungTaskReports: 0,
+    pasidsPeak: 0,
+    pasidFreedNs: null,
+    pasidAllocFailures: 0,
+    pasidsHeldByDeadMmsPeak: 0,
+    strayTransactions: 0,
+    pageResponses: { success: 0, invalid: 0, failure: 0 },
+    pageResponseLatencyNs: { count: 0, max: null, p50: null },
+    prqOverflows: 0,
+    drainRetries: 0,
+    drainNs: { count: 0, max: null, p50: null },
+    triggerNs: null,
+  };
+
+  actor(_id: number, _name: string, _track: TrackType): void {}
+
+  event(_seq: number, t: number, kind: number, actor: number, _cause: number, a: number, b: number, args: string | null): void {
+    const m = this.m;
+    switch (kind) {
+      case KIND.trigger: {
+        if (this.trigger === null) {
+          this.trigger = t;
+          this.triggerMm = (JSON.parse(args ?? '{}') as { mm?: number }).mm ?? 0;
+        }
+        break;
+      }
+      case KIND.release_begin: {
+        let l = this.releaseOpen.get(actor);
+        if (!l) this.releaseOpen.set(actor, (l = []));
+        l.push(t);
+        break;
+      }
+      case KIND.release_end: {
+        const start = this.releaseOpen.get(actor)?.pop();
+        if (start !== undefined) this.releases.push(t - start);
+        break;
+      }
+      case KIND.oom_kill: {
+        m.oomVictims++;
+        const mm = (JSON.parse(args ?? '{}') as { mm?: number }).mm ?? 0;
+        if (this.victimsHeld.size > 0) m.innocentVictims++;
+        if (this.firstVictimMm === 0) this.firstVictimMm = mm;
+        if (!this.freedMms.has(mm)) this.victimsHeld.add(mm);
+        break;
+      }
+      case KIND.mm_flag:
+        if (a === MMF_OOM_SKIP && !this.skipAt.has(actor)) this.skipAt.set(actor, t);
+        break;
+      case KIND.mm_freed:
+        this.freedMms.add(actor);
+        this.victimsHeld.delete(actor);
+        if (!this.freedAt.has(actor)) this.freedAt.set(actor, t);
+        break;
+      case KIND.dma_tx:
+        if (b === TX_ABORT_SILENT || b === TX_ABORT_REPORTED) m.abortedTransactions++;
+        else if (b === TX_STRAY) m.strayTransactions++;
+        break;
+      case KIND.ats_req:
+        if (b === 1) m.atsNoTranslation++;
+        break;
+      case KIND.pri_resp: {
+        if (b === RESP_SUCCESS) m.pageResponses.success++;
+        else if (b === RESP_INVALID) {
+          m.pageResponses.invalid++;
+          m.priInvalidResponses++;
+        } else if (b === RESP_FAILURE) m.pageResponses.failure++;
+        const lat = (JSON.parse(args ?? '{}') as { latencyNs?: number }).latencyNs;
+        if (lat !== undefined) this.respLat.push(lat);
+        break;
+      }
+      case KIND.printk:
+        if (args !== null && args.includes('"cls":"fault"')) m.faultsPrinted++;
+        break;
+      case KIND.dmar_fault:
+        m.reportedErrors++;
+        break;
+      case KIND.deadlock:
+        m.lockups++;
+        break;
+      case KIND.hung_task:
+        m.hungTaskReports++;
+        break;
+      case KIND.pasids:
+        if (a > m.pasidsPeak) m.pasidsPeak = a;
+        break;
+      case KIND.pasid_alloc:
+        if (this.firstPasid === 0) this.firstPasid = a;
+        this.pasidOwner.set(a, b);
+        this.countDead();
+        break;
+      case KIND.pasid_free:
+        if (a === this.firstPasid && this.firstPasidFreed === null) this.firstPasidFreed = t;
+        this.pasidOwner.delete(a);
+        break;
+      case KIND.pasid_alloc_fail:
+        m.pasidAllocFailures++;
+        break;
+      case KIND.mm_users:
+        this.mmUsers.set(actor, a);
+        if (a === 0) this.countDead();
+        break;
+      case KIND.prq_overflow:
+        m.prqOverflows++;
+        break;
+      case KIND.fn_begin:
+        if (args !== null && args.includes('intel_svm_drain_prq')) this.drainOpen.set(actor, t);
+        break;
+      case KIND.fn_end:
+        if (args !== null && args.includes('intel_svm_drain_prq')) {
+          m.drainRetries += a;
+          const s = this.drainOpen.get(actor);
+          if (s !== undefined) this.drains.push(t - s);
+        }
+        break;
+    }
+  }
+
+  private countDead(): void {
+    let n = 0;
+    for (const mm of this.pasidOwner.values()) if (this.mmUsers.get(mm) === 0) n++;
+    if (n > this.m.pasidsHeldByDeadMmsPeak) this.m.pasidsHeldByDeadMmsPeak = n;
+  }
+
+  /** The finished metrics (call once the stream has ended). */
+  result(): Metrics {
+    const m = this.m;
+    const trig = this.trigger;
+    const rel = (t: number | null | undefined) => (t === undefined || t === null || trig === null ? null : t - trig);
+    m.triggerNs = trig;
+    m.releaseLatencyNs = stats(this.releases);
+    m.releaseUnfinished = [...this.releaseOpen.values()].reduce((n, l) => n + l.length, 0);
+    const victim = this.firstVictimMm || this.triggerMm;
+    m.oomSkipSetNs = this.firstVictimMm ? rel(this.skipAt.get(this.firstVictimMm)) : null;
+    m.memoryFreedNs = victim ? rel(this.freedAt.get(victim)) : null;
+    m.pasidFreedNs = rel(this.firstPasidFreed);
+    m.pageResponseLatencyNs = stats(this.respLat);
+    m.drainNs = stats(this.drains);
+    return m;
+  }
+}

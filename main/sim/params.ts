@@ -1,0 +1,79 @@
+/**
+ * Parameter specifications: every scenario parameter has a type, a default, a range and a
+ * one-line description, so the CLI, the UI form and validation all come from one table.
+ */
+export type ParamType = 'int' | 'number' | 'bool' | 'enum';
+
+export interface ParamSpec {
+  readonly key: string;
+  readonly type: ParamType;
+  readonly default: number | boolean | string;
+  readonly min?: number;
+  readonly max?: number;
+  readonly values?: readonly string[];
+  readonly unit?: string;
+  readonly doc: string;
+  /** 'scenario' for the scenario's own knobs, 'design' for the kernel design switches, 'cost' for model costs. */
+  readonly group: 'scenario' | 'design' | 'cost';
+}
+
+export type ParamValue = number | boolean | string;
+export type Params = Record<string, ParamValue>;
+
+/** A user error in a parameter: one sentence naming it and what would be valid. */
+export class ParamError extends Error {}
+
+export function describeRange(s: ParamSpec): string {
+  switch (s.type) {
+    case 'bool':
+      return 'true or false';
+    case 'enum':
+      return `one of ${(s.values ?? []).join(', ')}`;
+    case 'int':
+      return `an integer from ${s.min} to ${s.max}`;
+    case 'number':
+      return `a number from ${s.min} to ${s.max}`;
+  }
+}
+
+/** Parse a textual value (from `--set k=v` or JSON) against its spec. */
+export function parseValue(s: ParamSpec, raw: unknown, scenario: string): ParamValue {
+  const bad = (): never => {
+    throw new ParamError(`Parameter '${s.key}' of scenario '${scenario}' must be ${describeRange(s)}${s.unit ? ` (${s.unit})` : ''}; got '${String(raw)}'.`);
+  };
+  switch (s.type) {
+    case 'bool': {
+      if (raw === true || raw === 'true' || raw === '1') return true;
+      if (raw === false || raw === 'false' || raw === '0') return false;
+      return bad();
+    }
+    case 'enum': {
+      const v = String(raw);
+      if (!(s.values ?? []).includes(v)) return bad();
+      return v;
+    }
+    case 'int':
+    case 'number': {
+      if (typeof raw === 'boolean' || raw === '' || raw === null || raw === undefined) return bad();
+      const v = typeof raw === 'number' ? raw : Number(raw);
+      if (!Number.isFinite(v)) return bad();
+      if (s.type === 'int' && !Number.isInteger(v)) return bad();
+      if ((s.min !== undefined && v < s.min) || (s.max !== undefined && v > s.max)) return bad();
+      return v;
+    }
+  }
+}
+
+/** Defaults overlaid with the given values; unknown keys are refused. */
+export function resolveParams(specs: readonly ParamSpec[], given: Record<string, unknown>, scenario: string): Params {
+  const out: Params = {};
+  for (const s of specs) out[s.key] = s.default;
+  for (const [k, raw] of Object.entries(given)) {
+    const s = specs.find((x) => x.key === k);
+    if (!s) {
+      throw new ParamError(`Scenario '${scenario}' has no parameter '${k}'; valid parameters: ${specs.map((x) => x.key).join(', ')}.`);
+    }
+    out[k] = parseValue(s, raw, scenario);
+  }
+  return out;
+}

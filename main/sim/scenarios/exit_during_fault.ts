@@ -1,0 +1,38 @@
+import type { Sim } from '../engine';
+import type { Kernel } from '../kernel/kernel';
+import type { Params } from '../params';
+import { COMMON_OWN, DEFAULT_HORIZON, killAt, makeKernel, ms, Mutex, paramsWith, svaProcess, type Scenario } from './scenario';
+
+export const exitDuringFault: Scenario = {
+  id: 'exit-during-fault',
+  title: 'Page requests arriving while the process exits',
+  story:
+    'The device keeps faulting while its process is killed. Follow which branch answers each page request: handled ' +
+    '(SUCCESS) while mm_users > 0; mmget_not_zero failing (INVALID, silent) once the last user is gone; R=W=0 and ' +
+    'INVALID from the quiet PASID entry after release(); "invalid PASID" (FAILURE, printed) after unbind. The ' +
+    'response latency shows where a request waited.',
+  params: paramsWith(
+    [
+      COMMON_OWN.killAtMs(10),
+      COMMON_OWN.dmaJobTx(20_000),
+      COMMON_OWN.faultRate(0.2),
+      COMMON_OWN.priCredits(32),
+      { key: 'anonMiB', type: 'int', default: 1024, min: 1, max: 65_536, unit: 'MiB', group: 'scenario', doc: 'memory of the process: exit_mmap takes longer to unmap more' },
+    ],
+    { lockedMemory: 0, dmaStopMs: 20 },
+  ),
+  horizon: () => DEFAULT_HORIZON,
+  build(sim: Sim, p: Params): Kernel {
+    const k = makeKernel(sim, p, 4096);
+    const { proc } = svaProcess(k, {
+      comm: 'accel-app',
+      anonMiB: p.anonMiB as number,
+      dev: 'accel0 q0',
+      job: { transactions: p.dmaJobTx as number, faultRate: p.faultRate as number },
+      priCredits: p.priCredits as number,
+      driverLock: new Mutex(sim, 'uacce_mm->lock'),
+    });
+    killAt(k, proc, ms(p.killAtMs as number));
+    return k;
+  },
+};

@@ -1,0 +1,62 @@
+import type { Sim } from '../engine';
+import type { Kernel } from '../kernel/kernel';
+import type { Params } from '../params';
+import { COMMON_OWN, DEFAULT_HORIZON, killAt, makeKernel, ms, Mutex, paramsWith, svaProcess, type Scenario } from './scenario';
+
+export const pasidLifetime: Scenario = {
+  id: 'pasid-lifetime',
+  title: 'PASID lifetime: PASIDs held by dead mms (~v5.18 per-mm PASID)',
+  story:
+    'Short-lived processes bind an accelerator and die; a helper that inherited their queue descriptors closes them ' +
+    'only after a delay, so unbind comes late. Until unbind the notifier holds an mmgrab and the PASID stays ' +
+    'allocated although the address space is gone. With the ~v5.18 lifetime the PASID is released only at mmdrop, ' +
+    'when mm_count reaches 0. With a narrow PASID space, new processes fail to bind.',
+  params: paramsWith(
+    [
+      { key: 'processes', type: 'int', default: 40, min: 1, max: 10_000, group: 'scenario', doc: 'short-lived processes started one after another' },
+      { key: 'arrivalMs', type: 'number', default: 10, min: 0.01, max: 600_000, unit: 'ms', group: 'scenario', doc: 'time between two process starts' },
+      { key: 'lifetimeMs', type: 'number', default: 20, min: 0, max: 600_000, unit: 'ms', group: 'scenario', doc: 'how long each process lives before SIGKILL' },
+      { key: 'unbindDelayMs', type: 'number', default: 200, min: 0, max: 600_000, unit: 'ms', group: 'scenario', doc: 'the helper closes its copy of a queue descriptor this long after the process died' },
+      COMMON_OWN.priCredits(32),
+    ],
+    { pasidPerMm: true, pasidBits: 4, lockedMemory: 0, dmaStopMs: 1 },
+  ),
+  horizon: () => DEFAULT_HORIZON,
+  build(sim: Sim, p: Params): Kernel {
+    const k = makeKernel(sim, p, 16_384);
+    const driverLock = new Mutex(sim, 'uacce_mm->lock');
+    const n = p.processes as number;
+    const arrival = ms(p.arrivalMs as number);
+    const life = ms(p.lifetimeMs as number);
+    const delay = ms(p.unbindDelayMs as number);
+    for (let i = 0; i < n; i++) {
+      const start = i * arrival;
+      const { proc, queue } = svaProcess(k, {
+        comm: `job${i}`,
+        anonMiB: 16,
+        dev: `accel0 q${i}`,
+        job: { transactions: 50, faultRate: 0 },
+        priCredits: p.priCredits as number,
+        driverLock,
+        startAfter: start,
+        onBound: (q, pr) => {
+          // A helper inherited the descriptor (fork, SCM_RIGHTS): one more file reference.
+          if (q.file) k.fget(q.file);
+          void pr;
+        },
+      });
+      killAt(k, proc, start + life);
+      // The helper closes its copy `unbindDelayMs` after the death: then the last fput runs release.
+      k.sim.at(start + life + delay, () => {
+        const f = queue.file;
+        if (f && f.refs > 0) {
+          k.kthread(`helper-close-${i}`, function* (t) {
+            k.fput(t, f);
+            yield 0;
+          });
+        }
+      });
+    }
+    return k;
+  },
+};

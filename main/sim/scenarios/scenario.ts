@@ -1,0 +1,128 @@
+import type { Sim } from '../engine';
+import { kernelConfig, KERNEL_PARAMS } from '../kernel/config';
+import { Kernel, type Proc } from '../kernel/kernel';
+import { Mutex } from '../sync';
+import type { Gen, Task } from '../task';
+import { UacceQueue } from '../kernel/uacce';
+import type { ParamSpec, Params } from '../params';
+import { ms, sec, type Ns } from '../time';
+
+/**
+ * A scenario: a machine set up from parameters, something that happens to it, and a horizon.
+ * `build` creates processes and devices; the model does the rest.
+ */
+export interface Scenario {
+  readonly id: string;
+  readonly title: string;
+  /** What it shows and what to look at, in a few sentences. */
+  readonly story: string;
+  readonly params: readonly ParamSpec[];
+  /** Upper bound of virtual time; most runs end earlier, when nothing is left to happen. */
+  horizon(p: Params): Ns;
+  /** Create the machine and its workload; the runner starts the daemons and the clock. */
+  build(sim: Sim, p: Params): Kernel;
+  /** Approximate event budget (stress only). */
+  eventBudget?(p: Params): number;
+}
+
+/** The shared kernel parameters with this scenario's defaults, followed by its own. */
+export function paramsWith(own: readonly ParamSpec[], defaults: Record<string, number | boolean | string> = {}): ParamSpec[] {
+  const shared = KERNEL_PARAMS.map((s) => (s.key in defaults ? { ...s, default: defaults[s.key] } : s));
+  return [...own, ...shared];
+}
+
+export function makeKernel(sim: Sim, p: Params, totalMiB: number): Kernel {
+  return new Kernel(sim, kernelConfig(p), totalMiB);
+}
+
+export const COMMON_OWN = {
+  killAtMs: (def: number, doc = 'when the process gets SIGKILL'): ParamSpec => ({
+    key: 'killAtMs', type: 'number', default: def, min: 0, max: 600_000, unit: 'ms', group: 'scenario', doc,
+  }),
+  dmaJobTx: (def: number): ParamSpec => ({
+    key: 'dmaJobTx', type: 'int', default: def, min: 0, max: 10_000_000, group: 'scenario', doc: 'DMA transactions the device job issues before idling',
+  }),
+  faultRate: (def: number): ParamSpec => ({
+    key: 'faultRate', type: 'number', default: def, min: 0, max: 1, group: 'scenario', doc: 'probability that a transaction touches a page not yet present (ATS R=W=0, then a PRI page request)',
+  }),
+  priCredits: (def: number): ParamSpec => ({
+    key: 'priCredits', type: 'int', default: def, min: 1, max: 512, group: 'cost', doc: 'outstanding page requests a device may have before it stalls',
+  }),
+};
+
+export interface SvaProcOptions {
+  comm: string;
+  anonMiB: number;
+  lockedMiB?: number;
+  oomScoreAdj?: number;
+  dev: string;
+  job: { transactions: number; faultRate: number };
+  priCredits: number;
+  driverLock: Mutex;
+  stopsDma?: boolean;
+  /** Close the queue file this long after starting (-1: never, the process keeps it). */
+  closeAfter?: Ns;
+  onBound?: (q: UacceQueue, p: Proc) => void;
+  /** Run user code this long before opening the device. */
+  startAfter?: Ns;
+}
+
+/**
+ * A process using an accelerator through SVA: open the uacce queue (bind), mmap it, start a DMA
+ * job, then run in user mode until killed.
+ */
+export function svaProcess(k: Kernel, o: SvaProcOptions): { proc: Proc; queue: UacceQueue } {
+  const queue = new UacceQueue(k, o.dev, { stopsDma: o.stopsDma ?? true, lock: o.driverLock, priCredits: o.priCredits });
+  const proc = k.createProcess({
+    comm: o.comm,
+    anonMiB: o.anonMiB,
+    lockedMiB: o.lockedMiB,
+    oomScoreAdj: o.oomScoreAdj,
+    body: function* (kk: Kernel, t: Task, p: Proc): Gen {
+      if (o.startAfter) yield* kk.sim.user(t, o.startAfter);
+      const ok = yield* queue.open(t, p);
+      if (!ok) {
+        kk.note(`${p.comm}:${p.tgid}: bind failed, no PASID left`);
+        yield* kk.sim.userIdle(t);
+        return;
+      }
+      queue.mmap(p);
+      queue.start(o.job);
+      o.onBound?.(queue, p);
+      if (o.closeAfter !== undefined && o.closeAfter >= 0) {
+        yield* kk.sim.user(t, o.closeAfter);
+        // close(fd): the VMA still holds a reference until munmap or exit.
+        const i = p.files.indexOf(queue.file!);
+        if (i >= 0) p.files.splice(i, 1);
+        kk.fput(t, queue.file!);
+        const works = kk.taskWork.get(t) ?? [];
+        while (works.length > 0) yield* works.shift()!(t);
+      }
+      for (;;) yield* kk.sim.userIdle(t, 'user: computing');
+    },
+  });
+  return { proc, queue };
+}
+
+/** A plain process that computes in user mode until killed. */
+export function plainProcess(k: Kernel, comm: string, anonMiB: number, oomScoreAdj = 0): Proc {
+  return k.createProcess({
+    comm,
+    anonMiB,
+    oomScoreAdj,
+    body: function* (kk: Kernel, t: Task): Gen {
+      for (;;) yield* kk.sim.userIdle(t, 'user: computing');
+    },
+  });
+}
+
+/** SIGKILL from userspace (kill -9) at an absolute time. */
+export function killAt(k: Kernel, p: Proc, at: Ns, by = 'kill -9'): void {
+  k.sim.at(at, () => {
+    if (!p.killed) k.sigkillProcess(p, by);
+  });
+}
+
+export const DEFAULT_HORIZON = sec(3600);
+export { ms, sec };
+export { Mutex };

@@ -1,0 +1,35 @@
+import type { Sim } from '../engine';
+import type { Kernel } from '../kernel/kernel';
+import type { Params } from '../params';
+import { COMMON_OWN, DEFAULT_HORIZON, killAt, makeKernel, ms, Mutex, paramsWith, svaProcess, type Scenario } from './scenario';
+
+export const sigkillDuringDma: Scenario = {
+  id: 'sigkill-during-dma',
+  title: 'SIGKILL while the device is doing DMA',
+  story:
+    'A process is killed while its accelerator streams DMA. In the quiet model exit_mmap tears the PASID entry down ' +
+    'with faults ignored: until the driver\'s unbind the device is answered silently (ATS R=W=0, PRI Invalid Request, ' +
+    'transactions aborted, nothing printed) and the PASID stays allocated; unbind drains and frees it.',
+  params: paramsWith([
+    COMMON_OWN.killAtMs(20),
+    { key: 'anonMiB', type: 'int', default: 256, min: 1, max: 65_536, unit: 'MiB', group: 'scenario', doc: 'memory of the process' },
+    COMMON_OWN.dmaJobTx(20_000),
+    COMMON_OWN.faultRate(0.02),
+    COMMON_OWN.priCredits(32),
+  ], { lockedMemory: 0 }),
+  horizon: () => DEFAULT_HORIZON,
+  build(sim: Sim, p: Params): Kernel {
+    const k = makeKernel(sim, p, 4096);
+    const { proc } = svaProcess(k, {
+      comm: 'accel-app',
+      anonMiB: p.anonMiB as number,
+      lockedMiB: k.cfg.lockedMiB,
+      dev: 'accel0 q0',
+      job: { transactions: p.dmaJobTx as number, faultRate: p.faultRate as number },
+      priCredits: p.priCredits as number,
+      driverLock: new Mutex(sim, 'uacce_mm->lock'),
+    });
+    killAt(k, proc, ms(p.killAtMs as number));
+    return k;
+  },
+};

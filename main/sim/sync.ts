@@ -1,0 +1,296 @@
+import { KIND } from './events';
+import type { Sim } from './engine';
+import type { Gen, Task, Waitable } from './task';
+import type { Ns } from './time';
+
+/**
+ * A sleeping mutex (kernel/locking/mutex.c). Not recursive: locking a mutex you hold waits for
+ * yourself, which the wait-for graph reports as a deadlock (lockdep would say "possible recursive
+ * locking"). Hand-off is FIFO; the kernel's optimistic spinning can reorder waiters, which changes
+ * no result studied here.
+ */
+export class Mutex implements Waitable {
+  owner: Task | null = null;
+  readonly waiters: Task[] = [];
+  readonly actor: number;
+  readonly label: string;
+
+  constructor(
+    private readonly sim: Sim,
+    readonly name: string,
+  ) {
+    this.label = `mutex ${name}`;
+    this.actor = sim.actor(this.label, 'lock');
+  }
+
+  holders(): readonly Task[] {
+    return this.owner ? [this.owner] : [];
+  }
+
+  *lock(t: Task): Gen {
+    if (this.owner === null) {
+      this.owner = t;
+      this.sim.emit(KIND.lock_acquire, this.actor, t.actor, 0);
+      return;
+    }
+    this.sim.emit(KIND.lock_contend, this.actor, t.actor);
+    this.waiters.push(t);
+    yield* this.sim.block(t, this);
+    // unlock() handed the mutex to us before waking us.
+  }
+
+  trylock(t: Task): boolean {
+    if (this.owner !== null) return false;
+    this.owner = t;
+    this.sim.emit(KIND.lock_acquire, this.actor, t.actor, 0);
+    return true;
+  }
+
+  unlock(t: Task): void {
+    if (this.owner !== t) this.sim.invariant(`${t.label} unlocks ${this.label} held by ${this.owner?.label ?? 'nobody'}`);
+    this.sim.emit(KIND.lock_release, this.actor, t.actor, 0);
+    const next = this.waiters.shift() ?? null;
+    this.owner = next;
+    if (next) {
+      this.sim.emit(KIND.lock_acquire, this.actor, next.actor, 0);
+      this.sim.wake(next);
+    }
+  }
+}
+
+/**
+ * A read-write semaphore (mmap_lock). New readers queue behind a waiting writer, as the kernel's
+ * rwsem does, so a writer is not starved.
+ */
+export class RwSem implements Waitable {
+  readonly readers = new Map<Task, number>();
+  writer: Task | null = null;
+  private readonly waiters: { t: Task; write: boolean }[] = [];
+  readonly actor: number;
+  readonly label: string;
+
+  constructor(
+    private readonly sim: Sim,
+    readonly name: string,
+  ) {
+    this.label = `rwsem ${name}`;
+    this.actor = sim.actor(this.label, 'lock');
+  }
+
+  holders(): readonly Task[] {
+    return this.writer ? [this.writer] : [...this.readers.keys()];
+  }
+
+  private grantRead(t: Task): void {
+    this.readers.set(t, (this.readers.get(t) ?? 0) + 1);
+    this.sim.emit(KIND.lock_acquire, this.actor, t.actor, 1);
+  }
+
+  down_read_trylock(t: Task): boolean {
+    if (this.writer || this.waiters.length > 0) return false;
+    this.grantRead(t);
+    return true;
+  }
+
+  *down_read(t: Task): Gen {
+    if (this.down_read_trylock(t)) return;
+    this.sim.emit(KIND.lock_contend, this.actor, t.actor);
+    this.waiters.push({ t, write: false });
+    yield* this.sim.block(t, this);
+  }
+
+  up_read(t: Task): void {
+    const n = this.readers.get(t);
+    if (!n) this.sim.invariant(`${t.label} up_read on ${this.label} it does not hold`);
+    if (n === 1) this.readers.delete(t);
+    else this.readers.set(t, n - 1);
+    this.sim.emit(KIND.lock_release, this.actor, t.actor, 1);
+    this.grantWaiters();
+  }
+
+  *down_write(t: Task): Gen {
+    if (!this.writer && this.readers.size === 0 && this.waiters.length === 0) {
+      this.writer = t;
+      this.sim.emit(KIND.lock_acquire, this.actor, t.actor, 0);
+      return;
+    }
+    this.sim.emit(KIND.lock_contend, this.actor, t.actor);
+    this.waiters.push({ t, write: true });
+    yield* this.sim.block(t, this);
+  }
+
+  up_write(t: Task): void {
+    if (this.writer !== t) this.sim.invariant(`${t.label} up_write on ${this.label} it does not hold`);
+    this.writer = null;
+    this.sim.emit(KIND.lock_release, this.actor, t.actor, 0);
+    this.grantWaiters();
+  }
+
+  private grantWaiters(): void {
+    while (this.waiters.length > 0 && !this.writer) {
+      const w = this.waiters[0];
+      if (w.write) {
+        if (this.readers.size > 0) return;
+        this.waiters.shift();
+        this.writer = w.t;
+        this.sim.emit(KIND.lock_acquire, this.actor, w.t.actor, 0);
+        this.sim.wake(w.t);
+        return;
+      }
+      this.waiters.shift();
+      this.grantRead(w.t);
+      this.sim.wake(w.t);
+    }
+  }
+
+  waiterTasks(): Task[] {
+    return this.waiters.map((w) => w.t);
+  }
+}
+
+/**
+ * struct completion. `completers` names who is expected to complete it, for the wait-for graph
+ * (hardware completers are left out: they cannot be part of a cycle).
+ */
+export class Completion implements Waitable {
+  done = 0;
+  readonly waiters: Task[] = [];
+
+  constructor(
+    private readonly sim: Sim,
+    readonly label: string,
+    private readonly completers: () => readonly Task[] = () => [],
+  ) {}
+
+  holders(): readonly Task[] {
+    return this.completers();
+  }
+
+  *wait_for_completion(t: Task): Gen {
+    if (this.done > 0) {
+      if (this.done !== Infinity) this.done--;
+      return;
+    }
+    this.waiters.push(t);
+    yield* this.sim.block(t, this);
+  }
+
+  complete(): void {
+    const w = this.waiters.shift();
+    if (w) this.sim.wake(w);
+    else if (this.done !== Infinity) this.done++;
+  }
+
+  complete_all(): void {
+    this.done = Infinity;
+    for (const w of this.waiters.splice(0)) this.sim.wake(w);
+  }
+
+  completion_done(): boolean {
+    return this.done > 0;
+  }
+
+  reinit(): void {
+    this.done = 0;
+  }
+}
+
+/** A wait queue: waiters sleep until woken, then re-check their condition (wait_event). */
+export class WaitQueue implements Waitable {
+  readonly waiters = new Set<Task>();
+  constructor(
+    private readonly sim: Sim,
+    readonly label: string,
+    private readonly wakers: () => readonly Task[] = () => [],
+  ) {}
+
+  holders(): readonly Task[] {
+    return this.wakers();
+  }
+
+  *wait_event(t: Task, cond: () => boolean, interruptible = false): Gen {
+    while (!cond()) {
+      this.waiters.add(t);
+      yield* this.sim.block(t, this, interruptible);
+      this.waiters.delete(t);
+    }
+  }
+
+  wake_up(): void {
+    for (const t of this.waiters) this.sim.wake(t);
+    this.waiters.clear();
+  }
+}
+
+/**
+ * Sleepable RCU (kernel/rcu/srcutree.c). synchronize_srcu() waits for the readers that are inside
+ * a read-side section when it starts, not for readers that enter later, and then for the grace
+ * period machinery (`gpNs`, a model parameter).
+ */
+export class Srcu {
+  private readonly readers = new Map<number, Task>();
+  private nextToken = 1;
+  private readonly syncs = new Set<SrcuSync>();
+  readonly actor: number;
+
+  constructor(
+    private readonly sim: Sim,
+    readonly name: string,
+    private readonly gpNs: Ns,
+  ) {
+    this.actor = sim.actor(`srcu ${name}`, 'lock');
+  }
+
+  srcu_read_lock(t: Task): number {
+    const tok = this.nextToken++;
+    this.readers.set(tok, t);
+    this.sim.emit(KIND.srcu_read_lock, this.actor, t.actor, tok);
+    return tok;
+  }
+
+  srcu_read_unlock(t: Task, tok: number): void {
+    if (!this.readers.delete(tok)) this.sim.invariant(`${t.label} srcu_read_unlock of unknown token ${tok}`);
+    this.sim.emit(KIND.srcu_read_unlock, this.actor, t.actor, tok);
+    for (const s of this.syncs) {
+      if (s.pending.delete(tok) && s.pending.size === 0) {
+        this.syncs.delete(s);
+        this.sim.wake(s.task);
+      }
+    }
+  }
+
+  *synchronize_srcu(t: Task): Gen {
+    const s = new SrcuSync(t, new Set(this.readers.keys()), this.readers, this.name);
+    this.sim.emit(KIND.synchronize_srcu, t.actor, s.pending.size, this.actor);
+    if (s.pending.size > 0) {
+      this.syncs.add(s);
+      yield* this.sim.block(t, s);
+    }
+    if (this.gpNs > 0) yield* this.sim.sleep(t, this.gpNs, `synchronize_srcu ${this.name}: grace period`);
+    this.sim.emit(KIND.synchronize_srcu_done, t.actor, 0, this.actor);
+  }
+
+  readerTasks(): Task[] {
+    return [...this.readers.values()];
+  }
+}
+
+class SrcuSync implements Waitable {
+  readonly label: string;
+  constructor(
+    readonly task: Task,
+    readonly pending: Set<number>,
+    private readonly readers: Map<number, Task>,
+    name: string,
+  ) {
+    this.label = `synchronize_srcu ${name}`;
+  }
+  holders(): readonly Task[] {
+    const out: Task[] = [];
+    for (const tok of this.pending) {
+      const r = this.readers.get(tok);
+      if (r) out.push(r);
+    }
+    return out;
+  }
+}

@@ -1,0 +1,150 @@
+import { KIND } from './events';
+import type { Sim } from './engine';
+import type { Gen, Task, Waitable } from './task';
+
+/** A work item. `queue_work` on an item already pending does nothing, as in the kernel. */
+export class Work {
+  pending = false;
+  /** Sequence number of its current queueing: flush_workqueue waits for items at or below its mark. */
+  seq = 0;
+  constructor(
+    readonly fn: string,
+    readonly body: (worker: Task) => Gen,
+  ) {}
+}
+
+/**
+ * A workqueue (kernel/workqueue.c) with a pool of kworkers created on demand up to `maxActive`.
+ * flush_workqueue() waits for every item queued before it, including the one the caller may be
+ * running: calling it from a work item of the same queue waits for itself and never returns.
+ */
+export class Workqueue {
+  readonly actor: number;
+  private readonly pendingQ: Work[] = [];
+  /** Items queued and not yet finished, by seq. */
+  private readonly outstanding = new Map<number, Work>();
+  private readonly runningBy = new Map<Work, Task>();
+  private readonly workers: Task[] = [];
+  private readonly idle: Task[] = [];
+  private readonly flushers = new Set<FlushWait>();
+  private nextSeq = 1;
+  private readonly idleWait: Waitable;
+
+  constructor(
+    private readonly sim: Sim,
+    readonly name: string,
+    private readonly maxActive: number,
+  ) {
+    this.actor = sim.actor(`wq ${name}`, 'queue');
+    this.idleWait = { label: `worker_thread ${name} (idle)`, holders: () => [] };
+  }
+
+  get depth(): number {
+    return this.outstanding.size;
+  }
+
+  /** Items pending or running, for the state panel. */
+  items(): { seq: number; fn: string; runningOn: string | null }[] {
+    return [...this.outstanding.values()].map((w) => ({ seq: w.seq, fn: w.fn, runningOn: this.runningBy.get(w)?.label ?? null }));
+  }
+
+  queue_work(w: Work): boolean {
+    if (w.pending) return false;
+    w.pending = true;
+    w.seq = this.nextSeq++;
+    this.outstanding.set(w.seq, w);
+    this.pendingQ.push(w);
+    this.sim.emit(KIND.work_queue, this.actor, w.seq, this.outstanding.size, { fn: w.fn });
+    this.sim.emit(KIND.wq_depth, this.actor, this.outstanding.size);
+    this.kick();
+    return true;
+  }
+
+  private kick(): void {
+    if (this.pendingQ.length === 0) return;
+    const idle = this.idle.pop();
+    if (idle) {
+      this.sim.wake(idle);
+      return;
+    }
+    if (this.workers.length - this.busyCount() < this.pendingQ.length && this.workers.length < this.maxActive) {
+      const n = this.workers.length;
+      const worker = this.sim.spawn(`kworker/u:${this.name}-${n}`, 'kworker', (t) => this.worker_thread(t));
+      this.workers.push(worker);
+    }
+  }
+
+  private busyCount(): number {
+    return this.runningBy.size;
+  }
+
+  private *worker_thread(t: Task): Gen {
+    for (;;) {
+      const w = this.pendingQ.shift();
+      if (!w) {
+        this.idle.push(t);
+        yield* this.sim.block(t, this.idleWait, true);
+        continue;
+      }
+      // The item may be queued again from inside its own body; that is a new, later seq.
+      w.pending = false;
+      const seq = w.seq;
+      this.runningBy.set(w, t);
+      this.sim.emit(KIND.work_begin, t.actor, seq, this.actor, { fn: w.fn });
+      yield* w.body(t);
+      this.runningBy.delete(w);
+      this.outstanding.delete(seq);
+      this.sim.emit(KIND.work_end, t.actor, seq, this.actor, { fn: w.fn });
+      this.sim.emit(KIND.wq_depth, this.actor, this.outstanding.size);
+      for (const f of this.flushers) {
+        if (seq <= f.mark && --f.remaining === 0) {
+          this.flushers.delete(f);
+          this.sim.wake(f.task);
+        }
+      }
+      if (this.pendingQ.length > 0) this.kick();
+    }
+  }
+
+  /** flush_workqueue(): wait until every item queued before this call has finished. */
+  *flush_workqueue(t: Task): Gen {
+    const mark = this.nextSeq - 1;
+    const f = new FlushWait(this, t, mark, this.outstanding.size);
+    this.sim.emit(KIND.flush_begin, t.actor, this.actor, f.remaining, { wq: this.name });
+    if (f.remaining > 0) {
+      this.flushers.add(f);
+      yield* this.sim.block(t, f);
+    }
+    this.sim.emit(KIND.flush_end, t.actor, this.actor, 0, { wq: this.name });
+  }
+
+  /** Who must finish for a flush with this mark to return: the wait-for edges of a flusher. */
+  flushHolders(mark: number): Task[] {
+    const out = new Set<Task>();
+    let waitingForSlot = false;
+    for (const [seq, w] of this.outstanding) {
+      if (seq > mark) continue;
+      const r = this.runningBy.get(w);
+      if (r) out.add(r);
+      else waitingForSlot = true;
+    }
+    // A pending item needs a free worker; at max_active it waits for the busy ones.
+    if (waitingForSlot && this.workers.length >= this.maxActive) for (const r of this.runningBy.values()) out.add(r);
+    return [...out];
+  }
+}
+
+class FlushWait implements Waitable {
+  readonly label: string;
+  constructor(
+    private readonly wq: Workqueue,
+    readonly task: Task,
+    readonly mark: number,
+    public remaining: number,
+  ) {
+    this.label = `flush_workqueue ${wq.name}`;
+  }
+  holders(): readonly Task[] {
+    return this.wq.flushHolders(this.mark);
+  }
+}
