@@ -64,7 +64,7 @@ export function runScenario(id: string, given: Record<string, unknown>, seed: nu
   const sim = new Sim(seed, [metrics, ...(opts.sinks ?? [])]);
   let status: RunStatus = 'complete';
   let error: string | null = null;
-  let endReason = 'quiescent';
+  let endReason: string;
   try {
     const k = sc.build(sim, params);
     sim.exitPath = (t: Task) => do_exit(k, t);

@@ -28,6 +28,7 @@ export const KERNEL_PARAMS: readonly ParamSpec[] = [
   { key: 'atsUs', type: 'number', default: 1, min: 0, max: 10_000, unit: 'µs', group: 'cost', doc: 'ATS translation round trip' },
   { key: 'unmapNsPerPage', type: 'number', default: 100, min: 0, max: 100_000, unit: 'ns', group: 'cost', doc: 'unmap and free cost per 4 KiB page (munlock doubles it for locked pages)' },
   { key: 'srcuGpUs', type: 'number', default: 100, min: 0, max: 1_000_000, unit: 'µs', group: 'cost', doc: 'SRCU grace-period machinery once readers are gone' },
+  { key: 'lazyTlbHoldMs', type: 'number', default: 0, min: 0, max: 600_000, unit: 'ms', group: 'cost', doc: 'an idle CPU keeps a dead task\'s mm as its lazy-TLB active_mm (an mm_count reference) this long after the exit' },
   { key: 'allocRetryMs', type: 'number', default: 4, min: 0.1, max: 10_000, unit: 'ms', group: 'cost', doc: 'allocator slow-path retry period under pressure (reclaim attempt plus a tick at HZ=250)' },
 ];
 
@@ -55,6 +56,7 @@ export interface KernelConfig {
   unmapPerPage: Ns;
   srcuGp: Ns;
   allocRetry: Ns;
+  lazyTlbHold: Ns;
 }
 
 export function kernelConfig(p: Params): KernelConfig {
@@ -81,5 +83,6 @@ export function kernelConfig(p: Params): KernelConfig {
     unmapPerPage: ns(p.unmapNsPerPage as number),
     srcuGp: us(p.srcuGpUs as number),
     allocRetry: ms(p.allocRetryMs as number),
+    lazyTlbHold: ms(p.lazyTlbHoldMs as number),
   };
 }

@@ -63,7 +63,9 @@ function exit_notify(k: Kernel, t: Task, p: Proc): void {
   const lazy = k.lazyMm.get(t);
   if (lazy) {
     k.lazyMm.delete(t);
-    mmdrop(k, lazy, 'active_mm (lazy TLB)');
+    // The idle task inherits the dead task's active_mm until the CPU runs another user mm.
+    if (k.cfg.lazyTlbHold > 0) k.sim.after(k.cfg.lazyTlbHold, () => mmdrop(k, lazy, 'active_mm (lazy TLB)'));
+    else mmdrop(k, lazy, 'active_mm (lazy TLB)');
   }
   if (p.liveThreads === 0 && p.autoreap) release_task(k, p);
 }

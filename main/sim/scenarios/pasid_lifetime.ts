@@ -10,7 +10,8 @@ export const pasidLifetime: Scenario = {
     'Short-lived processes bind an accelerator and die; a helper that inherited their queue descriptors closes them ' +
     'only after a delay, so unbind comes late. Until unbind the notifier holds an mmgrab and the PASID stays ' +
     'allocated although the address space is gone. With the ~v5.18 lifetime the PASID is released only at mmdrop, ' +
-    'when mm_count reaches 0. With a narrow PASID space, new processes fail to bind.',
+    'when mm_count reaches 0, so any other mm_count holder (here an idle CPU keeping the dead mm as its lazy-TLB ' +
+    'active_mm) extends it past unbind. With a narrow PASID space, new processes fail to bind.',
   params: paramsWith(
     [
       { key: 'processes', type: 'int', default: 40, min: 1, max: 10_000, group: 'scenario', doc: 'short-lived processes started one after another' },
@@ -19,7 +20,7 @@ export const pasidLifetime: Scenario = {
       { key: 'unbindDelayMs', type: 'number', default: 200, min: 0, max: 600_000, unit: 'ms', group: 'scenario', doc: 'the helper closes its copy of a queue descriptor this long after the process died' },
       COMMON_OWN.priCredits(32),
     ],
-    { pasidPerMm: true, pasidBits: 4, lockedMemory: 0, dmaStopMs: 1 },
+    { pasidPerMm: true, pasidBits: 4, lockedMemory: 0, dmaStopMs: 1, lazyTlbHoldMs: 300 },
   ),
   horizon: () => DEFAULT_HORIZON,
   build(sim: Sim, p: Params): Kernel {

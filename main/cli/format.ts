@@ -1,0 +1,46 @@
+import { fmtNs } from '../lab/format';
+import type { Summary } from '../sim/run';
+import type { ScenarioInfo } from '../lab/catalog';
+
+const TIME_METRICS = new Set(['oomSkipSetNs', 'memoryFreedNs', 'pasidFreedNs', 'triggerNs']);
+
+function fmtMetric(key: string, v: unknown): string {
+  if (v === null) return 'never';
+  if (typeof v === 'number') return TIME_METRICS.has(key) ? fmtNs(v) : String(v);
+  if (typeof v === 'object' && v !== null && 'count' in v) {
+    const s = v as { count: number; max: number | null; p50: number | null };
+    return s.count === 0 ? 'none' : `count ${s.count}, p50 ${fmtNs(s.p50)}, max ${fmtNs(s.max)}`;
+  }
+  return Object.entries(v as Record<string, unknown>)
+    .map(([k, x]) => `${k} ${x}`)
+    .join(', ');
+}
+
+/** The human form of a run summary. */
+export function formatSummary(s: Summary, docs: Record<string, string>, verbose = false): string {
+  const lines: string[] = [];
+  lines.push(`${s.scenario}  (${s.model === 'mm_exit' ? 'mm_exit model' : 'quiet-release model'}, seed ${s.seed})`);
+  lines.push(`  status    ${s.status}${s.error ? `: ${s.error}` : ''} (${s.endReason})`);
+  lines.push(`  events    ${s.events}`);
+  lines.push(`  end time  ${fmtNs(s.endTimeNs)}`);
+  lines.push(`  digest    ${s.digest}`);
+  lines.push('  metrics (times from the trigger)');
+  const w = Math.max(...Object.keys(s.metrics).map((k) => k.length));
+  for (const [k, v] of Object.entries(s.metrics)) {
+    lines.push(`    ${k.padEnd(w)}  ${fmtMetric(k, v)}${verbose && docs[k] ? `\n    ${''.padEnd(w)}  (${docs[k]})` : ''}`);
+  }
+  return lines.join('\n');
+}
+
+export function formatScenarios(list: ScenarioInfo[]): string {
+  const out: string[] = [];
+  for (const s of list) {
+    out.push(`${s.id}\n  ${s.title}\n  ${s.story}\n  parameters:`);
+    const w = Math.max(...s.params.map((p) => p.key.length));
+    for (const p of s.params) {
+      out.push(`    ${p.key.padEnd(w)}  default ${String(p.default)}${p.unit ? ` ${p.unit}` : ''}; ${p.range}. ${p.doc}`);
+    }
+    out.push('');
+  }
+  return out.join('\n');
+}
