@@ -68,8 +68,12 @@ export class Sim {
 
   /** Emit one trace event; returns its seq. */
   emit(kind: number, actor: number, a = 0, b = 0, args?: object): number {
+    return this.emitJson(kind, actor, a, b, args === undefined ? null : JSON.stringify(args));
+  }
+
+  /** Emit with args already serialised (hot paths cache their JSON). */
+  emitJson(kind: number, actor: number, a: number, b: number, json: string | null): number {
     const seq = ++this.seq;
-    const json = args === undefined ? null : JSON.stringify(args);
     this.digest.event(seq, this.now, kind, actor, this.cause, a, b, json);
     for (let i = 0; i < this.sinks.length; i++) this.sinks[i].event(seq, this.now, kind, actor, this.cause, a, b, json);
     this.kindCounts[kind]++;
@@ -145,7 +149,7 @@ export class Sim {
     if (t.state !== TS_R) this.setState(t, TS_R);
     let r: IteratorResult<unknown, void>;
     try {
-      r = value instanceof FatalSignal ? gen.throw(value) : gen.next(value);
+      r = value !== undefined && value instanceof FatalSignal ? gen.throw(value) : gen.next(value);
     } finally {
       this.current = null;
     }
@@ -251,6 +255,8 @@ export class Sim {
    * starts at this task, so any new cycle passes through it.
    */
   private detectDeadlock(start: Task): void {
+    const first = start.blockedOn?.holders();
+    if (!first || first.length === 0) return;
     const path: Task[] = [];
     const seen = new Set<Task>();
     const dfs = (t: Task): boolean => {

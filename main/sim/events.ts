@@ -181,35 +181,49 @@ export class Digest {
   private h1 = 0x811c9dc5;
   private h2 = 0x01000193;
 
-  private mix(v: number): void {
-    const lo = v | 0;
-    const hi = Math.floor(v / 4294967296) | 0;
-    this.h1 = Math.imul(this.h1 ^ lo, 0x01000193);
-    this.h1 = Math.imul(this.h1 ^ hi, 0x01000193);
-    this.h2 = Math.imul(this.h2 ^ lo, 0x5bd1e995);
-    this.h2 ^= this.h2 >>> 15;
-    this.h2 = Math.imul(this.h2 ^ hi, 0x5bd1e995);
-  }
-
+  /** Mix one event. Integers are mixed as 32-bit halves; args character by character. */
   event(seq: number, t: number, kind: number, actor: number, cause: number, a: number, b: number, args: string | null): void {
-    this.mix(seq);
-    this.mix(t);
-    this.mix(kind);
-    this.mix(actor);
-    this.mix(cause);
-    this.mix(a);
-    this.mix(b);
+    let h1 = this.h1;
+    let h2 = this.h2;
+    h1 = Math.imul(h1 ^ seq, 0x01000193);
+    h2 = Math.imul(h2 ^ (t >>> 0), 0x5bd1e995);
+    h2 ^= h2 >>> 15;
+    h1 = Math.imul(h1 ^ ((t / 4294967296) | 0), 0x01000193);
+    h2 = Math.imul(h2 ^ kind, 0x5bd1e995);
+    h1 = Math.imul(h1 ^ actor, 0x01000193);
+    h2 = Math.imul(h2 ^ cause, 0x5bd1e995);
+    h2 ^= h2 >>> 13;
+    h1 = Math.imul(h1 ^ (a | 0), 0x01000193);
+    h1 = Math.imul(h1 ^ ((a / 4294967296) | 0), 0x01000193);
+    h2 = Math.imul(h2 ^ (b | 0), 0x5bd1e995);
+    h2 = Math.imul(h2 ^ ((b / 4294967296) | 0), 0x5bd1e995);
     if (args !== null) {
-      for (let i = 0; i < args.length; i++) this.mix(args.charCodeAt(i));
+      for (let i = 0; i < args.length; i++) h1 = Math.imul(h1 ^ args.charCodeAt(i), 0x01000193);
+      h2 = Math.imul(h2 ^ args.length, 0x5bd1e995);
     }
+    this.h1 = h1;
+    this.h2 = h2;
   }
 
   actor(id: number, name: string): void {
-    this.mix(id);
-    for (let i = 0; i < name.length; i++) this.mix(name.charCodeAt(i));
+    let h1 = Math.imul(this.h1 ^ id, 0x01000193);
+    for (let i = 0; i < name.length; i++) h1 = Math.imul(h1 ^ name.charCodeAt(i), 0x01000193);
+    this.h1 = h1;
+    this.h2 = Math.imul(this.h2 ^ name.length, 0x5bd1e995);
   }
 
   hex(): string {
     return (this.h1 >>> 0).toString(16).padStart(8, '0') + (this.h2 >>> 0).toString(16).padStart(8, '0');
   }
+}
+
+const fnArgsCache = new Map<string, string>();
+/** `{"fn":name}` serialised once per name: the commonest args, kept off the hot path. */
+export function fnArgs(name: string): string {
+  let s = fnArgsCache.get(name);
+  if (s === undefined) {
+    s = JSON.stringify({ fn: name });
+    fnArgsCache.set(name, s);
+  }
+  return s;
 }

@@ -1,16 +1,20 @@
-import { KIND } from './events';
+import { fnArgs, KIND } from './events';
 import type { Sim } from './engine';
 import type { Gen, Task, Waitable } from './task';
 
 /** A work item. `queue_work` on an item already pending does nothing, as in the kernel. */
 export class Work {
   pending = false;
+  /** `{"fn":...}`, serialised once. */
+  readonly args: string;
   /** Sequence number of its current queueing: flush_workqueue waits for items at or below its mark. */
   seq = 0;
   constructor(
     readonly fn: string,
     readonly body: (worker: Task) => Gen,
-  ) {}
+  ) {
+    this.args = fnArgs(fn);
+  }
 }
 
 /**
@@ -54,7 +58,7 @@ export class Workqueue {
     w.seq = this.nextSeq++;
     this.outstanding.set(w.seq, w);
     this.pendingQ.push(w);
-    this.sim.emit(KIND.work_queue, this.actor, w.seq, this.outstanding.size, { fn: w.fn });
+    this.sim.emitJson(KIND.work_queue, this.actor, w.seq, this.outstanding.size, w.args);
     this.sim.emit(KIND.wq_depth, this.actor, this.outstanding.size);
     this.kick();
     return true;
@@ -90,11 +94,11 @@ export class Workqueue {
       w.pending = false;
       const seq = w.seq;
       this.runningBy.set(w, t);
-      this.sim.emit(KIND.work_begin, t.actor, seq, this.actor, { fn: w.fn });
+      this.sim.emitJson(KIND.work_begin, t.actor, seq, this.actor, w.args);
       yield* w.body(t);
       this.runningBy.delete(w);
       this.outstanding.delete(seq);
-      this.sim.emit(KIND.work_end, t.actor, seq, this.actor, { fn: w.fn });
+      this.sim.emitJson(KIND.work_end, t.actor, seq, this.actor, w.args);
       this.sim.emit(KIND.wq_depth, this.actor, this.outstanding.size);
       for (const f of this.flushers) {
         if (seq <= f.mark && --f.remaining === 0) {

@@ -1,4 +1,4 @@
-import { KIND, RESP_INVALID, RESP_SUCCESS } from '../events';
+import { fnArgs, KIND, RESP_INVALID, RESP_SUCCESS } from '../events';
 import type { Gen, Task } from '../task';
 import { Work, Workqueue } from '../workqueue';
 import type { PageRequest } from './iommu';
@@ -39,7 +39,7 @@ export function* iopf_handle_single(k: Kernel, t: Task, pasid: number): Gen<numb
   const ioMm = k.sva.ioMmByPasid(pasid);
   if (!ioMm) return RESP_INVALID;
   const mm = ioMm.mm;
-  k.sim.emit(KIND.fn_begin, t.actor, mm.actor, pasid, { fn: 'iopf_handle_single' });
+  k.sim.emitJson(KIND.fn_begin, t.actor, mm.actor, pasid, fnArgs('iopf_handle_single'));
   let code = RESP_INVALID;
   if (mmget_not_zero(k, mm)) {
     yield* mm.mmapLock.down_read(t);

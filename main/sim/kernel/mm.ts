@@ -1,4 +1,4 @@
-import { KIND, MMF_OOM_SKIP, MMF_OOM_VICTIM, MMF_UNSTABLE } from '../events';
+import { fnArgs, KIND, MMF_OOM_SKIP, MMF_OOM_VICTIM, MMF_UNSTABLE } from '../events';
 import { RwSem } from '../sync';
 import type { Gen, Task } from '../task';
 import { Work } from '../workqueue';
@@ -77,7 +77,7 @@ export class MmStruct {
 export function mmget(k: Kernel, mm: MmStruct, fn = 'mmget'): void {
   if (mm.users <= 0) k.sim.invariant(`mmget on ${mm.comm} with mm_users ${mm.users}`);
   mm.users++;
-  k.sim.emit(KIND.mm_users, mm.actor, mm.users, 1, { fn });
+  k.sim.emitJson(KIND.mm_users, mm.actor, mm.users, 1, fnArgs(fn));
 }
 
 /** mmget_not_zero: fails once the address space is gone (mm_users reached 0). */
@@ -87,14 +87,14 @@ export function mmget_not_zero(k: Kernel, mm: MmStruct): boolean {
     return false;
   }
   mm.users++;
-  k.sim.emit(KIND.mm_users, mm.actor, mm.users, 1, { fn: 'mmget_not_zero' });
+  k.sim.emitJson(KIND.mm_users, mm.actor, mm.users, 1, fnArgs('mmget_not_zero'));
   return true;
 }
 
 function dropUser(k: Kernel, mm: MmStruct, fn: string): boolean {
   if (mm.users <= 0) k.sim.invariant(`${fn} on ${mm.comm} with mm_users ${mm.users}`);
   mm.users--;
-  k.sim.emit(KIND.mm_users, mm.actor, mm.users, -1, { fn });
+  k.sim.emitJson(KIND.mm_users, mm.actor, mm.users, -1, fnArgs(fn));
   return mm.users === 0;
 }
 

@@ -1,0 +1,17 @@
+import { benchSim } from './sim';
+
+/**
+ * `npm run bench`: figures measured in one run on this machine, printed as one JSON document
+ * followed by a readable table. Ratios, not absolute timings, are what the targets speak of.
+ */
+const results: Record<string, unknown> = {};
+const only = process.argv.slice(2);
+const want = (name: string) => only.length === 0 || only.includes(name);
+
+if (want('sim')) results.sim = benchSim();
+
+process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+if (results.sim) {
+  const s = results.sim as ReturnType<typeof benchSim>;
+  process.stdout.write(`\nsimulator alone (stress, ${s.events} events, best of ${s.runs}): ${(s.eventsPerSec / 1e6).toFixed(2)} M events/s  (target >= 2 M/s)\n`);
+}
