@@ -56,13 +56,14 @@ export const oomBoundVictim: Scenario = {
     }
     const holdMs = p.mmapLockHeldMs as number;
     if (holdMs > 0) {
-      // A second thread of the victim inside munmap(): mmap_lock held for write.
-      k.kthread('victim-munmap', function* (t: Task): Gen {
-        yield* k.sim.sleep(t, 1_000_000, 'wait for the OOM', true);
+      // A second thread of the victim is inside munmap() (mmap_lock held for write) when the OOM
+      // kill comes, and finishes `mmapLockHeldMs` after it: until then the reaper's trylock fails.
+      k.kthread('accel-app-munmap', function* (t: Task): Gen {
+        yield* k.sim.sleep(t, 10_000_000, 'msleep', true);
         const mm = victim.mm!;
-        while (k.triggerAt === null) yield* k.sim.sleep(t, 100_000, 'wait for the OOM', true);
         yield* mm.mmapLock.down_write(t);
-        yield holdMs * 1_000_000;
+        while (k.triggerAt === null) yield 1_000_000;
+        yield Math.round(holdMs * 1_000_000);
         mm.mmapLock.up_write(t);
       });
     }

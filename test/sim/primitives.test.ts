@@ -1,0 +1,212 @@
+import { describe, expect, it } from 'vitest';
+import { Sim } from '../../main/sim/engine';
+import { TS_D } from '../../main/sim/events';
+import { HungTaskDetector } from '../../main/sim/kernel/hung_task';
+import { Printk } from '../../main/sim/kernel/printk';
+import { Mutex, Srcu } from '../../main/sim/sync';
+import type { Gen, Task } from '../../main/sim/task';
+import { Work, Workqueue } from '../../main/sim/workqueue';
+import { CollectSink, MS, S } from './helpers';
+
+function sim(): { sim: Sim; ev: CollectSink } {
+  const ev = new CollectSink();
+  return { sim: new Sim(1, [ev]), ev };
+}
+
+describe('workqueue', () => {
+  it('flush_workqueue waits for every item queued before it, not for later ones', () => {
+    const { sim: s, ev } = sim();
+    const wq = new Workqueue(s, 'test', 4);
+    const done: string[] = [];
+    const item = (name: string, dt: number) =>
+      new Work(name, function* (): Gen {
+        yield dt;
+        done.push(name);
+      });
+    let flushedAt = -1;
+    s.spawn('queuer', 'kthread', function* (t: Task): Gen {
+      wq.queue_work(item('a', 5 * MS));
+      wq.queue_work(item('b', 10 * MS));
+      yield* wq.flush_workqueue(t);
+      flushedAt = s.now;
+      wq.queue_work(item('c', 50 * MS));
+    });
+    s.spawn('late', 'kthread', function* (): Gen {
+      yield 1 * MS;
+      wq.queue_work(item('d', 100 * MS));
+    });
+    s.run(S);
+    expect(flushedAt).toBe(10 * MS);
+    expect(done).toEqual(['a', 'b', 'c', 'd']);
+    expect(ev.of('deadlock')).toHaveLength(0);
+  });
+
+  it('a work item that flushes its own workqueue waits for itself: the cycle is detected', () => {
+    const { sim: s, ev } = sim();
+    const wq = new Workqueue(s, 'iopf', 8);
+    wq.queue_work(
+      new Work('self-flush', function* (t: Task): Gen {
+        yield 1000;
+        yield* wq.flush_workqueue(t);
+      }),
+    );
+    s.run(10 * S);
+    expect(s.deadlocks).toBe(1);
+    const d = ev.of('deadlock')[0];
+    expect(d.a).toBe(1);
+    expect((d.args?.cycle as string[])[0]).toMatch(/waits on flush_workqueue iopf held by kworker/);
+    const worker = s.tasks.find((t) => t.comm.startsWith('kworker'));
+    expect(worker?.state).toBe(TS_D);
+  });
+});
+
+describe('mutex', () => {
+  it('is not recursive: locking a mutex you hold is a deadlock', () => {
+    const { sim: s } = sim();
+    const m = new Mutex(s, 'A');
+    s.spawn('t', 'kthread', function* (t: Task): Gen {
+      yield* m.lock(t);
+      yield* m.lock(t);
+    });
+    s.run(S);
+    expect(s.deadlocks).toBe(1);
+  });
+
+  it('an AB-BA inversion across two tasks is a two-task cycle', () => {
+    const { sim: s, ev } = sim();
+    const a = new Mutex(s, 'A');
+    const b = new Mutex(s, 'B');
+    s.spawn('t1', 'kthread', function* (t: Task): Gen {
+      yield* a.lock(t);
+      yield 1000;
+      yield* b.lock(t);
+    });
+    s.spawn('t2', 'kthread', function* (t: Task): Gen {
+      yield* b.lock(t);
+      yield 1000;
+      yield* a.lock(t);
+    });
+    s.run(S);
+    expect(s.deadlocks).toBe(1);
+    expect(ev.of('deadlock')[0].a).toBe(2);
+  });
+
+  it('hands the lock to waiters in FIFO order', () => {
+    const { sim: s } = sim();
+    const m = new Mutex(s, 'A');
+    const order: string[] = [];
+    for (const name of ['x', 'y', 'z']) {
+      s.spawn(name, 'kthread', function* (t: Task): Gen {
+        yield* m.lock(t);
+        order.push(name);
+        yield 1000;
+        m.unlock(t);
+      });
+    }
+    s.run(S);
+    expect(order).toEqual(['x', 'y', 'z']);
+  });
+});
+
+describe('SRCU', () => {
+  it('synchronize_srcu waits for the readers present when it starts, not for later ones', () => {
+    const { sim: s } = sim();
+    const srcu = new Srcu(s, 'test', 0);
+    let syncDone = -1;
+    s.spawn('early-reader', 'kthread', function* (t: Task): Gen {
+      const tok = srcu.srcu_read_lock(t);
+      yield 10 * MS;
+      srcu.srcu_read_unlock(t, tok);
+    });
+    s.spawn('syncer', 'kthread', function* (t: Task): Gen {
+      yield 1 * MS;
+      yield* srcu.synchronize_srcu(t);
+      syncDone = s.now;
+    });
+    s.spawn('late-reader', 'kthread', function* (t: Task): Gen {
+      yield 2 * MS;
+      const tok = srcu.srcu_read_lock(t);
+      yield 100 * MS;
+      srcu.srcu_read_unlock(t, tok);
+    });
+    s.run(S);
+    expect(syncDone).toBe(10 * MS);
+  });
+
+  it('adds the grace-period cost once the readers are gone', () => {
+    const { sim: s } = sim();
+    const srcu = new Srcu(s, 'test', 100_000);
+    let done = -1;
+    s.spawn('syncer', 'kthread', function* (t: Task): Gen {
+      yield* srcu.synchronize_srcu(t);
+      done = s.now;
+    });
+    s.run(S);
+    expect(done).toBe(100_000);
+  });
+});
+
+describe('khungtaskd', () => {
+  it('reports a task stuck in D state between one and two timeouts after it blocked, as the kernel prints it', () => {
+    const { sim: s, ev } = sim();
+    const log = new Printk(s);
+    const hung = new HungTaskDetector(s, log, 120, 0);
+    s.quiescentHook = () => hung.allReported();
+    hung.start();
+    const m = new Mutex(s, 'never-released');
+    s.spawn('owner', 'kthread', function* (t: Task): Gen {
+      yield* m.lock(t);
+    });
+    s.spawn('victim', 'kthread', function* (t: Task): Gen {
+      yield 5 * S;
+      yield* m.lock(t);
+    });
+    s.run(3600 * S);
+    const reports = ev.of('hung_task');
+    expect(reports.length).toBe(1);
+    const dt = reports[0].t - 5 * S;
+    expect(dt).toBeGreaterThanOrEqual(120 * S);
+    expect(dt).toBeLessThanOrEqual(240 * S);
+    expect(ev.of('printk').map((e) => e.args?.msg)).toContain('INFO: task victim:3 blocked for more than 120 seconds.');
+  });
+
+  it('does not report a task that sleeps in D state but keeps being scheduled', () => {
+    const { sim: s, ev } = sim();
+    const log = new Printk(s);
+    const hung = new HungTaskDetector(s, log, 10, 0);
+    hung.start();
+    s.spawn('poller', 'kthread', function* (t: Task): Gen {
+      for (let i = 0; i < 100; i++) yield* s.sleep(t, 1 * S, 'msleep');
+    });
+    s.run(200 * S);
+    expect(ev.of('hung_task')).toHaveLength(0);
+  });
+});
+
+describe('engine', () => {
+  it('records for each event the seq of the event that caused it', () => {
+    const { sim: s, ev } = sim();
+    const m = new Mutex(s, 'A');
+    s.spawn('a', 'kthread', function* (t: Task): Gen {
+      yield* m.lock(t);
+      yield 5;
+      m.unlock(t);
+    });
+    s.spawn('b', 'kthread', function* (t: Task): Gen {
+      yield 1;
+      yield* m.lock(t);
+    });
+    s.run(S);
+    const release = ev.events.find((e) => e.kind === 'lock_release')!;
+    // b is woken by a's unlock: its return to R state was caused by the handover.
+    const wake = ev.events.filter((e) => e.kind === 'task_state' && e.actor.startsWith('b:') && e.a === 0).pop()!;
+    let c = wake.cause;
+    const chain: number[] = [];
+    while (c > 0 && chain.length < 10) {
+      chain.push(c);
+      c = ev.events[c - 1].cause;
+    }
+    expect(chain).toContain(release.seq);
+    for (const e of ev.events) expect(e.cause).toBeLessThan(e.seq);
+  });
+});
