@@ -45,3 +45,13 @@ describe('scenario parameters', () => {
     expect(p.iopfPut).toBe('mmput_async');
   });
 });
+
+describe('README', () => {
+  it('documents every scenario id and every metric', async () => {
+    const { readFileSync } = await import('node:fs');
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const { METRIC_DOCS } = await import('../../main/sim/metrics');
+    for (const s of SCENARIOS) expect(readme).toContain(`\`${s.id}\``);
+    for (const [k, doc] of Object.entries(METRIC_DOCS)) expect(readme).toContain(`| \`${k}\` | ${doc} |`);
+  });
+});
