@@ -1,0 +1,173 @@
+/**
+ * The LabApi contract: the one module main, preload, the web client and the renderer share.
+ * Types only. Every method is async and returns plain JSON-able data, so the same interface runs
+ * over Electron IPC (preload exposes it as `window.lab`) and over HTTP in `serve` mode.
+ *
+ * Runs are identified by `RunId`: the trace file's name inside the archive folder (no path
+ * separators; the service refuses anything else). Times are integer nanoseconds of virtual time.
+ *
+ * HTTP transport (serve mode, 127.0.0.1 only):
+ *  - `POST /api/<method>` with body `{"args": [...]}` (the method's arguments in order);
+ *    the answer is `{"ok": true, "value": ...}` or `{"ok": false, "error": "<one sentence>"}`.
+ *  - `GET /api/events`: server-sent events; each `data:` line is one `LabEvent` as JSON.
+ *  - Requests whose Origin is not the server's own are refused (403).
+ */
+import type { TrackType } from './sim/events';
+import type { LatencyStats, Metrics } from './sim/metrics';
+import type { ParamSpec, ParamValue } from './sim/params';
+import type { Summary } from './sim/run';
+import type { ModelState } from './sim/state';
+
+export type { LatencyStats, Metrics, ModelState, ParamSpec, ParamValue, Summary, TrackType };
+
+/** Integer nanoseconds of virtual time. */
+export type Ns = number;
+/** A trace file name in the archive, e.g. `20261123-201500-oom-bound-victim-mm_exit-s1.sqlite`. */
+export type RunId = string;
+
+export interface ScenarioDto {
+  id: string;
+  title: string;
+  story: string;
+  /** Parameters with type, default, min/max or values, unit, doc, group, and `range` in words. */
+  params: (ParamSpec & { range: string })[];
+}
+
+export interface CatalogDto {
+  scenarios: ScenarioDto[];
+  /** Metric name → one-line definition (hover text of the metric cards). */
+  metrics: Record<string, string>;
+}
+
+export type RunStatus = 'running' | 'complete' | 'cancelled' | 'failed';
+
+/** One run in the archive list. */
+export interface RunListItem {
+  id: RunId;
+  scenario: string;
+  model: 'mm_exit' | 'quiet';
+  seed: number;
+  params: Record<string, ParamValue>;
+  status: RunStatus;
+  created: string;
+  events: number;
+  endTimeNs: Ns;
+  /** Key metrics for the list; null where the run has none (e.g. still running). */
+  metrics: Metrics | null;
+  bytes: number;
+}
+
+export interface RunRequest {
+  scenario: string;
+  params: Record<string, ParamValue>;
+  seed: number;
+}
+
+/** A lane of the timeline: one actor. */
+export interface TrackDto {
+  id: number;
+  name: string;
+  type: TrackType;
+}
+
+/** Everything the run view needs to start: meta, summary and the lanes. */
+export interface RunInfo {
+  id: RunId;
+  summary: Summary;
+  status: RunStatus;
+  created: string;
+  tracks: TrackDto[];
+  /** Virtual time span of the run, for fit-all. */
+  startNs: Ns;
+  endNs: Ns;
+  /** Time of the trigger (first SIGKILL or OOM kill), or null. */
+  triggerNs: Ns | null;
+}
+
+/**
+ * Level-of-detail data for one view: `[fromNs, toNs]` drawn `widthPx` wide. The service rounds the
+ * bucket width up to a power of two ns (≥ (toNs - fromNs) / widthPx / 2), so no track returns more
+ * than about 2 items per pixel; zoomed out it reads pre-aggregated buckets, never raw events.
+ */
+export interface WindowDto {
+  fromNs: Ns;
+  toNs: Ns;
+  bucketNs: Ns;
+  tracks: TrackWindowDto[];
+}
+
+export interface TrackWindowDto {
+  id: number;
+  /** Spans overlapping the window (release(), DMA stop, reaper passes, locks held, kernel functions, work items). */
+  spans: { t0: Ns; t1: Ns | null; name: string; depth: number; count: number }[];
+  /** State intervals (task R/S/D/Z, PASID entry, DMA engine state); `label` says what a blocked task waits on. */
+  states: { t0: Ns; t1: Ns | null; state: string; label: string | null }[];
+  /** Point events, merged per bucket: `count` events of `kind`, the first one being `seq`. */
+  instants: { t: Ns; kind: string; count: number; seq: number }[];
+  /** Counter samples per counter name, merged per bucket (min/max/last in the bucket). */
+  counters: { name: string; points: { t: Ns; min: number; max: number; last: number }[] }[];
+}
+
+/** One event, named, for the event list and the cause chain. */
+export interface EventRowDto {
+  seq: number;
+  tNs: Ns;
+  kind: string;
+  actor: string;
+  actorId: number;
+  causeSeq: number;
+  a: number;
+  b: number;
+  args: Record<string, unknown> | null;
+  /** A one-line human description ("mm accel-app:3: mm_users 2 -> 1 (mmput)"). */
+  text: string;
+}
+
+export interface EventQuery {
+  /** Centre the list on this seq, or on the first event at or after `atNs`. */
+  aroundSeq?: number;
+  atNs?: Ns;
+  before: number;
+  after: number;
+}
+
+/** Progress and completion of a run started with `startRun`. */
+export type LabEvent =
+  | { type: 'run-progress'; runId: RunId; events: number; tNs: Ns; eventsPerSec: number }
+  | { type: 'run-finished'; runId: RunId; status: RunStatus; error: string | null }
+  | { type: 'archive-changed' }
+  /** The desktop app's menu asks the renderer to do something (Electron only). */
+  | { type: 'menu'; command: 'new-run' | 'open-run' | 'export' }
+  /** Open this run (after the menu's Open trace… imported it). */
+  | { type: 'open-run'; runId: RunId };
+
+export type Unsubscribe = () => void;
+
+export interface LabApi {
+  /** Scenarios with their parameters, and the metric definitions. */
+  catalog(): Promise<CatalogDto>;
+  /** Runs in the archive, newest first. */
+  listRuns(): Promise<RunListItem[]>;
+  /** Validate and start a run in the worker; progress arrives as LabEvents. */
+  startRun(req: RunRequest): Promise<{ runId: RunId }>;
+  cancelRun(runId: RunId): Promise<void>;
+  /** Validate the parameters without running: one message per bad field (empty when valid). */
+  validateRun(req: RunRequest): Promise<Record<string, string>>;
+  openRun(runId: RunId): Promise<RunInfo>;
+  window(runId: RunId, fromNs: Ns, toNs: Ns, widthPx: number): Promise<WindowDto>;
+  /** The whole model state at time t (checkpoint + replay). */
+  state(runId: RunId, tNs: Ns): Promise<ModelState>;
+  events(runId: RunId, q: EventQuery): Promise<EventRowDto[]>;
+  /** The event after (dir 1) or before (dir -1) `seq`, for stepping the cursor; null at the ends. */
+  stepEvent(runId: RunId, seq: number, dir: 1 | -1): Promise<EventRowDto | null>;
+  /** The event and its causes, newest first, up to the scenario's first event. */
+  causeChain(runId: RunId, seq: number): Promise<EventRowDto[]>;
+  /** Import a trace file given as bytes (browser) or a path (Electron dialog); it is validated first. */
+  importTrace(file: { name: string; bytesBase64?: string; path?: string }): Promise<RunListItem>;
+  deleteRun(runId: RunId): Promise<void>;
+  /** Subscribe to LabEvents; returns the unsubscribe function. */
+  onEvent(cb: (e: LabEvent) => void): Unsubscribe;
+}
+
+/** The LabApi methods that are plain request/response calls (everything but `onEvent`). */
+export type LabMethod = Exclude<keyof LabApi, 'onEvent'>;

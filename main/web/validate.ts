@@ -1,0 +1,64 @@
+import { z } from 'zod';
+import type { LabMethod } from '../contract';
+
+/**
+ * Argument schemas for every LabApi method. Electron IPC and the HTTP server both check the
+ * arguments a renderer sends before the service sees them: the renderer is untrusted.
+ */
+const runId = z.string().regex(/^[A-Za-z0-9._-]{1,200}\.sqlite$/, 'a run id is a trace file name in the archive ending in .sqlite');
+const ns = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+const paramValue = z.union([z.number(), z.boolean(), z.string().max(200)]);
+const runRequest = z.object({
+  scenario: z.string().min(1).max(100),
+  params: z.record(z.string().max(100), paramValue),
+  seed: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+});
+
+export const ARG_SCHEMAS: Record<LabMethod, z.ZodType<unknown[]>> = {
+  catalog: z.tuple([]),
+  listRuns: z.tuple([]),
+  startRun: z.tuple([runRequest]),
+  cancelRun: z.tuple([runId]),
+  validateRun: z.tuple([runRequest]),
+  openRun: z.tuple([runId]),
+  window: z.tuple([runId, ns, ns, z.number().int().min(1).max(20_000)]),
+  state: z.tuple([runId, ns]),
+  events: z.tuple([
+    runId,
+    z.object({
+      aroundSeq: z.number().int().min(0).optional(),
+      atNs: ns.optional(),
+      before: z.number().int().min(0).max(1000),
+      after: z.number().int().min(0).max(1000),
+    }),
+  ]),
+  stepEvent: z.tuple([runId, z.number().int().min(0), z.union([z.literal(1), z.literal(-1)])]),
+  causeChain: z.tuple([runId, z.number().int().min(1)]),
+  importTrace: z.tuple([
+    z.object({
+      name: z.string().min(1).max(300),
+      bytesBase64: z.string().max(2_000_000_000).optional(),
+      path: z.string().max(4096).optional(),
+    }),
+  ]),
+  deleteRun: z.tuple([runId]),
+};
+
+export const METHODS = Object.keys(ARG_SCHEMAS) as LabMethod[];
+
+export function isLabMethod(name: string): name is LabMethod {
+  return Object.prototype.hasOwnProperty.call(ARG_SCHEMAS, name);
+}
+
+/** Validate the arguments of a call; throws an Error with one sentence naming the method. */
+export function validateArgs(method: LabMethod, args: unknown): unknown[] {
+  const r = ARG_SCHEMAS[method].safeParse(args);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    const where = issue.path.length ? ` (argument ${issue.path.join('.')})` : '';
+    throw new ArgumentError(`Invalid arguments to ${method}${where}: ${issue.message}.`);
+  }
+  return r.data;
+}
+
+export class ArgumentError extends Error {}
