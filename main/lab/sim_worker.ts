@@ -1,0 +1,144 @@
+/**
+ * The sim worker: runs one scenario off the coordinating thread and either records it into a
+ * trace file (the writer lives here, one connection per worker) or re-runs it against a recorded
+ * trace (verify). Talks to its parent only through the messages in worker_protocol.ts.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import type { TraceSink, TrackType } from '../sim/events';
+import { ParamError } from '../sim/params';
+import { MODEL_VERSION, runScenario, UnknownScenarioError, type Summary } from '../sim/run';
+import type { Divergence } from '../trace/diverge';
+import { TraceFileError } from '../trace/errors';
+import { TraceReader, type EventRow } from '../trace/reader';
+import { TraceWriter } from '../trace/writer';
+import type { VerifyOutcome, WorkerJob, WorkerMessage } from './worker_protocol';
+
+const job = workerData as WorkerJob;
+const post = (m: WorkerMessage) => parentPort?.postMessage(m);
+const stopFlag = new Int32Array(job.stop);
+
+function progressReporter(): (events: number, tNs: number) => void {
+  const t0 = performance.now();
+  return (events, tNs) => {
+    const s = (performance.now() - t0) / 1000;
+    post({ type: 'progress', events, tNs, eventsPerSec: s > 0 ? Math.round(events / s) : 0 });
+  };
+}
+
+/** Compares the re-run's events with the recorded ones as they come; remembers the first difference. */
+class CompareSink implements TraceSink {
+  divergence: Divergence | null = null;
+  compared = 0;
+  private readonly names = new Map<number, string>();
+  private readonly it: Generator<EventRow>;
+  constructor(
+    private readonly rec: TraceReader,
+    private readonly limit: number,
+  ) {
+    rec.actors();
+    this.it = rec.rows();
+  }
+  actor(id: number, name: string, _track: TrackType): void {
+    this.names.set(id, name);
+  }
+  event(seq: number, t: number, kind: number, actor: number, cause: number, a: number, b: number, args: string | null): void {
+    if (this.divergence || this.compared >= this.limit) return;
+    const r = this.it.next();
+    const mine = { seq, t_ns: t, kind: '', actor: this.names.get(actor) ?? `#${actor}`, cause_seq: cause, a, b, args: args === null ? null : (JSON.parse(args) as unknown) };
+    const named = this.rec.named([seq, t, kind, actor, cause, a, b, args]);
+    mine.kind = named.kind;
+    if (r.done) {
+      this.divergence = { seq, t_ns: t, a: null, b: mine };
+      return;
+    }
+    const p = r.value;
+    this.compared++;
+    if (p[1] !== t || p[2] !== kind || p[4] !== cause || p[5] !== a || p[6] !== b || p[7] !== args || this.rec.actor(p[3])?.name !== mine.actor) {
+      this.divergence = { seq, t_ns: Math.min(t, p[1]), a: this.rec.named(p), b: mine };
+    }
+  }
+  /** After the run: a recorded event past the re-run's end is a divergence too. */
+  finish(): void {
+    if (this.divergence) return;
+    const r = this.it.next();
+    if (!r.done) this.divergence = { seq: r.value[0], t_ns: r.value[1], a: this.rec.named(r.value), b: null };
+    this.it.return(undefined);
+  }
+}
+
+function record(): Summary {
+  const writer = new TraceWriter(
+    job.file,
+    {
+      appVersion: job.appVersion,
+      scenario: job.scenario,
+      params: job.params,
+      seed: job.seed,
+      model: job.params.mmExit ? 'mm_exit' : 'quiet',
+      modelVersion: MODEL_VERSION,
+      created: job.created,
+    },
+    { checkpointEvery: job.checkpointEvery },
+  );
+  const sinks: TraceSink[] = [writer];
+  if (job.crashAfterEvents !== undefined) {
+    const n = job.crashAfterEvents;
+    sinks.push({ actor() {}, event: (seq) => { if (seq >= n) process.exit(70); } });
+  }
+  let summary: Summary;
+  try {
+    summary = runScenario(job.scenario, job.params, job.seed, {
+      sinks,
+      shouldStop: () => Atomics.load(stopFlag, 0) === 1,
+      onProgress: progressReporter(),
+      progressEvery: job.progressEvery,
+    });
+  } catch (e) {
+    writer.finish({ status: 'failed', error: (e as Error).message, endReason: 'failed', events: writer.events, endTimeNs: 0, digest: null, metrics: null });
+    throw e;
+  }
+  writer.finish({
+    status: summary.status,
+    error: summary.error,
+    endReason: summary.endReason,
+    events: summary.events,
+    endTimeNs: summary.endTimeNs,
+    digest: summary.digest,
+    metrics: summary.metrics,
+  });
+  return summary;
+}
+
+function verify(): VerifyOutcome {
+  const rec = new TraceReader(job.file);
+  try {
+    const m = rec.meta();
+    const recorded = rec.countRows();
+    const cmp = new CompareSink(rec, m.status === 'complete' ? Number.MAX_SAFE_INTEGER : recorded);
+    // A cancelled or failed run recorded a prefix: compare that much, then stop.
+    const prefixOnly = m.status !== 'complete';
+    const summary = runScenario(m.scenario, m.params, m.seed, {
+      sinks: [cmp],
+      shouldStop: () => Atomics.load(stopFlag, 0) === 1 || cmp.divergence !== null || (prefixOnly && cmp.compared >= recorded),
+      onProgress: progressReporter(),
+      progressEvery: job.progressEvery,
+    });
+    if (!prefixOnly || cmp.compared < recorded) cmp.finish();
+    return { summary, recordedEvents: recorded, divergence: cmp.divergence };
+  } finally {
+    rec.close();
+  }
+}
+
+try {
+  if (job.mode === 'record') {
+    const summary = record();
+    post({ type: 'done', summary });
+  } else {
+    const v = verify();
+    post({ type: 'done', summary: v.summary, verify: v });
+  }
+} catch (e) {
+  const user = e instanceof ParamError || e instanceof UnknownScenarioError || e instanceof TraceFileError;
+  post({ type: 'error', message: e instanceof Error ? e.message : String(e), user });
+}

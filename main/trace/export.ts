@@ -1,0 +1,115 @@
+import fs from 'node:fs';
+import { DMA_STATE, KINDS, PASID_ENTRY_STATE, TASK_STATE, UACCE_Q_STATE } from '../sim/events';
+import { TraceFileError } from './errors';
+import type { TraceReader } from './reader';
+
+/** Export formats `export` writes. */
+export const EXPORT_FORMATS = ['chrome-json', 'csv'] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+
+const STATE_NAMES: Record<string, readonly string[]> = {
+  task_state: TASK_STATE,
+  dma_state: DMA_STATE,
+  pasid_entry: PASID_ENTRY_STATE,
+  uacce_q: UACCE_Q_STATE,
+};
+
+/** Buffered writes to a file descriptor: exports of millions of events never sit in memory whole. */
+class Out {
+  private parts: string[] = [];
+  private size = 0;
+  bytes = 0;
+  constructor(private readonly fd: number) {}
+  write(s: string): void {
+    this.parts.push(s);
+    this.size += s.length;
+    if (this.size > 1 << 20) this.flush();
+  }
+  flush(): void {
+    const buf = Buffer.from(this.parts.join(''));
+    fs.writeSync(this.fd, buf);
+    this.bytes += buf.length;
+    this.parts = [];
+    this.size = 0;
+  }
+}
+
+function withOut(file: string, fn: (o: Out) => void): number {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'w');
+  } catch (e) {
+    throw new TraceFileError(`Cannot write export file '${file}': ${(e as Error).message}.`);
+  }
+  try {
+    const o = new Out(fd);
+    fn(o);
+    o.flush();
+    return o.bytes;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+const us = (ns: number) => ns / 1000;
+
+/**
+ * Chrome Trace Event JSON (Perfetto UI and chrome://tracing open it): one process per track type,
+ * one thread per actor, named by `M` events; spans as `X` events with `dur`; counters as `C`;
+ * state changes and point events as `i`. `ts`/`dur` in µs. Returns bytes written.
+ */
+export function exportChromeJson(r: TraceReader, file: string): number {
+  const actors = r.actors();
+  const types = [...new Set(actors.map((a) => a.track))];
+  const pidOf = new Map(types.map((t, i) => [t, i + 1]));
+  const pidOfActor = new Map(actors.map((a) => [a.id, pidOf.get(a.track) as number]));
+  const meta = r.meta();
+  return withOut(file, (o) => {
+    o.write(`{"displayTimeUnit":"ns","otherData":${JSON.stringify({ scenario: meta.scenario, model: meta.model, seed: meta.seed, params: meta.params, digest: meta.digest, status: meta.status })},"traceEvents":[\n`);
+    let first = true;
+    const ev = (e: object) => {
+      o.write(first ? JSON.stringify(e) : `,\n${JSON.stringify(e)}`);
+      first = false;
+    };
+    for (const t of types) ev({ ph: 'M', name: 'process_name', pid: pidOf.get(t), tid: 0, args: { name: t } });
+    for (const a of actors) ev({ ph: 'M', name: 'thread_name', pid: pidOfActor.get(a.id), tid: a.id, args: { name: a.name } });
+    const spans = r.db.prepare('SELECT actor, cat, name, holder, begin_seq, end_seq, t0, dur FROM spans ORDER BY t0, id').raw(true).iterate() as IterableIterator<
+      [number, string, string, number | null, number, number | null, number, number]
+    >;
+    for (const [actor, cat, name, holder, bs, es, t0, dur] of r.guard(() => [...spans])) {
+      const label = cat === 'release' ? 'release()' : cat === 'held' ? `held by ${r.actor(holder ?? 0)?.name ?? holder}` : name;
+      ev({ ph: 'X', name: label, cat, pid: pidOfActor.get(actor), tid: actor, ts: us(t0), dur: us(dur), args: { beginSeq: bs, endSeq: es } });
+    }
+    for (const row of r.rows()) {
+      const [seq, t, kind, actor, cause, a, b, args] = row;
+      const k = KINDS[kind];
+      if (!k || k.role === 'begin' || k.role === 'end') continue;
+      const pid = pidOfActor.get(actor);
+      if (k.role === 'counter') {
+        ev({ ph: 'C', name: `${r.actor(actor)?.name ?? actor} ${k.span}`, pid, tid: actor, ts: us(t), args: { [k.span as string]: a } });
+        continue;
+      }
+      const names = STATE_NAMES[k.name];
+      const label = names ? `${k.name} ${names[a] ?? a}` : k.name;
+      ev({ ph: 'i', s: 't', name: label, cat: k.role, pid, tid: actor, ts: us(t), args: { seq, cause, a, b, ...(args ? { args: JSON.parse(args) as unknown } : {}) } });
+    }
+    o.write('\n]}\n');
+  });
+}
+
+function csvField(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  const s = String(v);
+  return /[",\n\r]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
+}
+
+/** The event_log view as CSV with a header line. Returns bytes written. */
+export function exportCsv(r: TraceReader, file: string): number {
+  return withOut(file, (o) => {
+    o.write('seq,t_ns,kind,actor,cause_seq,args_json\n');
+    const it = r.db.prepare('SELECT seq, t_ns, kind, actor, cause_seq, args_json FROM event_log ORDER BY seq').raw(true).iterate() as IterableIterator<unknown[]>;
+    r.guard(() => {
+      for (const row of it) o.write(`${row.map(csvField).join(',')}\n`);
+    });
+  });
+}

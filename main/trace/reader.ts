@@ -1,0 +1,416 @@
+import type Database from 'better-sqlite3';
+import { KINDS, type TrackType } from '../sim/events';
+import { MetricsFold, type Metrics } from '../sim/metrics';
+import { StateFold, type FoldSnapshot, type ModelState } from '../sim/state';
+import { TraceFileError } from './errors';
+import { corruptionError, openReadOnly } from './open';
+import { LOD_LEVELS } from './schema';
+
+/** The `meta` row of a trace, in camelCase. Times in ns. */
+export interface TraceMeta {
+  formatVersion: number;
+  appVersion: string;
+  scenario: string;
+  params: Record<string, unknown>;
+  seed: number;
+  model: string;
+  modelVersion: number;
+  created: string;
+  status: 'running' | 'complete' | 'cancelled' | 'failed';
+  error: string | null;
+  endReason: string | null;
+  events: number;
+  endTimeNs: number;
+  digest: string | null;
+  /** Metrics as the run computed them (null if the run never finished, e.g. a crashed worker). */
+  metrics: Metrics | null;
+  checkpointEvery: number;
+}
+
+/** One event with its names resolved (what `event_log` shows, a and b kept apart). */
+export interface NamedEvent {
+  seq: number;
+  t_ns: number;
+  kind: string;
+  actor: string;
+  cause_seq: number;
+  a: number;
+  b: number;
+  args: unknown;
+}
+
+export interface ActorInfo {
+  id: number;
+  name: string;
+  track: TrackType;
+}
+
+/** A raw events row: [seq, t_ns, kind, actor, cause_seq, a, b, args]. */
+export type EventRow = [number, number, number, number, number, number, number, string | null];
+
+/** The state at one instant: `atNs` is the time asked for; `tNs`/`seq` the last event at or before it. */
+export type StateAt = ModelState & { atNs: number };
+
+/** A level-of-detail bucket: [t0, t1) in ns, n events, seqs of the first and last, value range and last value (counters, states), role bits. */
+export interface WindowBucket {
+  t0: number;
+  t1: number;
+  n: number;
+  firstSeq: number;
+  lastSeq: number;
+  vmin: number | null;
+  vmax: number | null;
+  vlast: number | null;
+  roles: number;
+}
+export interface WindowEvent {
+  seq: number;
+  t: number;
+  kind: string;
+  a: number;
+  b: number;
+}
+export interface WindowSpan {
+  t0: number;
+  t1: number;
+  cat: string;
+  name: string;
+  beginSeq: number;
+  endSeq: number | null;
+}
+export interface WindowTrack {
+  actor: number;
+  name: string;
+  track: TrackType;
+  buckets: WindowBucket[];
+  events: WindowEvent[];
+  spans: WindowSpan[];
+}
+/** Per-track data for one visible range, `width` pixels wide. `level` is null when raw events were read. */
+export interface WindowRange {
+  fromNs: number;
+  toNs: number;
+  width: number;
+  pxNs: number;
+  level: number | null;
+  tracks: WindowTrack[];
+}
+
+/** Up to this many events in a range, `window` reads raw events instead of buckets. */
+export const WINDOW_RAW_MAX = 4096;
+
+/**
+ * Read-only access to one trace file: metadata, summary, state at a time, level-of-detail windows,
+ * ad-hoc SQL. Opens with header and table checks (see open.ts); every damage error becomes a
+ * TraceFileError naming the file. Not thread-safe; one per caller.
+ */
+export class TraceReader {
+  readonly file: string;
+  readonly db: Database.Database;
+  private readonly closeFn: () => void;
+  private metaCache: TraceMeta | null = null;
+  private actorsCache: ActorInfo[] | null = null;
+  private actorById: Map<number, ActorInfo> | null = null;
+  private ckSeq: Float64Array | null = null;
+  private ckT: Float64Array | null = null;
+  private stmts = new Map<string, Database.Statement>();
+
+  constructor(file: string) {
+    this.file = file;
+    const { db, close } = openReadOnly(file);
+    this.db = db;
+    this.closeFn = close;
+  }
+
+  close(): void {
+    this.closeFn();
+  }
+
+  /** Run `fn`, turning SQLite damage errors into a TraceFileError naming this file. */
+  guard<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (e) {
+      throw corruptionError(this.file, e);
+    }
+  }
+
+  stmt(sql: string): Database.Statement {
+    let s = this.stmts.get(sql);
+    if (!s) this.stmts.set(sql, (s = this.guard(() => this.db.prepare(sql))));
+    return s;
+  }
+
+  meta(): TraceMeta {
+    if (this.metaCache) return this.metaCache;
+    const r = this.guard(() => this.stmt('SELECT * FROM meta').get()) as Record<string, unknown>;
+    const json = <T>(v: unknown, what: string): T => {
+      try {
+        return JSON.parse(String(v)) as T;
+      } catch {
+        throw new TraceFileError(`'${this.file}' is corrupt: its ${what} is not valid JSON.`);
+      }
+    };
+    this.metaCache = {
+      formatVersion: r.format_version as number,
+      appVersion: r.app_version as string,
+      scenario: r.scenario as string,
+      params: json(r.params_json, 'params_json'),
+      seed: r.seed as number,
+      model: r.model as string,
+      modelVersion: r.model_version as number,
+      created: r.created as string,
+      status: r.status as TraceMeta['status'],
+      error: (r.error as string | null) ?? null,
+      endReason: (r.end_reason as string | null) ?? null,
+      events: r.event_count as number,
+      endTimeNs: r.end_time_ns as number,
+      digest: (r.digest as string | null) ?? null,
+      metrics: r.metrics_json == null ? null : json<Metrics>(r.metrics_json, 'metrics_json'),
+      checkpointEvery: r.checkpoint_every as number,
+    };
+    return this.metaCache;
+  }
+
+  actors(): ActorInfo[] {
+    if (!this.actorsCache) {
+      this.actorsCache = this.guard(() => this.stmt('SELECT id, name, track FROM actors ORDER BY id').all()) as ActorInfo[];
+      this.actorById = new Map(this.actorsCache.map((a) => [a.id, a]));
+    }
+    return this.actorsCache;
+  }
+
+  actor(id: number): ActorInfo | undefined {
+    this.actors();
+    return this.actorById?.get(id);
+  }
+
+  /** Every event in seq order, as raw rows; streams (never loads the whole table). */
+  *rows(fromSeq = 1, toSeq = Number.MAX_SAFE_INTEGER): Generator<EventRow> {
+    const it = this.stmt('SELECT seq, t_ns, kind, actor, cause_seq, a, b, args FROM events WHERE seq >= ? AND seq <= ? ORDER BY seq')
+      .raw(true)
+      .iterate(fromSeq, toSeq) as IterableIterator<EventRow>;
+    try {
+      for (;;) {
+        const r = this.guard(() => it.next());
+        if (r.done) return;
+        yield r.value;
+      }
+    } finally {
+      it.return?.();
+    }
+  }
+
+  /** Name an event row. */
+  named(r: EventRow): NamedEvent {
+    let args: unknown = null;
+    if (r[7] !== null) {
+      try {
+        args = JSON.parse(r[7]);
+      } catch {
+        args = r[7];
+      }
+    }
+    return { seq: r[0], t_ns: r[1], kind: KINDS[r[2]]?.name ?? `#${r[2]}`, actor: this.actor(r[3])?.name ?? `#${r[3]}`, cause_seq: r[4], a: r[5], b: r[6], args };
+  }
+
+  /** Metrics recomputed by folding the recorded events (the same fold the run used). */
+  recomputeMetrics(): Metrics {
+    const m = new MetricsFold();
+    for (const a of this.actors()) m.actor(a.id, a.name, a.track);
+    for (const r of this.rows()) m.event(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]);
+    return m.result();
+  }
+
+  /** Number of event rows (seq is dense from 1, so the last seq). */
+  countRows(): number {
+    return this.guard(() => (this.stmt('SELECT max(seq) FROM events').pluck().get() as number | null) ?? 0);
+  }
+
+  private loadCheckpoints(): void {
+    if (this.ckSeq) return;
+    const rows = this.guard(() => this.stmt('SELECT seq, t_ns FROM checkpoints ORDER BY seq').raw(true).all()) as [number, number][];
+    this.ckSeq = Float64Array.from(rows, (r) => r[0]);
+    this.ckT = Float64Array.from(rows, (r) => r[1]);
+    if (rows.length === 0 || rows[0][0] !== 0) throw new TraceFileError(`'${this.file}' is corrupt: it has no initial checkpoint.`);
+  }
+
+  /** Index of the last checkpoint with t_ns <= t (0 if none). */
+  private ckIndex(t: number): number {
+    const T = this.ckT as Float64Array;
+    let lo = 0;
+    let hi = T.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (T[mid] <= t) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+
+  /** Time of event `seq` (which must exist). */
+  private tOf(seq: number): number {
+    return this.stmt('SELECT t_ns FROM events WHERE seq = ?').pluck().get(seq) as number;
+  }
+
+  /** The last seq whose t_ns <= t (0 if none): binary search between checkpoints, by rowid. */
+  seqAtOrBefore(t: number): number {
+    this.loadCheckpoints();
+    const last = this.countRows();
+    if (last === 0) return 0;
+    const i = this.ckIndex(t);
+    let lo = (this.ckSeq as Float64Array)[i];
+    let hi = i + 1 < (this.ckSeq as Float64Array).length ? (this.ckSeq as Float64Array)[i + 1] : last;
+    if (lo === 0 && this.tOf(1) > t) return 0;
+    if (lo === 0) lo = 1;
+    // Invariant: t(lo) <= t; answer in [lo, hi].
+    while (lo < hi) {
+      const mid = Math.ceil((lo + hi) / 2);
+      if (this.tOf(mid) <= t) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+
+  /**
+   * The full model state at `tNs`: the nearest checkpoint at or before it, then the events after
+   * it with t_ns <= tNs replayed through the same fold the recorder used. Never a full scan.
+   */
+  stateAt(tNs: number): StateAt {
+    return this.guard(() => {
+      this.loadCheckpoints();
+      const i = this.ckIndex(tNs);
+      const seq0 = (this.ckSeq as Float64Array)[i];
+      const seqEnd = i + 1 < (this.ckSeq as Float64Array).length ? (this.ckSeq as Float64Array)[i + 1] : Number.MAX_SAFE_INTEGER;
+      const json = this.stmt('SELECT state_json FROM checkpoints WHERE seq = ?').pluck().get(seq0) as string;
+      const fold = new StateFold();
+      for (const a of this.actors()) fold.actor(a.id, a.name, a.track);
+      let snap: FoldSnapshot;
+      try {
+        snap = JSON.parse(json) as FoldSnapshot;
+      } catch {
+        throw new TraceFileError(`'${this.file}' is corrupt: checkpoint ${seq0} is not valid JSON.`);
+      }
+      fold.restore(snap);
+      for (const r of this.rows(seq0 + 1, seqEnd)) {
+        if (r[1] > tNs) break;
+        fold.event(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]);
+      }
+      return { atNs: tNs, ...fold.view() };
+    });
+  }
+
+  /**
+   * Per-track data for a view `width` pixels wide over [fromNs, toNs]: raw events when the range
+   * holds few, else level-of-detail buckets at least a pixel wide, plus the spans at least a pixel
+   * long. At most about 2 items per pixel per track. `tracks` limits it to those actor ids.
+   */
+  window(fromNs: number, toNs: number, width: number, tracks?: readonly number[]): WindowRange {
+    return this.guard(() => {
+      const pxNs = (toNs - fromNs) / width;
+      const want = tracks ? new Set(tracks) : null;
+      const out = new Map<number, WindowTrack>();
+      const track = (id: number): WindowTrack | null => {
+        if (want && !want.has(id)) return null;
+        let t = out.get(id);
+        if (!t) {
+          const a = this.actor(id);
+          out.set(id, (t = { actor: id, name: a?.name ?? `#${id}`, track: a?.track ?? 'scenario', buckets: [], events: [], spans: [] }));
+        }
+        return t;
+      };
+      const s0 = this.seqAtOrBefore(fromNs - 1) + 1;
+      const s1 = this.seqAtOrBefore(toNs);
+      let level: number | null = null;
+      if (s1 - s0 + 1 <= WINDOW_RAW_MAX) {
+        // Few events: show them; more than two in one pixel of one track fold into a bucket.
+        const perPx = new Map<number, { px: number; k: number; bucket: WindowBucket | null }>();
+        for (const r of this.rows(s0, s1)) {
+          const t = track(r[3]);
+          if (!t) continue;
+          const px = Math.floor((r[1] - fromNs) / pxNs);
+          let c = perPx.get(r[3]);
+          if (!c || c.px !== px) perPx.set(r[3], (c = { px, k: 0, bucket: null }));
+          c.k++;
+          if (c.k === 1) {
+            t.events.push({ seq: r[0], t: r[1], kind: KINDS[r[2]]?.name ?? `#${r[2]}`, a: r[5], b: r[6] });
+          } else if (c.bucket === null) {
+            c.bucket = { t0: fromNs + px * pxNs, t1: fromNs + (px + 1) * pxNs, n: 1, firstSeq: r[0], lastSeq: r[0], vmin: r[5], vmax: r[5], vlast: r[5], roles: 0 };
+            t.buckets.push(c.bucket);
+          } else {
+            const b = c.bucket;
+            b.n++;
+            b.lastSeq = r[0];
+            b.vlast = r[5];
+            if (r[5] < (b.vmin as number)) b.vmin = r[5];
+            if (r[5] > (b.vmax as number)) b.vmax = r[5];
+          }
+        }
+      } else {
+        level = LOD_LEVELS.find((l) => 2 ** l >= pxNs) ?? LOD_LEVELS[LOD_LEVELS.length - 1];
+        const w = 2 ** level;
+        const rows = this.stmt('SELECT bucket, actor, n, first_seq, last_seq, vmin, vmax, vlast, roles FROM lod WHERE level = ? AND bucket BETWEEN ? AND ?')
+          .raw(true)
+          .all(level, Math.floor(fromNs / w), Math.floor(toNs / w)) as [number, number, number, number, number, number | null, number | null, number | null, number][];
+        for (const r of rows) {
+          const t = track(r[1]);
+          if (t) t.buckets.push({ t0: r[0] * w, t1: (r[0] + 1) * w, n: r[2], firstSeq: r[3], lastSeq: r[4], vmin: r[5], vmax: r[6], vlast: r[7], roles: r[8] });
+        }
+      }
+      // Spans at least a pixel long (all of them when reading raw events), one query per length class.
+      const minLvl = level === null ? 0 : Math.max(0, Math.floor(Math.log2(pxNs)));
+      const maxLvl = this.maxSpanLvl();
+      const q = this.stmt('SELECT actor, t0, t1, cat, name, begin_seq, end_seq FROM spans WHERE lvl = ? AND t0 > ? AND t0 <= ? AND t1 >= ?').raw(true);
+      for (let l = minLvl; l <= maxLvl; l++) {
+        const rows = q.all(l, fromNs - 2 ** (l + 1), toNs, fromNs) as [number, number, number, string, string, number, number | null][];
+        for (const r of rows) {
+          if (level !== null && r[2] - r[1] < pxNs) continue;
+          const t = track(r[0]);
+          if (t) t.spans.push({ t0: r[1], t1: r[2], cat: r[3], name: r[4], beginSeq: r[5], endSeq: r[6] });
+        }
+      }
+      return { fromNs, toNs, width, pxNs, level, tracks: [...out.values()].sort((a, b) => a.actor - b.actor) };
+    });
+  }
+
+  private spanLvlMax: number | null = null;
+  private maxSpanLvl(): number {
+    if (this.spanLvlMax === null) this.spanLvlMax = (this.stmt('SELECT max(lvl) FROM spans').pluck().get() as number | null) ?? -1;
+    return this.spanLvlMax;
+  }
+
+  /**
+   * Run one user SQL statement on this read-only connection. Anything but a read is refused
+   * before it runs. Returns column names and up to `limit` rows.
+   */
+  query(sql: string, limit = 100_000): { columns: string[]; rows: unknown[][]; truncated: boolean } {
+    let st: Database.Statement;
+    try {
+      st = this.db.prepare(sql);
+    } catch (e) {
+      const m = (e as Error).message;
+      if (/more than one statement/i.test(m)) throw new TraceFileError(`The query on '${this.file}' must be a single statement.`);
+      throw new TraceFileError(`The query on '${this.file}' is not valid SQL: ${m}.`);
+    }
+    if (!st.readonly || !st.reader) {
+      throw new TraceFileError(`The query on '${this.file}' was refused: traces are opened read-only, so only statements that read (SELECT, WITH, read-only PRAGMA) may run.`);
+    }
+    const columns = st.columns().map((c) => c.name);
+    const rows: unknown[][] = [];
+    let truncated = false;
+    try {
+      for (const r of st.raw(true).iterate() as IterableIterator<unknown[]>) {
+        if (rows.length >= limit) {
+          truncated = true;
+          break;
+        }
+        rows.push(r);
+      }
+    } catch (e) {
+      const c = corruptionError(this.file, e);
+      if (c instanceof TraceFileError) throw c;
+      throw new TraceFileError(`The query on '${this.file}' failed: ${(e as Error).message}.`);
+    }
+    return { columns, rows, truncated };
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * The trace file format: one SQLite file per run. DESIGN.md ("Trace file") describes it; this
+ * module is the one place that spells it out. Bump TRACE_FORMAT_VERSION on any change a reader of
+ * the previous version would misread.
+ */
+
+/** Format of the files this build writes and reads. Stored in `meta` and in PRAGMA user_version. */
+export const TRACE_FORMAT_VERSION = 1;
+
+/** PRAGMA application_id of a trace ('SVAL'): tells a trace from any other SQLite file by its header. */
+export const TRACE_APPLICATION_ID = 0x5356414c;
+
+/** Level-of-detail bucket widths are 2^level ns for these levels (64 µs up to about 68 s). */
+export const LOD_LEVELS: readonly number[] = [16, 18, 20, 22, 24, 26, 28, 30, 32, 34, 36];
+
+/** Tables a reader needs; a file without one of them is refused. */
+export const REQUIRED_TABLES = ['meta', 'kinds', 'actors', 'events', 'spans', 'checkpoints', 'lod', 'annotations'] as const;
+
+export const SCHEMA_SQL = `
+CREATE TABLE meta (
+  format_version   INTEGER NOT NULL,
+  app_version      TEXT NOT NULL,
+  scenario         TEXT NOT NULL,
+  params_json      TEXT NOT NULL,
+  seed             INTEGER NOT NULL,
+  model            TEXT NOT NULL,
+  model_version    INTEGER NOT NULL,
+  created          TEXT NOT NULL,
+  status           TEXT NOT NULL CHECK (status IN ('running', 'complete', 'cancelled', 'failed')),
+  error            TEXT,
+  end_reason       TEXT,
+  event_count      INTEGER NOT NULL DEFAULT 0,
+  end_time_ns      INTEGER NOT NULL DEFAULT 0,
+  digest           TEXT,
+  metrics_json     TEXT,
+  checkpoint_every INTEGER NOT NULL
+);
+CREATE TABLE kinds (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, role TEXT NOT NULL, span TEXT, doc TEXT NOT NULL);
+CREATE TABLE actors (id INTEGER PRIMARY KEY, name TEXT NOT NULL, track TEXT NOT NULL);
+CREATE TABLE events (
+  seq       INTEGER PRIMARY KEY,
+  t_ns      INTEGER NOT NULL,
+  kind      INTEGER NOT NULL,
+  actor     INTEGER NOT NULL,
+  cause_seq INTEGER NOT NULL,
+  a         INTEGER NOT NULL,
+  b         INTEGER NOT NULL,
+  args      TEXT
+);
+CREATE VIEW event_log AS
+  SELECT e.seq AS seq, e.t_ns AS t_ns, k.name AS kind, ac.name AS actor, e.cause_seq AS cause_seq,
+         CASE WHEN e.args IS NULL THEN json_object('a', e.a, 'b', e.b)
+              ELSE json_patch(json_object('a', e.a, 'b', e.b), e.args) END AS args_json
+  FROM events e JOIN kinds k ON k.id = e.kind JOIN actors ac ON ac.id = e.actor;
+-- Begin/end pairs, derived while recording. cat: release, fn, oom_reap, held, work,
+-- flush_workqueue, synchronize_srcu, blocked. name: the function for cat 'fn' (stop_queue is the
+-- DMA stop), 'S <what>' / 'D <what>' for 'blocked', else cat. holder: for 'held', the task actor.
+-- end_seq is NULL for a span still open when the run ended; t1 is then the run's end time.
+-- lvl = floor(log2(max(dur, 1))): lets a zoomed-out view ask only for spans wider than a pixel.
+CREATE TABLE spans (
+  id        INTEGER PRIMARY KEY,
+  actor     INTEGER NOT NULL,
+  cat       TEXT NOT NULL,
+  name      TEXT NOT NULL,
+  holder    INTEGER,
+  begin_seq INTEGER NOT NULL,
+  end_seq   INTEGER,
+  t0        INTEGER NOT NULL,
+  t1        INTEGER NOT NULL,
+  dur       INTEGER NOT NULL,
+  lvl       INTEGER NOT NULL
+);
+CREATE TABLE checkpoints (seq INTEGER PRIMARY KEY, t_ns INTEGER NOT NULL, state_json TEXT NOT NULL);
+-- One row per (level, actor, bucket) that holds events: bucket covers
+-- [bucket * 2^level, (bucket + 1) * 2^level) ns. vmin/vmax/vlast: range and last value of 'a' for
+-- counter and state kinds (NULL if none); roles: bit mask of event roles present
+-- (1 instant, 2 begin, 4 end, 8 counter, 16 state).
+CREATE TABLE lod (
+  level     INTEGER NOT NULL,
+  bucket    INTEGER NOT NULL,
+  actor     INTEGER NOT NULL,
+  n         INTEGER NOT NULL,
+  first_seq INTEGER NOT NULL,
+  last_seq  INTEGER NOT NULL,
+  vmin      INTEGER,
+  vmax      INTEGER,
+  vlast     INTEGER,
+  roles     INTEGER NOT NULL,
+  PRIMARY KEY (level, bucket, actor)
+) WITHOUT ROWID;
+CREATE TABLE annotations (id INTEGER PRIMARY KEY, t_ns INTEGER NOT NULL, seq INTEGER, kind TEXT NOT NULL, text TEXT NOT NULL, created TEXT NOT NULL);
+`;
+
+/** Indexes built as the run ends (building them once is cheaper than keeping them while inserting). */
+export const FINAL_INDEX_SQL = `
+CREATE INDEX IF NOT EXISTS spans_by_lvl ON spans (lvl, t0);
+CREATE INDEX IF NOT EXISTS spans_by_actor ON spans (actor, t0);
+CREATE INDEX IF NOT EXISTS checkpoints_by_t ON checkpoints (t_ns);
+`;
+
+/** Role bits used in `lod.roles`. */
+export const ROLE_BIT: Record<string, number> = { instant: 1, begin: 2, end: 4, counter: 8, state: 16 };
