@@ -33,6 +33,8 @@ export interface Metrics {
   pageResponses: { success: number; invalid: number; failure: number };
   pageResponseLatencyNs: LatencyStats;
   prqOverflows: number;
+  /** Which path answered each page request. */
+  pageRequestBranches: { handled: number; mmDefunct: number; noMm: number; invalidPasid: number; overflowed: number };
   drainRetries: number;
   drainNs: LatencyStats;
   triggerNs: number | null;
@@ -61,6 +63,7 @@ export const METRIC_DOCS: Record<keyof Metrics, string> = {
   pageResponses: 'page responses received by devices, by code',
   pageResponseLatencyNs: 'page request to page response, as the device sees it',
   prqOverflows: 'page requests dropped because the PRQ was full',
+  pageRequestBranches: 'which path answered each page request: handled (SUCCESS), mmDefunct (mmget_not_zero failed: INVALID, silent), noMm (PASID unbound meanwhile: INVALID), invalidPasid (after unbind: FAILURE, printed), overflowed (PRQ full: automatic SUCCESS, retried)',
   drainRetries: 'extra passes of intel_svm_drain_prq (PRQ still holding the PASID, or overflow set)',
   drainNs: 'duration of each page-request drain at unbind',
   triggerNs: 'absolute virtual time of the trigger',
@@ -115,6 +118,7 @@ export class MetricsFold implements TraceSink {
     pageResponses: { success: 0, invalid: 0, failure: 0 },
     pageResponseLatencyNs: { count: 0, max: null, p50: null },
     prqOverflows: 0,
+    pageRequestBranches: { handled: 0, mmDefunct: 0, noMm: 0, invalidPasid: 0, overflowed: 0 },
     drainRetries: 0,
     drainNs: { count: 0, max: null, p50: null },
     triggerNs: null,
@@ -181,6 +185,7 @@ export class MetricsFold implements TraceSink {
         break;
       case KIND.dmar_fault:
         m.reportedErrors++;
+        if (b === 2) m.pageRequestBranches.invalidPasid++;
         break;
       case KIND.deadlock:
         m.lockups++;
@@ -209,12 +214,18 @@ export class MetricsFold implements TraceSink {
         break;
       case KIND.prq_overflow:
         m.prqOverflows++;
+        m.pageRequestBranches.overflowed++;
         break;
       case KIND.fn_begin:
         if (args !== null && args.includes('intel_svm_drain_prq')) this.drainOpen.set(actor, t);
         break;
       case KIND.fn_end:
-        if (args !== null && args.includes('intel_svm_drain_prq')) {
+        if (args !== null && args.includes('"branch"')) {
+          const br = (JSON.parse(args) as { branch?: string }).branch;
+          if (br === 'handled') m.pageRequestBranches.handled++;
+          else if (br === 'mm_defunct') m.pageRequestBranches.mmDefunct++;
+          else if (br === 'no_mm') m.pageRequestBranches.noMm++;
+        } else if (args !== null && args.includes('intel_svm_drain_prq')) {
           m.drainRetries += a;
           const s = this.drainOpen.get(actor);
           if (s !== undefined) this.drains.push(t - s);

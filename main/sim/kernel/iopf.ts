@@ -37,11 +37,17 @@ export class IopfQueue {
  */
 export function* iopf_handle_single(k: Kernel, t: Task, pasid: number): Gen<number> {
   const ioMm = k.sva.ioMmByPasid(pasid);
-  if (!ioMm) return RESP_INVALID;
+  if (!ioMm) {
+    // Unbound between the PRQ thread's lookup and this work item (iommu_sva_find fails).
+    k.sim.emit(KIND.fn_end, t.actor, 0, pasid, { fn: 'iopf_handle_single', code: RESP_INVALID, branch: 'no_mm' });
+    return RESP_INVALID;
+  }
   const mm = ioMm.mm;
   k.sim.emitJson(KIND.fn_begin, t.actor, mm.actor, pasid, fnArgs('iopf_handle_single'));
   let code = RESP_INVALID;
+  let branch = 'mm_defunct';
   if (mmget_not_zero(k, mm)) {
+    branch = 'handled';
     yield* mm.mmapLock.down_read(t);
     yield k.cfg.fault; // handle_mm_fault
     mm.mmapLock.up_read(t);
@@ -49,6 +55,6 @@ export function* iopf_handle_single(k: Kernel, t: Task, pasid: number): Gen<numb
     if (k.cfg.iopfPut === 'mmput_async') mmput_async(k, t, mm);
     else yield* mmput(k, t, mm);
   }
-  k.sim.emit(KIND.fn_end, t.actor, mm.actor, pasid, { fn: 'iopf_handle_single', code });
+  k.sim.emit(KIND.fn_end, t.actor, mm.actor, pasid, { fn: 'iopf_handle_single', code, branch });
   return code;
 }

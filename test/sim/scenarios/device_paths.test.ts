@@ -121,5 +121,13 @@ describe('exit-during-fault', () => {
     const successAfter = ev.of('pri_resp').filter((e) => e.b === 0 && e.t > trigger.t + 1 * MS);
     expect(successAfter).toHaveLength(0);
     expect(s.metrics.faultsPrinted).toBe(0);
+    // Before the exit the fault is handled; after mm_users reaches 0 mmget_not_zero fails.
+    const br = s.metrics.pageRequestBranches;
+    expect(br.handled).toBeGreaterThan(0);
+    expect(br.mmDefunct).toBeGreaterThan(0);
+    expect(br.handled + br.mmDefunct + br.noMm).toBe(s.metrics.pageResponses.success + s.metrics.pageResponses.invalid);
+    const lastHandled = ev.events.filter((e) => e.kind === 'fn_end' && e.args?.branch === 'handled').pop()!;
+    const usersZero = ev.events.find((e) => e.kind === 'mm_users' && e.a === 0)!;
+    expect(lastHandled.t).toBeLessThanOrEqual(usersZero.t);
   });
 });
