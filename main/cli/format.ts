@@ -1,6 +1,7 @@
 import { fmtNs } from '../lab/format';
 import type { Summary } from '../sim/run';
 import type { ScenarioInfo } from '../lab/catalog';
+import type { Divergence } from '../trace/diverge';
 
 const TIME_METRICS = new Set(['oomSkipSetNs', 'memoryFreedNs', 'pasidFreedNs', 'triggerNs']);
 
@@ -43,4 +44,18 @@ export function formatScenarios(list: ScenarioInfo[]): string {
     out.push('');
   }
   return out.join('\n');
+}
+
+/** A plain text table: header, a rule, rows; columns padded to their widest cell. */
+export function table(header: string[], rows: string[][]): string {
+  const w = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (r: string[]) => r.map((c, i) => (i === r.length - 1 ? c : (c ?? '').padEnd(w[i]))).join('  ').trimEnd();
+  return `${[line(header), line(w.map((n) => '-'.repeat(n))), ...rows.map(line)].join('\n')}\n`;
+}
+
+/** The first divergence between two event streams, one line per side. */
+export function formatDivergence(d: Divergence): string {
+  const side = (e: Divergence['a']) =>
+    e === null ? '(no event: the stream has ended)' : `${fmtNs(e.t_ns)} ${e.kind} ${e.actor} a=${e.a} b=${e.b} cause=${e.cause_seq}${e.args === null ? '' : ` ${JSON.stringify(e.args)}`}`;
+  return `first divergence at seq ${d.seq} (${fmtNs(d.t_ns)}):\n  a: ${side(d.a)}\n  b: ${side(d.b)}`;
 }

@@ -2,6 +2,8 @@ import { Command, CommanderError } from 'commander';
 import { UserError } from '../lab/errors';
 import { registerScenarios } from './commands/scenarios';
 import { registerRun } from './commands/run';
+import { registerArchive } from './commands/archive';
+import { registerTrace } from './commands/trace';
 
 /**
  * sva-lab: the headless interface. A thin adapter over the lab service; `--json` prints one JSON
@@ -15,6 +17,8 @@ export function buildProgram(): Command {
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   registerScenarios(program);
   registerRun(program);
+  registerArchive(program);
+  registerTrace(program);
   return program;
 }
 
@@ -36,5 +40,10 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+// `sva-lab query … | head`: a closed pipe ends the output quietly, as with any Unix tool.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
 const code = await main(process.argv.slice(2));
 process.exitCode = code;

@@ -1,0 +1,124 @@
+import type { Command } from 'commander';
+import { metricDocs } from '../../lab/catalog';
+import { UserError } from '../../lab/errors';
+import { fmtNs } from '../../lab/format';
+import { LabService } from '../../lab/service';
+import { parseRange, parseTimeNs } from '../../lab/units';
+import { formatDivergence, formatSummary, table } from '../format';
+
+const collect = (v: string, acc: string[]) => [...acc, v];
+const print = (s: string): void => {
+  process.stdout.write(s.endsWith('\n') ? s : `${s}\n`);
+};
+const printJson = (v: unknown): void => print(JSON.stringify(v));
+
+export function registerTrace(program: Command): void {
+  program
+    .command('summary')
+    .description('the summary of a recorded run, metrics recomputed from its events')
+    .argument('<file>', 'trace file')
+    .option('--json', 'print one JSON document')
+    .option('-v, --verbose', 'explain each metric')
+    .action(async (file: string, opts: { json?: boolean; verbose?: boolean }) => {
+      const s = await new LabService().summary(file);
+      if (opts.json) printJson(s);
+      else print(`${formatSummary(s, metricDocs(), opts.verbose)}\n  trace     ${s.trace}`);
+    });
+
+  program
+    .command('compare')
+    .description('metric differences (b - a) and the first event where two runs differ')
+    .argument('<a>', 'trace file')
+    .argument('<b>', 'trace file')
+    .option('--json', 'print one JSON document')
+    .option('--all', 'list equal metrics too')
+    .action(async (a: string, b: string, opts: { json?: boolean; all?: boolean }) => {
+      const c = await new LabService().compare(a, b);
+      if (opts.json) return printJson(c);
+      const rows = Object.entries(c.metrics)
+        .filter(([, d]) => opts.all || JSON.stringify(d.a) !== JSON.stringify(d.b))
+        .map(([k, d]) => [k, String(d.a), String(d.b), d.delta === null ? '' : (d.delta > 0 ? '+' : '') + String(d.delta)]);
+      print(rows.length ? table(['metric', 'a', 'b', 'b - a'], rows) : 'metrics: identical');
+      print(c.firstDivergence ? formatDivergence(c.firstDivergence) : 'event streams: identical');
+    });
+
+  program
+    .command('verify')
+    .description('re-run the recorded scenario, parameters and seed in the worker; exit 0 if the digest matches')
+    .argument('<file>', 'trace file')
+    .option('--json', 'print one JSON document')
+    .action(async (file: string, opts: { json?: boolean }) => {
+      const v = await new LabService().verify(file);
+      if (!v.match) process.exitCode = 1;
+      if (opts.json) return printJson(v);
+      if (v.match) print(`verified: ${file} reproduces (${v.events} events, digest ${v.digest})${v.note ? `; ${v.note}` : ''}`);
+      else {
+        print(`MISMATCH: ${file} does not reproduce (recorded digest ${v.recordedDigest}, ${v.recordedEvents} events; re-run digest ${v.digest}, ${v.events} events)${v.note ? `; ${v.note}` : ''}`);
+        if (v.firstDivergence) print(formatDivergence(v.firstDivergence));
+      }
+    });
+
+  program
+    .command('export')
+    .description('export a trace: chrome-json (Chrome Trace Event JSON, opens in Perfetto UI) or csv (the event_log view)')
+    .argument('<file>', 'trace file')
+    .requiredOption('--format <format>', 'chrome-json or csv')
+    .requiredOption('--out <file>', 'output file')
+    .option('--json', 'print one JSON document')
+    .action(async (file: string, opts: { format: string; out: string; json?: boolean }) => {
+      const r = await new LabService().export(file, opts.format, opts.out);
+      if (opts.json) printJson(r);
+      else print(`wrote ${r.out} (${r.format}, ${r.bytes} bytes)`);
+    });
+
+  program
+    .command('query')
+    .description('run one read-only SQL statement on a trace (tables: meta, events, kinds, actors, spans, checkpoints, lod, annotations; view event_log)')
+    .argument('<file>', 'trace file')
+    .argument('<sql>', 'the statement, e.g. "SELECT kind, count(*) FROM event_log GROUP BY kind"')
+    .option('--limit <n>', 'at most this many rows (default 100000)')
+    .option('--json', 'print one JSON document')
+    .action(async (file: string, sql: string, opts: { json?: boolean; limit?: string }) => {
+      const limit = opts.limit === undefined ? undefined : Number(opts.limit);
+      if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) throw new UserError(`--limit must be a positive integer; got '${opts.limit}'.`);
+      const q = await new LabService().query(file, sql, limit);
+      if (opts.json) return printJson(q);
+      print(table(q.columns, q.rows.map((r) => r.map((v) => (v === null ? 'NULL' : String(v))))));
+      if (q.truncated) process.stderr.write(`sva-lab: only the first ${q.rows.length} rows are shown (--limit).\n`);
+    });
+
+  program
+    .command('state')
+    .description('the full model state at each time (checkpoint + replay); prints a JSON array in the order given')
+    .argument('<file>', 'trace file')
+    .requiredOption('--at <time>', 'time: ns, or with a unit (5ms, 1.5s); repeatable', collect, [])
+    .option('--json', 'print compact JSON')
+    .action(async (file: string, opts: { at: string[]; json?: boolean }) => {
+      const s = await new LabService().state(file, opts.at.map((t) => parseTimeNs(t, '--at time')));
+      print(opts.json ? JSON.stringify(s) : JSON.stringify(s, null, 2));
+    });
+
+  program
+    .command('window')
+    .description('per-track level-of-detail data for a view WIDTH pixels wide over each range (at most about 2 items per pixel per track)')
+    .argument('<file>', 'trace file')
+    .requiredOption('--range <from:to>', 'time range, e.g. 0:5ms; repeatable', collect, [])
+    .requiredOption('--width <px>', 'view width in pixels')
+    .option('--track <ids>', 'only these actor ids (comma-separated)')
+    .option('--json', 'print one JSON document')
+    .action(async (file: string, opts: { range: string[]; width: string; track?: string; json?: boolean }) => {
+      const width = Number(opts.width);
+      const tracks = opts.track?.split(',').map((x) => {
+        const n = Number(x);
+        if (!Number.isInteger(n) || n < 1) throw new UserError(`--track takes actor ids (positive integers, comma-separated); got '${x}'.`);
+        return n;
+      });
+      const w = await new LabService().window(file, opts.range.map(parseRange), width, tracks);
+      if (opts.json) return printJson(w);
+      for (const r of w) {
+        print(`${fmtNs(r.fromNs)} .. ${fmtNs(r.toNs)} at ${r.width} px (${fmtNs(Math.round(r.pxNs))}/px): ${r.level === null ? 'raw events' : `buckets of 2^${r.level} ns`}`);
+        const rows = r.tracks.map((t) => [String(t.actor), t.name, t.track, String(t.buckets.length), String(t.events.length), String(t.spans.length)]);
+        print(table(['actor', 'name', 'track', 'buckets', 'events', 'spans'], rows));
+      }
+    });
+}
