@@ -129,6 +129,17 @@ async function asUser<T>(fn: () => T | Promise<T>): Promise<T> {
   }
 }
 
+/** Create `file` if it does not exist (empty); false if it does. */
+function reserve(file: string): boolean {
+  try {
+    fs.closeSync(fs.openSync(file, 'wx'));
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw new UserError(`Cannot create the trace file '${file}': ${(e as Error).message}.`);
+  }
+}
+
 const KEY_METRICS: (keyof KeyMetrics)[] = ['releaseLatencyNs', 'oomVictims', 'innocentVictims', 'memoryFreedNs', 'abortedTransactions', 'lockups', 'hungTaskReports'];
 
 /**
@@ -146,16 +157,17 @@ export class LabService {
     if (!Number.isSafeInteger(seed) || seed < 0) throw new UserError(`The seed must be a non-negative integer; got '${seed}'.`);
     const created = new Date();
     const model = params.mmExit ? 'mm_exit' : 'quiet';
+    // The name is reserved by creating the file exclusively, so two runs started at once never collide.
     let file: string;
     if (req.out !== undefined) {
       file = path.resolve(req.out);
-      if (fs.existsSync(file)) throw new UserError(`The output file '${req.out}' already exists; choose a new path or delete it first.`);
       if (!fs.existsSync(path.dirname(file))) throw new UserError(`The folder of the output file '${req.out}' does not exist.`);
+      if (!reserve(file)) throw new UserError(`The output file '${req.out}' already exists; choose a new path or delete it first.`);
     } else {
       fs.mkdirSync(this.home, { recursive: true });
       const base = runFileName(req.scenario, model, seed, created);
       file = path.join(this.home, base);
-      for (let i = 2; fs.existsSync(file); i++) file = path.join(this.home, base.replace(/\.sqlite$/, `-${i}.sqlite`));
+      for (let i = 2; !reserve(file); i++) file = path.join(this.home, base.replace(/\.sqlite$/, `-${i}.sqlite`));
     }
     const h = startWorker(
       {
@@ -188,6 +200,7 @@ export class LabService {
         markFailed(file, e.message);
         return { ...(await this.summary(file)), trace: file };
       }
+      if (fs.existsSync(file) && fs.statSync(file).size === 0) fs.rmSync(file);
       throw userError(e);
     } finally {
       opts.signal?.removeEventListener('abort', onAbort);

@@ -62,6 +62,9 @@ class CompareSink implements TraceSink {
     if (this.divergence) return;
     const r = this.it.next();
     if (!r.done) this.divergence = { seq: r.value[0], t_ns: r.value[1], a: this.rec.named(r.value), b: null };
+  }
+  /** Release the recorded-events cursor (the connection cannot close while it is open). */
+  close(): void {
     this.it.return(undefined);
   }
 }
@@ -124,6 +127,7 @@ function verify(): VerifyOutcome {
       progressEvery: job.progressEvery,
     });
     if (!prefixOnly || cmp.compared < recorded) cmp.finish();
+    cmp.close();
     return { summary, recordedEvents: recorded, divergence: cmp.divergence };
   } finally {
     rec.close();

@@ -1,10 +1,10 @@
 import type Database from 'better-sqlite3';
-import { KINDS, type TrackType } from '../sim/events';
+import { KIND, KINDS, type TrackType } from '../sim/events';
 import { MetricsFold, type Metrics } from '../sim/metrics';
 import { StateFold, type FoldSnapshot, type ModelState } from '../sim/state';
 import { TraceFileError } from './errors';
 import { corruptionError, openReadOnly } from './open';
-import { LOD_LEVELS } from './schema';
+import { LOD_LEVELS, ROLE_BIT } from './schema';
 
 /** The `meta` row of a trace, in camelCase. Times in ns. */
 export interface TraceMeta {
@@ -95,6 +95,8 @@ export interface WindowRange {
   level: number | null;
   tracks: WindowTrack[];
 }
+
+const ROLE_BITS = KINDS.map((k) => ROLE_BIT[k.role]);
 
 /** Up to this many events in a range, `window` reads raw events instead of buckets. */
 export const WINDOW_RAW_MAX = 4096;
@@ -192,7 +194,12 @@ export class TraceReader {
       .iterate(fromSeq, toSeq) as IterableIterator<EventRow>;
     try {
       for (;;) {
-        const r = this.guard(() => it.next());
+        let r: IteratorResult<EventRow>;
+        try {
+          r = it.next();
+        } catch (e) {
+          throw corruptionError(this.file, e);
+        }
         if (r.done) return;
         yield r.value;
       }
@@ -292,10 +299,11 @@ export class TraceReader {
         throw new TraceFileError(`'${this.file}' is corrupt: checkpoint ${seq0} is not valid JSON.`);
       }
       fold.restore(snap);
-      for (const r of this.rows(seq0 + 1, seqEnd)) {
-        if (r[1] > tNs) break;
-        fold.event(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]);
-      }
+      // At most one checkpoint interval of rows: read them in one call (cheaper than stepping).
+      const rows = this.stmt('SELECT seq, t_ns, kind, actor, cause_seq, a, b, args FROM events WHERE seq > ? AND seq < ? AND t_ns <= ? ORDER BY seq')
+        .raw(true)
+        .all(seq0, seqEnd, tNs) as EventRow[];
+      for (const r of rows) fold.event(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]);
       return { atNs: tNs, ...fold.view() };
     });
   }
@@ -335,12 +343,15 @@ export class TraceReader {
           if (c.k === 1) {
             t.events.push({ seq: r[0], t: r[1], kind: KINDS[r[2]]?.name ?? `#${r[2]}`, a: r[5], b: r[6] });
           } else if (c.bucket === null) {
-            c.bucket = { t0: fromNs + px * pxNs, t1: fromNs + (px + 1) * pxNs, n: 1, firstSeq: r[0], lastSeq: r[0], vmin: r[5], vmax: r[5], vlast: r[5], roles: 0 };
+            // A second event in this pixel: both become one bucket (the first was the last pushed).
+            const e = t.events.pop() as WindowEvent;
+            c.bucket = { t0: fromNs + px * pxNs, t1: fromNs + (px + 1) * pxNs, n: 2, firstSeq: e.seq, lastSeq: r[0], vmin: Math.min(e.a, r[5]), vmax: Math.max(e.a, r[5]), vlast: r[5], roles: ROLE_BITS[(KIND as Record<string, number>)[e.kind]] | ROLE_BITS[r[2]] };
             t.buckets.push(c.bucket);
           } else {
             const b = c.bucket;
             b.n++;
             b.lastSeq = r[0];
+            b.roles |= ROLE_BITS[r[2]];
             b.vlast = r[5];
             if (r[5] < (b.vmin as number)) b.vmin = r[5];
             if (r[5] > (b.vmax as number)) b.vmax = r[5];
@@ -361,14 +372,18 @@ export class TraceReader {
       const minLvl = level === null ? 0 : Math.max(0, Math.floor(Math.log2(pxNs)));
       const maxLvl = this.maxSpanLvl();
       const q = this.stmt('SELECT actor, t0, t1, cat, name, begin_seq, end_seq FROM spans WHERE lvl = ? AND t0 > ? AND t0 <= ? AND t1 >= ?').raw(true);
-      for (let l = minLvl; l <= maxLvl; l++) {
+      // Longest first, so that when a track's budget runs out the short spans are the ones left out.
+      for (let l = maxLvl; l >= minLvl; l--) {
         const rows = q.all(l, fromNs - 2 ** (l + 1), toNs, fromNs) as [number, number, number, string, string, number, number | null][];
         for (const r of rows) {
           if (level !== null && r[2] - r[1] < pxNs) continue;
           const t = track(r[0]);
-          if (t) t.spans.push({ t0: r[1], t1: r[2], cat: r[3], name: r[4], beginSeq: r[5], endSeq: r[6] });
+          if (t && t.buckets.length + t.events.length + t.spans.length < 2 * width) {
+            t.spans.push({ t0: r[1], t1: r[2], cat: r[3], name: r[4], beginSeq: r[5], endSeq: r[6] });
+          }
         }
       }
+      for (const t of out.values()) t.spans.sort((a, b) => a.t0 - b.t0 || b.t1 - a.t1);
       return { fromNs, toNs, width, pxNs, level, tracks: [...out.values()].sort((a, b) => a.actor - b.actor) };
     });
   }

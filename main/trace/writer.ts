@@ -90,10 +90,11 @@ export class TraceWriter implements TraceSink {
   private lastT = 0;
   private closed = false;
 
-  /** Create `file` (which must not exist) and write the header; throws TraceFileError. */
+  /** Create `file` (which must not exist, or be empty) and write the header; throws TraceFileError. */
   constructor(file: string, header: TraceHeader, opts: WriterOptions = {}) {
     this.file = file;
-    if (fs.existsSync(file)) throw new TraceFileError(`Trace file '${file}' already exists; choose a new path.`);
+    // An empty file is a name the caller reserved (created exclusively); anything else is somebody's data.
+    if (fs.existsSync(file) && fs.statSync(file).size > 0) throw new TraceFileError(`Trace file '${file}' already exists; choose a new path.`);
     this.batch = opts.batch ?? DEFAULT_BATCH;
     this.ckEvery = opts.checkpointEvery ?? DEFAULT_CHECKPOINT_EVERY;
     try {

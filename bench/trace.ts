@@ -1,0 +1,160 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { LabService } from '../main/lab/service';
+import { TraceReader } from '../main/trace/reader';
+import { DEFAULT_BATCH } from '../main/trace/writer';
+
+/**
+ * Trace benchmarks (issue 3): recording throughput against a bare better-sqlite3 insert ceiling
+ * measured in the same run, state-at-t and window latency on a big `stress` trace, bytes per event,
+ * open-to-first-window time, and the main process's RSS as traces grow. Event counts can be
+ * lowered for a quick look with BENCH_TRACE_EVENTS (default 5,000,000).
+ */
+export interface TraceBench {
+  events: number;
+  recordWallMs: number;
+  recordEventsPerSec: number;
+  ceilingRowsPerSec: number;
+  /** Time to record per event over time to insert a bare row: the target is <= 1.3. */
+  recordOverCeiling: number;
+  bytesPerEvent: number;
+  fileBytes: number;
+  openToFirstWindowMs: number;
+  stateMs: { p50: number; p95: number; max: number; samples: number };
+  windowMs: { p50: number; p95: number; max: number; samples: number; width: number };
+  windowVisibleLanesMs: { p50: number; p95: number; max: number; samples: number; width: number; lanes: number };
+  windowMaxItemsPerPixelPerTrack: number;
+  rssMiB: { before: number; afterSmallTrace: number; afterBigTrace: number; afterQueries: number };
+}
+
+const DIR = path.resolve('.bench');
+const mib = (b: number) => Math.round((b / 1048576) * 10) / 10;
+const rss = () => mib(process.memoryUsage().rss);
+
+function pct(v: number[]): { p50: number; p95: number; max: number; samples: number } {
+  const s = [...v].sort((a, b) => a - b);
+  const at = (q: number) => Math.round(s[Math.min(s.length - 1, Math.floor(q * (s.length - 1)))] * 100) / 100;
+  return { p50: at(0.5), p95: at(0.95), max: at(1), samples: s.length };
+}
+
+/** A deterministic stream of numbers in [0, 1) so every bench run asks the same questions. */
+function lcg(seed: number): () => number {
+  let x = seed >>> 0;
+  return () => ((x = (Math.imul(x, 1664525) + 1013904223) >>> 0) / 4294967296);
+}
+
+function ceiling(rows: number): Promise<{ rows: number; ms: number }> {
+  const file = path.join(DIR, 'ceiling.sqlite');
+  for (const f of [file, `${file}-wal`, `${file}-shm`]) fs.rmSync(f, { force: true });
+  const w = new Worker(new URL('./ceiling-worker.mjs', import.meta.url), {
+    workerData: {
+      file,
+      rows,
+      batch: DEFAULT_BATCH,
+      pragmas: ['journal_mode = WAL', 'synchronous = NORMAL', 'cache_size = -65536'],
+      ddl: 'CREATE TABLE events (seq INTEGER PRIMARY KEY, t_ns INTEGER NOT NULL, kind INTEGER NOT NULL, actor INTEGER NOT NULL, cause_seq INTEGER NOT NULL, a INTEGER NOT NULL, b INTEGER NOT NULL, args TEXT)',
+      insertSql: 'INSERT INTO events (seq, t_ns, kind, actor, cause_seq, a, b, args) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    },
+  });
+  return new Promise((resolve, reject) => {
+    w.once('message', (m: { rows: number; ms: number }) => resolve(m));
+    w.once('error', reject);
+  }).finally(() => {
+    for (const f of [file, `${file}-wal`, `${file}-shm`]) fs.rmSync(f, { force: true });
+  }) as Promise<{ rows: number; ms: number }>;
+}
+
+async function record(svc: LabService, events: number, name: string): Promise<{ file: string; ms: number; events: number }> {
+  const file = path.join(DIR, name);
+  fs.rmSync(file, { force: true });
+  const t0 = performance.now();
+  const r = await svc.run({ scenario: 'stress', params: { events }, seed: 1, out: file });
+  return { file, ms: performance.now() - t0, events: r.events };
+}
+
+export async function benchTrace(bigEvents = Number(process.env.BENCH_TRACE_EVENTS ?? 5_000_000)): Promise<TraceBench> {
+  fs.mkdirSync(DIR, { recursive: true });
+  const svc = new LabService(DIR);
+  const rssBefore = rss();
+  await record(svc, 200_000, 'small.sqlite');
+  const rssSmall = rss();
+  const big = await record(svc, bigEvents, 'stress-big.sqlite');
+  const rssBig = rss();
+  const ceil = await ceiling(big.events);
+  const ceilingRowsPerSec = ceil.rows / (ceil.ms / 1000);
+  const recordEventsPerSec = big.events / (big.ms / 1000);
+  const fileBytes = fs.statSync(big.file).size;
+
+  // Open to first window: a fresh reader, meta, lanes, then the whole run at 1200 px.
+  const W = 1200;
+  const t0 = performance.now();
+  const r = new TraceReader(big.file);
+  const end = r.meta().endTimeNs;
+  r.actors();
+  r.window(0, end, W);
+  const openMs = performance.now() - t0;
+
+  const rnd = lcg(42);
+  const st: number[] = [];
+  for (let i = 0; i < 200; i++) {
+    const t = Math.floor(rnd() * end);
+    const a = performance.now();
+    r.stateAt(t);
+    st.push(performance.now() - a);
+  }
+  // Zoom levels from the whole run down to ~1/2^22 of it, at random positions.
+  const win: number[] = [];
+  const winLanes: number[] = [];
+  let worst = 0;
+  const lanes = r.actors().slice(0, 40).map((a) => a.id);
+  for (let i = 0; i < 200; i++) {
+    const span = Math.max(W, Math.floor(end / 2 ** Math.floor(rnd() * 23)));
+    const from = Math.floor(rnd() * Math.max(1, end - span));
+    let a = performance.now();
+    const w = r.window(from, from + span, W);
+    win.push(performance.now() - a);
+    for (const t of w.tracks) worst = Math.max(worst, (t.buckets.length + t.events.length + t.spans.length) / W);
+    a = performance.now();
+    r.window(from, from + span, W, lanes);
+    winLanes.push(performance.now() - a);
+  }
+  r.close();
+  const rssQueries = rss();
+  return {
+    events: big.events,
+    recordWallMs: Math.round(big.ms),
+    recordEventsPerSec: Math.round(recordEventsPerSec),
+    ceilingRowsPerSec: Math.round(ceilingRowsPerSec),
+    recordOverCeiling: Math.round((ceilingRowsPerSec / recordEventsPerSec) * 100) / 100,
+    bytesPerEvent: Math.round((fileBytes / big.events) * 10) / 10,
+    fileBytes,
+    openToFirstWindowMs: Math.round(openMs * 10) / 10,
+    stateMs: pct(st),
+    windowMs: { ...pct(win), width: W },
+    windowVisibleLanesMs: { ...pct(winLanes), width: W, lanes: lanes.length },
+    windowMaxItemsPerPixelPerTrack: Math.round(worst * 100) / 100,
+    rssMiB: { before: rssBefore, afterSmallTrace: rssSmall, afterBigTrace: rssBig, afterQueries: rssQueries },
+  };
+}
+
+/** The readable table for `npm run bench`. */
+export function formatTraceBench(b: TraceBench): string {
+  const ok = (v: boolean) => (v ? 'ok' : 'MISSED');
+  const rows: [string, string, string][] = [
+    ['events recorded (stress)', b.events.toLocaleString('en'), ''],
+    ['sim+record', `${Math.round(b.recordEventsPerSec / 1000)} k events/s`, ''],
+    ['bare insert ceiling (same rows, batches, worker)', `${Math.round(b.ceilingRowsPerSec / 1000)} k rows/s`, ''],
+    ['record/ceiling (time per event)', `${b.recordOverCeiling}`, `target <= 1.3: ${ok(b.recordOverCeiling <= 1.3)}`],
+    ['bytes per event', `${b.bytesPerEvent}`, `${mib(b.fileBytes)} MiB file`],
+    ['open to first window', `${b.openToFirstWindowMs} ms`, `target <= 200 ms: ${ok(b.openToFirstWindowMs <= 200)}`],
+    ['state at t p50 / p95', `${b.stateMs.p50} / ${b.stateMs.p95} ms`, `target p95 <= 5 ms: ${ok(b.stateMs.p95 <= 5)}`],
+    ['window (all tracks) p50 / p95', `${b.windowMs.p50} / ${b.windowMs.p95} ms`, `target p95 <= 8 ms: ${ok(b.windowMs.p95 <= 8)}`],
+    [`window (${b.windowVisibleLanesMs.lanes} lanes) p50 / p95`, `${b.windowVisibleLanesMs.p50} / ${b.windowVisibleLanesMs.p95} ms`, `target p95 <= 8 ms: ${ok(b.windowVisibleLanesMs.p95 <= 8)}`],
+    ['window items per pixel per track (max)', `${b.windowMaxItemsPerPixelPerTrack}`, `target <= ~2: ${ok(b.windowMaxItemsPerPixelPerTrack <= 2.01)}`],
+    ['main RSS before / small trace / big trace / after queries', `${b.rssMiB.before} / ${b.rssMiB.afterSmallTrace} / ${b.rssMiB.afterBigTrace} / ${b.rssMiB.afterQueries} MiB`, ''],
+  ];
+  const w0 = Math.max(...rows.map((r) => r[0].length));
+  const w1 = Math.max(...rows.map((r) => r[1].length));
+  return `\ntrace (measured on this machine)\n${rows.map(([a, v, t]) => `  ${a.padEnd(w0)}  ${v.padEnd(w1)}  ${t}`.trimEnd()).join('\n')}\n`;
+}

@@ -1,0 +1,103 @@
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runScenario } from '../../main/sim/run';
+import { fingerprint, tempDir } from '../trace/helpers';
+
+const home = tempDir('sva-cli-home-');
+const BIN = path.resolve('bin/sva-lab.mjs');
+
+function lab(...args: string[]): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, SVA_LAB_HOME: home }, timeout: 60_000 });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** `--json` prints exactly one JSON document on stdout. */
+function json<T = Record<string, unknown>>(args: string[]): T {
+  const r = lab(...args, '--json');
+  expect(r.code, r.stderr).toBe(0);
+  expect(r.stdout.trim().split('\n')).toHaveLength(1);
+  return JSON.parse(r.stdout) as T;
+}
+
+let trace: string;
+
+beforeAll(() => {
+  const run = json<{ trace: string; metrics: unknown; digest: string }>(['run', 'sigkill-during-dma', '--set', 'mmExit=true']);
+  trace = run.trace;
+  const inline = runScenario('sigkill-during-dma', { mmExit: true }, 1);
+  expect(run.metrics).toEqual(inline.metrics);
+  expect(run.digest).toBe(inline.digest);
+});
+
+describe('sva-lab CLI over a recorded trace', () => {
+  it('run records into SVA_LAB_HOME, prints no progress bar when stderr is not a TTY, and list shows it', () => {
+    expect(path.dirname(trace)).toBe(home);
+    const r = lab('run', 'oom-bound-victim');
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toMatch(/trace\s+\S+oom-bound-victim/);
+    const list = json<{ runs: { scenario: string }[] }>(['list']);
+    expect(list.runs.map((x) => x.scenario).sort()).toEqual(['oom-bound-victim', 'sigkill-during-dma']);
+    expect(lab('list').stdout).toMatch(/sigkill-during-dma\s+mm_exit\s+complete/);
+  });
+
+  it('summary, compare, verify, export, query, state and window work from the CLI', () => {
+    const s = json<{ trace: string; digest: string }>(['summary', trace]);
+    expect(s.trace).toBe(trace);
+    const c = json<{ firstDivergence: unknown }>(['compare', trace, trace]);
+    expect(c.firstDivergence).toBeNull();
+    const v = lab('verify', trace);
+    expect(v.code).toBe(0);
+    expect(v.stdout).toMatch(/^verified:/);
+    const out = path.join(tempDir(), 't.json');
+    expect(lab('export', trace, '--format', 'chrome-json', '--out', out).code).toBe(0);
+    expect(JSON.parse(fs.readFileSync(out, 'utf8')).traceEvents.length).toBeGreaterThan(0);
+    const q = json<{ columns: string[]; rows: unknown[][] }>(['query', trace, 'SELECT count(*) AS n FROM event_log']);
+    expect(q.columns).toEqual(['n']);
+    const st = json<unknown>(['state', trace, '--at', '25ms', '--at', '1000']);
+    expect(Array.isArray(st) && st.map((x) => (x as { atNs: number }).atNs)).toEqual([25_000_000, 1000]);
+    const w = json<{ tracks: unknown[] }[]>(['window', trace, '--range', '0:40ms', '--range', '20ms:21ms', '--width', '500']);
+    expect(w).toHaveLength(2);
+  });
+
+  it('refuses a write query with one sentence, exit 2, and leaves the file untouched', () => {
+    const before = fingerprint(trace);
+    const r = lab('query', trace, 'DELETE FROM events');
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/refused/);
+    expect(fingerprint(trace)).toBe(before);
+  });
+
+  it('refuses bad files with one sentence naming the file, no stack trace', () => {
+    const dir = tempDir();
+    const notSqlite = path.join(dir, 'notes.txt');
+    fs.writeFileSync(notSqlite, 'just text\n'.repeat(20));
+    for (const [f, re] of [[path.join(dir, 'missing.sqlite'), /does not exist/], [notSqlite, /not an SQLite database/]] as const) {
+      for (const cmd of [['summary', f], ['verify', f], ['state', f, '--at', '1ms'], ['import', f]]) {
+        const r = lab(...cmd);
+        expect(r.code, cmd.join(' ')).toBe(2);
+        expect(r.stderr.trim().split('\n'), cmd.join(' ')).toHaveLength(1);
+        expect(r.stderr).toContain(f);
+        expect(r.stderr).toMatch(re);
+        expect(r.stderr).not.toMatch(/\bat .*\.ts:\d+/);
+      }
+    }
+  });
+
+  it('verify exits non-zero and prints the first divergence for a trace that does not reproduce', async () => {
+    const bad = path.join(tempDir(), 'bad.sqlite');
+    fs.copyFileSync(trace, bad);
+    const Database = (await import('better-sqlite3')).default;
+    const db = new Database(bad);
+    db.prepare('UPDATE events SET t_ns = t_ns + 1 WHERE seq >= 500').run();
+    db.close();
+    const r = lab('verify', bad);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/MISMATCH/);
+    expect(r.stdout).toMatch(/first divergence at seq 500/);
+  });
+});
