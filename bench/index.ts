@@ -1,4 +1,5 @@
 import { benchSim } from './sim';
+import { benchTrace, formatTraceBench, type TraceBench } from './trace';
 
 /**
  * `npm run bench`: figures measured in one run on this machine, printed as one JSON document
@@ -9,9 +10,11 @@ const only = process.argv.slice(2);
 const want = (name: string) => only.length === 0 || only.includes(name);
 
 if (want('sim')) results.sim = benchSim();
+if (want('trace')) results.trace = await benchTrace();
 
 process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
 if (results.sim) {
   const s = results.sim as ReturnType<typeof benchSim>;
   process.stdout.write(`\nsimulator alone (stress, ${s.events} events, best of ${s.runs}): ${(s.eventsPerSec / 1e6).toFixed(2)} M events/s  (target >= 2 M/s)\n`);
 }
+if (results.trace) process.stdout.write(formatTraceBench(results.trace as TraceBench));
