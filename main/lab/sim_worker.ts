@@ -3,15 +3,15 @@
  * trace file (the writer lives here, one connection per worker) or re-runs it against a recorded
  * trace (verify). Talks to its parent only through the messages in worker_protocol.ts.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import type { TraceSink, TrackType } from '../sim/events';
 import { ParamError } from '../sim/params';
-import { MODEL_VERSION, runScenario, UnknownScenarioError, type Summary } from '../sim/run';
+import { runScenario, UnknownScenarioError, type Summary } from '../sim/run';
 import type { Divergence } from '../trace/diverge';
 import { TraceFileError } from '../trace/errors';
 import { TraceReader, type EventRow } from '../trace/reader';
-import { TraceWriter } from '../trace/writer';
-import type { VerifyOutcome, WorkerJob, WorkerMessage } from './worker_protocol';
+import { DEFAULT_BATCH, type TraceEnd } from '../trace/writer';
+import { PIPE_FAILED, PIPE_MAX_AHEAD, PIPE_WRITTEN, type PipeMessage, type VerifyOutcome, type WorkerJob, type WorkerMessage } from './worker_protocol';
 
 const job = workerData as WorkerJob;
 const post = (m: WorkerMessage) => parentPort?.postMessage(m);
@@ -69,38 +69,98 @@ class CompareSink implements TraceSink {
   }
 }
 
+/**
+ * Buffers events into flat batches and hands each full batch to the writer worker, waiting while
+ * the writer is PIPE_MAX_AHEAD batches behind (so memory stays bounded) and failing the run if
+ * the writer has failed.
+ */
+class PipeSink implements TraceSink {
+  private num: Float64Array;
+  private args: (string | null)[] = [];
+  private actors: [number, string, TrackType][] = [];
+  private n = 0;
+  private sent = 0;
+  private readonly pipe: Int32Array;
+  constructor(
+    private readonly port: MessagePort,
+    pipe: SharedArrayBuffer,
+    private readonly batch: number,
+  ) {
+    this.pipe = new Int32Array(pipe);
+    this.num = new Float64Array(batch * 7);
+  }
+  actor(id: number, name: string, track: TrackType): void {
+    this.actors.push([id, name, track]);
+  }
+  event(seq: number, t: number, kind: number, actor: number, cause: number, a: number, b: number, args: string | null): void {
+    const o = this.n * 7;
+    const num = this.num;
+    num[o] = seq;
+    num[o + 1] = t;
+    num[o + 2] = kind;
+    num[o + 3] = actor;
+    num[o + 4] = cause;
+    num[o + 5] = a;
+    num[o + 6] = b;
+    this.args.push(args);
+    if (++this.n === this.batch) this.flush();
+  }
+  /** Send what is buffered (the buffer's memory moves to the writer; a fresh one is allocated). */
+  flush(): void {
+    if (this.n === 0 && this.actors.length === 0) return;
+    const m: PipeMessage = { type: 'batch', actors: this.actors, num: this.num, n: this.n, args: this.args };
+    this.port.postMessage(m, [this.num.buffer as ArrayBuffer]);
+    this.sent++;
+    this.num = new Float64Array(this.batch * 7);
+    this.args = [];
+    this.actors = [];
+    this.n = 0;
+    for (;;) {
+      if (Atomics.load(this.pipe, PIPE_FAILED) === 1) throw new Error('the trace writer failed');
+      const written = Atomics.load(this.pipe, PIPE_WRITTEN);
+      if (this.sent - written <= PIPE_MAX_AHEAD) break;
+      Atomics.wait(this.pipe, PIPE_WRITTEN, written, 200);
+    }
+  }
+  /** Wait until the writer has written every batch sent. */
+  drain(): void {
+    for (;;) {
+      const written = Atomics.load(this.pipe, PIPE_WRITTEN);
+      if (written >= this.sent || Atomics.load(this.pipe, PIPE_FAILED) === 1) return;
+      Atomics.wait(this.pipe, PIPE_WRITTEN, written, 200);
+    }
+  }
+  end(end: TraceEnd): void {
+    this.port.postMessage({ type: 'end', end } satisfies PipeMessage);
+    this.port.close();
+  }
+}
+
 function record(): Summary {
-  const writer = new TraceWriter(
-    job.file,
-    {
-      appVersion: job.appVersion,
-      scenario: job.scenario,
-      params: job.params,
-      seed: job.seed,
-      model: job.params.mmExit ? 'mm_exit' : 'quiet',
-      modelVersion: MODEL_VERSION,
-      created: job.created,
-    },
-    { checkpointEvery: job.checkpointEvery },
-  );
-  const sinks: TraceSink[] = [writer];
+  const pipe = new PipeSink(job.port as MessagePort, job.pipe as SharedArrayBuffer, DEFAULT_BATCH);
+  const sinks: TraceSink[] = [pipe];
   if (job.crashAfterEvents !== undefined) {
     const n = job.crashAfterEvents;
-    sinks.push({ actor() {}, event: (seq) => { if (seq >= n) process.exit(70); } });
-  }
-  let summary: Summary;
-  try {
-    summary = runScenario(job.scenario, job.params, job.seed, {
-      sinks,
-      shouldStop: () => Atomics.load(stopFlag, 0) === 1,
-      onProgress: progressReporter(),
-      progressEvery: job.progressEvery,
+    sinks.push({
+      actor() {},
+      event: (seq) => {
+        // Let the writer catch up first, so the crash leaves committed batches behind.
+        if (seq >= n) {
+          pipe.flush();
+          pipe.drain();
+          process.exit(70);
+        }
+      },
     });
-  } catch (e) {
-    writer.finish({ status: 'failed', error: (e as Error).message, endReason: 'failed', events: writer.events, endTimeNs: 0, digest: null, metrics: null });
-    throw e;
   }
-  writer.finish({
+  const summary = runScenario(job.scenario, job.params, job.seed, {
+    sinks,
+    shouldStop: () => Atomics.load(stopFlag, 0) === 1,
+    onProgress: progressReporter(),
+    progressEvery: job.progressEvery,
+  });
+  pipe.flush();
+  pipe.end({
     status: summary.status,
     error: summary.error,
     endReason: summary.endReason,

@@ -1,5 +1,8 @@
+import type { MessagePort } from 'node:worker_threads';
+import type { TrackType } from '../sim/events';
 import type { Summary } from '../sim/run';
 import type { Divergence } from '../trace/diverge';
+import type { TraceEnd, TraceHeader } from '../trace/writer';
 
 /** What the coordinator asks the sim worker to do (sent as workerData). */
 export interface WorkerJob {
@@ -17,7 +20,35 @@ export interface WorkerJob {
   checkpointEvery?: number;
   /** Tests only: the worker exits abruptly once this many events are recorded. */
   crashAfterEvents?: number;
+  /** record: where to send event batches (the writer worker's port). */
+  port?: MessagePort;
+  /** record: Int32Array view [sent, written, writerFailed]: backpressure between the two workers. */
+  pipe?: SharedArrayBuffer;
 }
+
+/** What the coordinator asks the writer worker to do. */
+export interface WriterJob {
+  file: string;
+  header: TraceHeader;
+  checkpointEvery?: number;
+  port: MessagePort;
+  pipe: SharedArrayBuffer;
+}
+
+/** Slots of the pipe's Int32Array. */
+export const PIPE_SENT = 0;
+export const PIPE_WRITTEN = 1;
+export const PIPE_FAILED = 2;
+/** Batches the sim may run ahead of the writer: bounds memory whatever their speeds. */
+export const PIPE_MAX_AHEAD = 4;
+
+/** Sim worker to writer worker: event batches (7 numbers per event + args), then how the run ended. */
+export type PipeMessage =
+  | { type: 'batch'; actors: [number, string, TrackType][]; num: Float64Array; n: number; args: (string | null)[] }
+  | { type: 'end'; end: TraceEnd };
+
+/** Writer worker to coordinator. */
+export type WriterMessage = { type: 'opened' } | { type: 'finished'; events: number } | { type: 'error'; message: string; user: boolean };
 
 /** Progress of a run: events so far, virtual time reached (ns), events per wall-clock second. */
 export interface Progress {

@@ -1,0 +1,53 @@
+/**
+ * The writer worker: owns the trace file's connection while a run records. The sim worker sends
+ * it event batches over a MessagePort; it applies them to a TraceWriter (which derives spans,
+ * level-of-detail buckets and checkpoints, and writes batched transactions) and counts them back
+ * through shared memory so the sim never runs more than a few batches ahead. Simulating and
+ * writing thus overlap on two threads.
+ */
+import { workerData, parentPort } from 'node:worker_threads';
+import { TraceFileError } from '../trace/errors';
+import { TraceWriter } from '../trace/writer';
+import { PIPE_FAILED, PIPE_WRITTEN, type PipeMessage, type WriterJob, type WriterMessage } from './worker_protocol';
+
+const job = workerData as WriterJob;
+const pipe = new Int32Array(job.pipe);
+const post = (m: WriterMessage) => parentPort?.postMessage(m);
+
+function fail(e: unknown): void {
+  Atomics.store(pipe, PIPE_FAILED, 1);
+  Atomics.notify(pipe, PIPE_WRITTEN);
+  post({ type: 'error', message: e instanceof Error ? e.message : String(e), user: e instanceof TraceFileError });
+  job.port.close();
+}
+
+let writer: TraceWriter | null = null;
+try {
+  writer = new TraceWriter(job.file, job.header, { checkpointEvery: job.checkpointEvery });
+  post({ type: 'opened' });
+} catch (e) {
+  fail(e);
+}
+
+job.port.on('message', (m: PipeMessage) => {
+  const w = writer;
+  if (!w) return;
+  try {
+    if (m.type === 'batch') {
+      for (const [id, name, track] of m.actors) w.actor(id, name, track);
+      const num = m.num;
+      const args = m.args;
+      for (let i = 0, o = 0; i < m.n; i++, o += 7) w.event(num[o], num[o + 1], num[o + 2], num[o + 3], num[o + 4], num[o + 5], num[o + 6], args[i]);
+      Atomics.add(pipe, PIPE_WRITTEN, 1);
+      Atomics.notify(pipe, PIPE_WRITTEN);
+    } else {
+      w.finish(m.end);
+      writer = null;
+      post({ type: 'finished', events: m.end.events });
+      job.port.close();
+    }
+  } catch (e) {
+    writer = null;
+    fail(e);
+  }
+});
