@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import vue from '@vitejs/plugin-vue';
 import { defineConfig } from 'electron-vite';
 
 const here = (path: string): string => resolve(import.meta.dirname, path);
@@ -16,6 +17,21 @@ export default defineConfig({
         input: {
           cli: here('main/cli/index.ts'),
         },
+      },
+    },
+  },
+  // The Vue renderer: a plain web page (served by Electron from out/renderer, or by `serve` mode).
+  // electron-vite needs both `root` and the html entry for a top-level renderer folder.
+  renderer: {
+    root: here('renderer'),
+    // Relative asset URLs: the page loads from file:// in Electron and from / in serve mode.
+    base: './',
+    plugins: [vue()],
+    build: {
+      outDir: here('out/renderer'),
+      emptyOutDir: true,
+      rolldownOptions: {
+        input: here('renderer/index.html'),
       },
     },
   },

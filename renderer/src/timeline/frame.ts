@@ -1,0 +1,122 @@
+import type { TrackWindowDto, WindowDto } from '../../../main/contract';
+
+type Span = TrackWindowDto['spans'][number];
+type State = TrackWindowDto['states'][number];
+type Instant = TrackWindowDto['instants'][number];
+type Point = TrackWindowDto['counters'][number]['points'][number];
+
+/** One lane's data for one frame: the union of the tiles that cover the view, deduplicated. */
+export interface LaneFrame {
+  spans: Span[];
+  states: State[];
+  instants: Instant[];
+  counters: Map<string, Point[]>;
+}
+
+/**
+ * Merge the tiles of a view into per-lane lists sorted by time. Spans and states that cross tile
+ * borders come back in each tile; they are kept once. Tiles of different levels (stand-ins) may
+ * overlap; a finer item wins nothing here, the first seen is kept, which is harmless for drawing.
+ */
+export function mergeWindows(windows: readonly WindowDto[]): Map<number, LaneFrame> {
+  const out = new Map<number, LaneFrame>();
+  const seen = new Map<number, Set<string>>();
+  for (const w of windows) {
+    for (const t of w.tracks) {
+      let f = out.get(t.id);
+      let s = seen.get(t.id);
+      if (!f || !s) {
+        out.set(t.id, (f = { spans: [], states: [], instants: [], counters: new Map() }));
+        seen.set(t.id, (s = new Set()));
+      }
+      for (const x of t.spans) {
+        const key = `s${x.t0}|${x.depth}|${x.name}`;
+        if (!s.has(key)) {
+          s.add(key);
+          f.spans.push(x);
+        }
+      }
+      for (const x of t.states) {
+        const key = `t${x.t0}`;
+        if (!s.has(key)) {
+          s.add(key);
+          f.states.push(x);
+        }
+      }
+      for (const x of t.instants) {
+        const key = `i${x.seq}|${x.kind}`;
+        if (!s.has(key)) {
+          s.add(key);
+          f.instants.push(x);
+        }
+      }
+      for (const c of t.counters) {
+        let pts = f.counters.get(c.name);
+        if (!pts) f.counters.set(c.name, (pts = []));
+        pts.push(...c.points);
+      }
+    }
+  }
+  for (const f of out.values()) {
+    f.states.sort((a, b) => a.t0 - b.t0);
+    f.instants.sort((a, b) => a.t - b.t);
+    f.spans.sort((a, b) => a.depth - b.depth || a.t0 - b.t0);
+    for (const [name, pts] of f.counters) {
+      pts.sort((a, b) => a.t - b.t);
+      // Tiles overlap at their borders: keep one point per time.
+      const uniq = pts.filter((p, i) => i === 0 || p.t !== pts[i - 1].t);
+      f.counters.set(name, uniq);
+    }
+  }
+  return out;
+}
+
+/** What a lane has ever shown: its layout grows with it and never shrinks (no jumping lanes). */
+export interface LaneProfile {
+  states: boolean;
+  counters: string[];
+  maxDepth: number;
+  instants: boolean;
+  /** The lane has shown something alarming (D state, release(), a kill, a signal): it goes first. */
+  alarm: boolean;
+}
+
+/** What makes a lane alarming. */
+const ALARM_KINDS = new Set(['oom_kill', 'deadlock', 'hung_task', 'invariant', 'signal']);
+
+/** Fold a frame into the profiles; true if any profile grew (the layout must be redone). */
+export function updateProfiles(profiles: Map<number, LaneProfile>, frame: Map<number, LaneFrame>): boolean {
+  let grew = false;
+  for (const [id, f] of frame) {
+    let p = profiles.get(id);
+    if (!p) {
+      profiles.set(id, (p = { states: false, counters: [], maxDepth: -1, instants: false, alarm: false }));
+      grew = true;
+    }
+    if (!p.states && f.states.length) {
+      p.states = true;
+      grew = true;
+    }
+    if (!p.instants && f.instants.length) {
+      p.instants = true;
+      grew = true;
+    }
+    for (const name of f.counters.keys()) {
+      if (!p.counters.includes(name)) {
+        p.counters.push(name);
+        grew = true;
+      }
+    }
+    for (const s of f.spans) {
+      if (s.depth > p.maxDepth) {
+        p.maxDepth = s.depth;
+        grew = true;
+      }
+    }
+    if (!p.alarm && (f.states.some((s) => s.state === 'D') || f.spans.some((s) => s.name === 'release()') || f.instants.some((e) => ALARM_KINDS.has(e.kind)))) {
+      p.alarm = true;
+      grew = true;
+    }
+  }
+  return grew;
+}

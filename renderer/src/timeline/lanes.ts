@@ -1,0 +1,74 @@
+import type { TrackDto, TrackType } from '../../../main/contract';
+import type { LaneProfile } from './frame';
+
+/** Where one lane sits in the lanes canvas (CSS pixels) and where its parts go inside it. */
+export interface LaneLayout {
+  track: TrackDto;
+  y: number;
+  h: number;
+  /** Rows inside the lane, as offsets from `y` (null if the lane has none of that). */
+  stateY: number | null;
+  counterY: number | null;
+  spanY: number | null;
+  spanRows: number;
+  instantY: number | null;
+}
+
+export const STATE_H = 14;
+export const COUNTER_H = 24;
+export const SPAN_ROW_H = 13;
+export const INSTANT_H = 9;
+const PAD = 3;
+const MIN_H = 18;
+
+/**
+ * Lane order: the story reads top-down, the OOM killer and reaper (who gets killed), the tasks (who
+ * blocks; within them the alarming ones first: D state, release(), killed), then the mm refcounts,
+ * the device and its PASID, IOMMU, queues, locks, memory, logs.
+ */
+export const TYPE_ORDER: readonly TrackType[] = ['oom', 'task', 'mm', 'device', 'pasid', 'iommu', 'queue', 'lock', 'memory', 'log', 'scenario'];
+
+/** Stack the lanes top to bottom, each as tall as what it has shown so far needs. */
+export function layoutLanes(tracks: readonly TrackDto[], profiles: ReadonlyMap<number, LaneProfile>): { lanes: LaneLayout[]; height: number } {
+  const order = (t: TrackType) => {
+    const i = TYPE_ORDER.indexOf(t);
+    return i < 0 ? TYPE_ORDER.length : i;
+  };
+  const alarm = (t: TrackDto) => (profiles.get(t.id)?.alarm ? 0 : 1);
+  const sorted = [...tracks].sort((a, b) => order(a.type) - order(b.type) || alarm(a) - alarm(b) || a.id - b.id);
+  const lanes: LaneLayout[] = [];
+  let y = 0;
+  for (const track of sorted) {
+    const p = profiles.get(track.id);
+    let h = PAD;
+    const lane: LaneLayout = { track, y, h: 0, stateY: null, counterY: null, spanY: null, spanRows: 0, instantY: null };
+    if (p?.states) {
+      lane.stateY = h;
+      h += STATE_H + 1;
+    }
+    if (p && p.counters.length) {
+      lane.counterY = h;
+      h += COUNTER_H + 1;
+    }
+    if (p && p.maxDepth >= 0) {
+      lane.spanY = h;
+      lane.spanRows = p.maxDepth + 1;
+      h += lane.spanRows * SPAN_ROW_H;
+    }
+    if (p?.instants) {
+      lane.instantY = h;
+      h += INSTANT_H;
+    }
+    h = Math.max(MIN_H, h + PAD);
+    lane.h = h;
+    lanes.push(lane);
+    y += h;
+  }
+  return { lanes, height: y };
+}
+
+/** The lane at vertical position `y` of the lanes canvas, if any. */
+export function laneAt(lanes: readonly LaneLayout[], y: number): LaneLayout | null {
+  for (const l of lanes) if (y >= l.y && y < l.y + l.h) return l;
+  return null;
+}
