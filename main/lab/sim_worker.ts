@@ -10,7 +10,7 @@ import { runScenario, UnknownScenarioError, type Summary } from '../sim/run';
 import type { Divergence } from '../trace/diverge';
 import { TraceFileError } from '../trace/errors';
 import { TraceReader, type EventRow } from '../trace/reader';
-import { DEFAULT_BATCH, type TraceEnd } from '../trace/writer';
+import { TraceRecorder, type TraceBatch, type TraceEnd } from '../trace/writer';
 import { PIPE_FAILED, PIPE_MAX_AHEAD, PIPE_WRITTEN, type PipeMessage, type VerifyOutcome, type WorkerJob, type WorkerMessage } from './worker_protocol';
 
 const job = workerData as WorkerJob;
@@ -70,51 +70,22 @@ class CompareSink implements TraceSink {
 }
 
 /**
- * Buffers events into flat batches and hands each full batch to the writer worker, waiting while
- * the writer is PIPE_MAX_AHEAD batches behind (so memory stays bounded) and failing the run if
- * the writer has failed.
+ * Hands the recorder's batches to the writer worker, waiting while the writer is PIPE_MAX_AHEAD
+ * batches behind (so memory stays bounded whatever the two speeds) and failing the run if the
+ * writer has failed.
  */
-class PipeSink implements TraceSink {
-  private num: Float64Array;
-  private args: (string | null)[] = [];
-  private actors: [number, string, TrackType][] = [];
-  private n = 0;
+class Pipe {
   private sent = 0;
   private readonly pipe: Int32Array;
   constructor(
     private readonly port: MessagePort,
     pipe: SharedArrayBuffer,
-    private readonly batch: number,
   ) {
     this.pipe = new Int32Array(pipe);
-    this.num = new Float64Array(batch * 7);
   }
-  actor(id: number, name: string, track: TrackType): void {
-    this.actors.push([id, name, track]);
-  }
-  event(seq: number, t: number, kind: number, actor: number, cause: number, a: number, b: number, args: string | null): void {
-    const o = this.n * 7;
-    const num = this.num;
-    num[o] = seq;
-    num[o + 1] = t;
-    num[o + 2] = kind;
-    num[o + 3] = actor;
-    num[o + 4] = cause;
-    num[o + 5] = a;
-    num[o + 6] = b;
-    this.args.push(args);
-    if (++this.n === this.batch) this.flush();
-  }
-  /** Send what is buffered (the buffer's memory moves to the writer; a fresh one is allocated). */
-  flush(): void {
-    if (this.n === 0 && this.actors.length === 0) return;
-    const m: PipeMessage = { type: 'batch', actors: this.actors, num: this.num, n: this.n, args: this.args };
-    this.port.postMessage(m, [this.num.buffer as ArrayBuffer]);
+  send(batch: TraceBatch): void {
+    this.port.postMessage({ type: 'batch', batch } satisfies PipeMessage, [batch.num.buffer as ArrayBuffer]);
     this.sent++;
-    this.num = new Float64Array(this.batch * 7);
-    this.args = [];
-    this.actors = [];
-    this.n = 0;
     for (;;) {
       if (Atomics.load(this.pipe, PIPE_FAILED) === 1) throw new Error('the trace writer failed');
       const written = Atomics.load(this.pipe, PIPE_WRITTEN);
@@ -137,8 +108,9 @@ class PipeSink implements TraceSink {
 }
 
 function record(): Summary {
-  const pipe = new PipeSink(job.port as MessagePort, job.pipe as SharedArrayBuffer, DEFAULT_BATCH);
-  const sinks: TraceSink[] = [pipe];
+  const pipe = new Pipe(job.port as MessagePort, job.pipe as SharedArrayBuffer);
+  const rec = new TraceRecorder((b) => pipe.send(b), { checkpointEvery: job.checkpointEvery });
+  const sinks: TraceSink[] = [rec];
   if (job.crashAfterEvents !== undefined) {
     const n = job.crashAfterEvents;
     sinks.push({
@@ -146,7 +118,7 @@ function record(): Summary {
       event: (seq) => {
         // Let the writer catch up first, so the crash leaves committed batches behind.
         if (seq >= n) {
-          pipe.flush();
+          rec.flush();
           pipe.drain();
           process.exit(70);
         }
@@ -159,7 +131,7 @@ function record(): Summary {
     onProgress: progressReporter(),
     progressEvery: job.progressEvery,
   });
-  pipe.flush();
+  rec.finish(summary.endTimeNs);
   pipe.end({
     status: summary.status,
     error: summary.error,

@@ -1,8 +1,7 @@
 import type { MessagePort } from 'node:worker_threads';
-import type { TrackType } from '../sim/events';
 import type { Summary } from '../sim/run';
 import type { Divergence } from '../trace/diverge';
-import type { TraceEnd, TraceHeader } from '../trace/writer';
+import type { TraceBatch, TraceEnd, TraceHeader } from '../trace/writer';
 
 /** What the coordinator asks the sim worker to do (sent as workerData). */
 export interface WorkerJob {
@@ -42,9 +41,9 @@ export const PIPE_FAILED = 2;
 /** Batches the sim may run ahead of the writer: bounds memory whatever their speeds. */
 export const PIPE_MAX_AHEAD = 4;
 
-/** Sim worker to writer worker: event batches (7 numbers per event + args), then how the run ended. */
+/** Sim worker to writer worker: batches of events with what was derived from them, then how the run ended. */
 export type PipeMessage =
-  | { type: 'batch'; actors: [number, string, TrackType][]; num: Float64Array; n: number; args: (string | null)[] }
+  | { type: 'batch'; batch: TraceBatch }
   | { type: 'end'; end: TraceEnd };
 
 /** Writer worker to coordinator. */

@@ -1,9 +1,9 @@
 /**
  * The writer worker: owns the trace file's connection while a run records. The sim worker sends
- * it event batches over a MessagePort; it applies them to a TraceWriter (which derives spans,
- * level-of-detail buckets and checkpoints, and writes batched transactions) and counts them back
- * through shared memory so the sim never runs more than a few batches ahead. Simulating and
- * writing thus overlap on two threads.
+ * it batches (events plus the spans, level-of-detail chunks and checkpoints derived from them)
+ * over a MessagePort; it writes each in one transaction and counts them back through shared
+ * memory so the sim never runs more than a few batches ahead. Simulating and writing thus
+ * overlap on two threads.
  */
 import { workerData, parentPort } from 'node:worker_threads';
 import { TraceFileError } from '../trace/errors';
@@ -34,10 +34,7 @@ job.port.on('message', (m: PipeMessage) => {
   if (!w) return;
   try {
     if (m.type === 'batch') {
-      for (const [id, name, track] of m.actors) w.actor(id, name, track);
-      const num = m.num;
-      const args = m.args;
-      for (let i = 0, o = 0; i < m.n; i++, o += 7) w.event(num[o], num[o + 1], num[o + 2], num[o + 3], num[o + 4], num[o + 5], num[o + 6], args[i]);
+      w.write(m.batch);
       Atomics.add(pipe, PIPE_WRITTEN, 1);
       Atomics.notify(pipe, PIPE_WRITTEN);
     } else {

@@ -1,50 +1,60 @@
-import { LOD_LEVELS } from './schema';
+import { LOD_CHUNK, LOD_LEVELS, LOD_RECORD } from './schema';
 
-/** One `lod` row. */
-export interface LodRow {
+/** One `lod` row: the buckets of one actor at one level within one chunk, packed (see schema.ts). */
+export interface LodChunk {
   level: number;
-  bucket: number;
+  chunk: number;
   actor: number;
   n: number;
-  firstSeq: number;
-  lastSeq: number;
-  vmin: number | null;
-  vmax: number | null;
-  vlast: number | null;
-  roles: number;
+  /** int32 records when every number fits (half the bytes), float64 otherwise. */
+  data: Int32Array | Float64Array;
 }
+
+/** "No value" in an int32 record. */
+export const LOD_I32_NONE = -2147483648;
 
 interface Agg {
   bucket: number;
   n: number;
   first: number;
   last: number;
-  vmin: number | null;
-  vmax: number | null;
-  vlast: number | null;
+  vmin: number;
+  vmax: number;
+  vlast: number;
   roles: number;
+}
+
+/** Closed buckets of one (actor, level) waiting for their chunk to fill. */
+interface Pending {
+  chunk: number;
+  recs: number[];
 }
 
 /**
  * Builds the level-of-detail buckets while recording. Only the finest level sees every event; a
- * bucket that closes (the actor's next event falls in a later bucket) is written and merged into
- * its parent at the next level, so the cost per event is constant whatever the number of levels.
- * Times only go forward, so a closed bucket never reopens.
+ * bucket that closes (the actor's next event falls in a later bucket) is packed into its chunk
+ * and merged into its parent at the next level, so the cost per event is constant whatever the
+ * number of levels. Times only go forward, so a closed bucket never reopens and a chunk is
+ * emitted once the first bucket of a later chunk closes. NaN stands for "no value".
  */
 export class LodBuilder {
   private readonly open = new Map<number, (Agg | null)[]>();
+  private readonly pending = new Map<number, (Pending | null)[]>();
   private readonly w0: number;
   private readonly ratios: number[];
 
-  constructor(private readonly emit: (r: LodRow) => void) {
+  constructor(private readonly emit: (c: LodChunk) => void) {
     this.w0 = 2 ** LOD_LEVELS[0];
     this.ratios = LOD_LEVELS.map((l, i) => (i + 1 < LOD_LEVELS.length ? 2 ** (LOD_LEVELS[i + 1] - l) : 0));
   }
 
-  /** `v` is the value for counter and state kinds, else null; `roleBit` from ROLE_BIT. */
-  add(actor: number, seq: number, t: number, roleBit: number, v: number | null): void {
+  /** `v` is the value for counter and state kinds, else NaN; `roleBit` from ROLE_BIT. */
+  add(actor: number, seq: number, t: number, roleBit: number, v: number): void {
     let L = this.open.get(actor);
-    if (!L) this.open.set(actor, (L = new Array<Agg | null>(LOD_LEVELS.length).fill(null)));
+    if (!L) {
+      this.open.set(actor, (L = new Array<Agg | null>(LOD_LEVELS.length).fill(null)));
+      this.pending.set(actor, new Array<Pending | null>(LOD_LEVELS.length).fill(null));
+    }
     const b = Math.floor(t / this.w0);
     let g = L[0];
     if (g !== null && g.bucket !== b) {
@@ -58,17 +68,17 @@ export class LodBuilder {
     g.n++;
     g.last = seq;
     g.roles |= roleBit;
-    if (v !== null) {
+    if (v === v) {
       g.vlast = v;
-      if (g.vmin === null || v < g.vmin) g.vmin = v;
-      if (g.vmax === null || v > g.vmax) g.vmax = v;
+      if (!(v >= g.vmin)) g.vmin = v;
+      if (!(v <= g.vmax)) g.vmax = v;
     }
   }
 
   private close(actor: number, L: (Agg | null)[], i: number): void {
     const g = L[i] as Agg;
     L[i] = null;
-    this.emit({ level: LOD_LEVELS[i], bucket: g.bucket, actor, n: g.n, firstSeq: g.first, lastSeq: g.last, vmin: g.vmin, vmax: g.vmax, vlast: g.vlast, roles: g.roles });
+    this.pack(actor, i, g);
     if (i + 1 >= L.length) return;
     const pb = Math.floor(g.bucket / this.ratios[i]);
     let p = L[i + 1];
@@ -83,16 +93,58 @@ export class LodBuilder {
     p.n += g.n;
     p.last = g.last;
     p.roles |= g.roles;
-    if (g.vlast !== null) p.vlast = g.vlast;
-    if (g.vmin !== null && (p.vmin === null || g.vmin < p.vmin)) p.vmin = g.vmin;
-    if (g.vmax !== null && (p.vmax === null || g.vmax > p.vmax)) p.vmax = g.vmax;
+    if (g.vlast === g.vlast) p.vlast = g.vlast;
+    if (!(g.vmin >= p.vmin)) p.vmin = g.vmin;
+    if (!(g.vmax <= p.vmax)) p.vmax = g.vmax;
   }
 
-  /** Write every bucket still open (the run has ended). */
+  private pack(actor: number, i: number, g: Agg): void {
+    const P = this.pending.get(actor) as (Pending | null)[];
+    const chunk = Math.floor(g.bucket / LOD_CHUNK);
+    let p = P[i];
+    if (p !== null && p.chunk !== chunk) {
+      this.flushChunk(actor, i, p);
+      p = null;
+    }
+    if (p === null) P[i] = p = { chunk, recs: [] };
+    p.recs.push(g.bucket, g.n, g.first, g.last, g.vmin, g.vmax, g.vlast, g.roles);
+  }
+
+  private flushChunk(actor: number, i: number, p: Pending): void {
+    let n = 0;
+    for (let k = 1; k < p.recs.length; k += LOD_RECORD) n += p.recs[k];
+    const r = p.recs;
+    let fits = true;
+    for (let k = 0; k < r.length && fits; k++) {
+      const v = r[k];
+      fits = v !== v || (Number.isInteger(v) && v > LOD_I32_NONE && v <= 2147483647);
+    }
+    const data = fits ? Int32Array.from(r, (v) => (v === v ? v : LOD_I32_NONE)) : Float64Array.from(r);
+    this.emit({ level: LOD_LEVELS[i], chunk: p.chunk, actor, n, data });
+  }
+
+  /** Write every bucket and chunk still open (the run has ended). */
   finish(): void {
     for (const [actor, L] of this.open) {
       for (let i = 0; i < L.length; i++) if (L[i] !== null) this.close(actor, L, i);
+      const P = this.pending.get(actor) as (Pending | null)[];
+      for (let i = 0; i < P.length; i++) {
+        const p = P[i];
+        if (p !== null) this.flushChunk(actor, i, p);
+        P[i] = null;
+      }
     }
     this.open.clear();
+    this.pending.clear();
   }
+}
+
+/** Decode a `lod` blob of `width` bytes per number into float64 records (NaN: no value). */
+export function decodeLod(blob: Uint8Array, width: number): Float64Array {
+  const copy = blob.slice();
+  if (width === 8) return new Float64Array(copy.buffer, 0, copy.byteLength / 8);
+  const i = new Int32Array(copy.buffer, 0, copy.byteLength / 4);
+  const out = new Float64Array(i.length);
+  for (let k = 0; k < i.length; k++) out[k] = i[k] === LOD_I32_NONE ? NaN : i[k];
+  return out;
 }

@@ -4,7 +4,8 @@ import { MetricsFold, type Metrics } from '../sim/metrics';
 import { StateFold, type FoldSnapshot, type ModelState } from '../sim/state';
 import { TraceFileError } from './errors';
 import { corruptionError, openReadOnly } from './open';
-import { LOD_LEVELS, ROLE_BIT } from './schema';
+import { decodeLod } from './lod';
+import { LOD_CHUNK, LOD_LEVELS, LOD_RECORD, ROLE_BIT } from './schema';
 
 /** The `meta` row of a trace, in camelCase. Times in ns. */
 export interface TraceMeta {
@@ -360,13 +361,24 @@ export class TraceReader {
       } else {
         level = LOD_LEVELS.find((l) => 2 ** l >= pxNs) ?? LOD_LEVELS[LOD_LEVELS.length - 1];
         const w = 2 ** level;
-        const rows = this.stmt('SELECT bucket, actor, n, first_seq, last_seq, vmin, vmax, vlast, roles FROM lod WHERE level = ? AND bucket BETWEEN ? AND ?')
+        const b0 = Math.floor(fromNs / w);
+        const b1 = Math.floor(toNs / w);
+        const rows = this.stmt('SELECT actor, width, data FROM lod WHERE level = ? AND chunk BETWEEN ? AND ?')
           .raw(true)
-          .all(level, Math.floor(fromNs / w), Math.floor(toNs / w)) as [number, number, number, number, number, number | null, number | null, number | null, number][];
-        for (const r of rows) {
-          const t = track(r[1]);
-          if (t) t.buckets.push({ t0: r[0] * w, t1: (r[0] + 1) * w, n: r[2], firstSeq: r[3], lastSeq: r[4], vmin: r[5], vmax: r[6], vlast: r[7], roles: r[8] });
+          .all(level, Math.floor(b0 / LOD_CHUNK), Math.floor(b1 / LOD_CHUNK)) as [number, number, Uint8Array][];
+        const nan = (v: number) => (v === v ? v : null);
+        for (const [actor, width, blob] of rows) {
+          const t = track(actor);
+          if (!t) continue;
+          const d = decodeLod(blob, width);
+          for (let o = 0; o < d.length; o += LOD_RECORD) {
+            const b = d[o];
+            if (b < b0 || b > b1) continue;
+            t.buckets.push({ t0: b * w, t1: (b + 1) * w, n: d[o + 1], firstSeq: d[o + 2], lastSeq: d[o + 3], vmin: nan(d[o + 4]), vmax: nan(d[o + 5]), vlast: nan(d[o + 6]), roles: d[o + 7] });
+          }
         }
+        // Chunks come in (chunk, actor) order: put each track's buckets in time order.
+        for (const t of out.values()) if (t.buckets.length > 1) t.buckets.sort((x, y) => x.t0 - y.t0);
       }
       // Spans at least a pixel long (all of them when reading raw events), one query per length class.
       const minLvl = level === null ? 0 : Math.max(0, Math.floor(Math.log2(pxNs)));

@@ -13,6 +13,11 @@ export const TRACE_APPLICATION_ID = 0x5356414c;
 /** Level-of-detail bucket widths are 2^level ns for these levels (64 µs up to about 68 s). */
 export const LOD_LEVELS: readonly number[] = [16, 18, 20, 22, 24, 26, 28, 30, 32, 34, 36];
 
+/** Buckets per `lod` row. */
+export const LOD_CHUNK = 64;
+/** Numbers per bucket record in a `lod` blob. */
+export const LOD_RECORD = 8;
+
 /** Tables a reader needs; a file without one of them is refused. */
 export const REQUIRED_TABLES = ['meta', 'kinds', 'actors', 'events', 'spans', 'checkpoints', 'lod', 'annotations'] as const;
 
@@ -71,22 +76,21 @@ CREATE TABLE spans (
   lvl       INTEGER NOT NULL
 );
 CREATE TABLE checkpoints (seq INTEGER PRIMARY KEY, t_ns INTEGER NOT NULL, state_json TEXT NOT NULL);
--- One row per (level, actor, bucket) that holds events: bucket covers
--- [bucket * 2^level, (bucket + 1) * 2^level) ns. vmin/vmax/vlast: range and last value of 'a' for
--- counter and state kinds (NULL if none); roles: bit mask of event roles present
--- (1 instant, 2 begin, 4 end, 8 counter, 16 state).
+-- Level-of-detail buckets: bucket b at level L covers [b * 2^L, (b + 1) * 2^L) ns. They are
+-- stored per (level, actor, chunk of LOD_CHUNK consecutive buckets) as one blob, so a zoomed-out
+-- view reads a few rows, never raw events. The blob holds records of LOD_RECORD little-endian
+-- numbers: bucket, n (events), first_seq, last_seq, vmin, vmax, vlast (range and last value of
+-- 'a' for counter and state kinds; none: NaN, or -2^31 as int32), roles (bit mask of event roles
+-- present: 1 instant, 2 begin, 4 end, 8 counter, 16 state). width = 4: int32 (everything fits),
+-- 8: float64. Only buckets holding events are stored.
 CREATE TABLE lod (
-  level     INTEGER NOT NULL,
-  bucket    INTEGER NOT NULL,
-  actor     INTEGER NOT NULL,
-  n         INTEGER NOT NULL,
-  first_seq INTEGER NOT NULL,
-  last_seq  INTEGER NOT NULL,
-  vmin      INTEGER,
-  vmax      INTEGER,
-  vlast     INTEGER,
-  roles     INTEGER NOT NULL,
-  PRIMARY KEY (level, bucket, actor)
+  level  INTEGER NOT NULL,
+  chunk  INTEGER NOT NULL,
+  actor  INTEGER NOT NULL,
+  n      INTEGER NOT NULL,
+  width  INTEGER NOT NULL CHECK (width IN (4, 8)),
+  data   BLOB NOT NULL,
+  PRIMARY KEY (level, chunk, actor)
 ) WITHOUT ROWID;
 CREATE TABLE annotations (id INTEGER PRIMARY KEY, t_ns INTEGER NOT NULL, seq INTEGER, kind TEXT NOT NULL, text TEXT NOT NULL, created TEXT NOT NULL);
 `;

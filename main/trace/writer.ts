@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import Database from 'better-sqlite3';
-import { KINDS, type TraceSink, type TrackType } from '../sim/events';
+import { KINDS, TS_X, type TraceSink, type TrackType } from '../sim/events';
 import type { Metrics } from '../sim/metrics';
-import { StateFold } from '../sim/state';
+import { StateFold, type FoldSnapshot } from '../sim/state';
 import { TraceFileError } from './errors';
-import { LodBuilder, type LodRow } from './lod';
+import { LodBuilder, type LodChunk } from './lod';
 import { FINAL_INDEX_SQL, ROLE_BIT, SCHEMA_SQL, TRACE_APPLICATION_ID, TRACE_FORMAT_VERSION } from './schema';
 import { SpanDeriver, type SpanRow } from './spans';
 
@@ -31,102 +31,73 @@ export interface TraceEnd {
   metrics: Metrics | null;
 }
 
-export interface WriterOptions {
-  /** Rows per transaction (events; derived rows ride along). */
-  batch?: number;
-  /** A checkpoint (full model state) every this many events. */
-  checkpointEvery?: number;
+/**
+ * One write transaction's worth of rows: `n` events packed 7 numbers each in `num` (seq, t_ns,
+ * kind, actor, cause_seq, a, b) plus their args, the actors first seen in them, and what was
+ * derived from them. Plain data, so it can cross a MessagePort (`num` is transferable).
+ */
+export interface TraceBatch {
+  actors: [number, string, TrackType][];
+  n: number;
+  num: Float64Array;
+  args: (string | null)[];
+  spans: SpanRow[];
+  lod: LodChunk[];
+  checkpoints: [number, number, string][];
+  lastSeq: number;
+  lastT: number;
 }
 
 /** Events per write transaction: big enough that commits are rare, small enough to lose little on a crash. */
 export const DEFAULT_BATCH = 16_384;
 /** Checkpoint spacing in events: bounds the replay behind `state --at` (see bench/trace.ts). */
-export const DEFAULT_CHECKPOINT_EVERY = 4_096;
+export const DEFAULT_CHECKPOINT_EVERY = 2_048;
 
 const ROLE_OF = KINDS.map((k) => ROLE_BIT[k.role]);
 const HAS_VALUE = KINDS.map((k) => k.role === 'counter' || k.role === 'state');
 /** Kinds the span deriver needs to see (the rest skip it). */
 const SPAN_KIND = KINDS.map((k) => k.role === 'begin' || k.role === 'end' || k.name === 'task_state');
 
-/** Open a connection for writing with the pragmas every writer here uses (the benchmark's ceiling too). */
-export function openForWrite(file: string): Database.Database {
-  const db = new Database(file);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
-  db.pragma('cache_size = -65536');
-  return db;
+/**
+ * A checkpoint without the exited tasks (state X): the state view never shows them and no event
+ * touches a task after it exits, so dropping them changes no answer while keeping checkpoints
+ * from growing with every process a long run has ever had. (Idle locks are kept: dropping them
+ * would change the order the view lists locks in once they are used again.)
+ */
+export function compactSnapshot(s: FoldSnapshot): FoldSnapshot {
+  return { ...s, tasks: s.tasks.filter(([, t]) => t.state !== TS_X) };
 }
 
 /**
- * Streams a run into a new trace file: a TraceSink the simulator feeds. Lives in the sim worker
- * and owns its connection. Events are buffered and written in batched transactions together with
- * what is derived from them (spans, level-of-detail buckets, checkpoints), so whatever a crash
- * leaves behind is consistent up to the last committed batch.
+ * The deriving half of recording, a TraceSink on the simulator's thread: buffers events and
+ * derives spans, level-of-detail chunks and checkpoints from them, handing a TraceBatch to `emit`
+ * every `batch` events. The file itself is written by a TraceWriter (in another worker).
  */
-export class TraceWriter implements TraceSink {
-  readonly file: string;
-  private readonly db: Database.Database;
-  private readonly batch: number;
-  private readonly ckEvery: number;
-  private readonly insEvent: Database.Statement;
-  private readonly insActor: Database.Statement;
-  private readonly insSpan: Database.Statement;
-  private readonly insLod: Database.Statement;
-  private readonly insCk: Database.Statement;
-  private readonly updProgress: Database.Statement;
-  private readonly flushTx: () => void;
-
-  private readonly num: Float64Array;
-  private readonly args: (string | null)[];
-  private n = 0;
+export class TraceRecorder implements TraceSink {
+  private num: Float64Array;
+  private args: (string | null)[] = [];
   private actors: [number, string, TrackType][] = [];
+  private n = 0;
   private spanRows: SpanRow[] = [];
-  private lodRows: LodRow[] = [];
+  private lodRows: LodChunk[] = [];
   private ckRows: [number, number, string][] = [];
   private readonly fold = new StateFold();
   private readonly spans: SpanDeriver;
   private readonly lod: LodBuilder;
+  private readonly batch: number;
+  private readonly ckEvery: number;
   private lastSeq = 0;
   private lastT = 0;
-  private closed = false;
 
-  /** Create `file` (which must not exist, or be empty) and write the header; throws TraceFileError. */
-  constructor(file: string, header: TraceHeader, opts: WriterOptions = {}) {
-    this.file = file;
-    // An empty file is a name the caller reserved (created exclusively); anything else is somebody's data.
-    if (fs.existsSync(file) && fs.statSync(file).size > 0) throw new TraceFileError(`Trace file '${file}' already exists; choose a new path.`);
+  constructor(
+    private readonly emit: (b: TraceBatch) => void,
+    opts: { batch?: number; checkpointEvery?: number } = {},
+  ) {
     this.batch = opts.batch ?? DEFAULT_BATCH;
     this.ckEvery = opts.checkpointEvery ?? DEFAULT_CHECKPOINT_EVERY;
-    try {
-      this.db = openForWrite(file);
-    } catch (e) {
-      throw new TraceFileError(`Cannot create trace file '${file}': ${(e as Error).message}.`);
-    }
-    const db = this.db;
-    db.pragma(`application_id = ${TRACE_APPLICATION_ID}`);
-    db.pragma(`user_version = ${TRACE_FORMAT_VERSION}`);
-    db.exec(SCHEMA_SQL);
-    const insKind = db.prepare('INSERT INTO kinds (id, name, role, span, doc) VALUES (?, ?, ?, ?, ?)');
-    db.transaction(() => {
-      KINDS.forEach((k, i) => insKind.run(i, k.name, k.role, 'span' in k ? k.span : null, k.doc));
-      db.prepare(
-        `INSERT INTO meta (format_version, app_version, scenario, params_json, seed, model, model_version, created, status, checkpoint_every)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'running', ?)`,
-      ).run(TRACE_FORMAT_VERSION, header.appVersion, header.scenario, JSON.stringify(header.params), header.seed, header.model, header.modelVersion, header.created, this.ckEvery);
-      // The state before the first event: `state --at` earlier than any checkpoint starts here.
-      db.prepare('INSERT INTO checkpoints (seq, t_ns, state_json) VALUES (0, 0, ?)').run(JSON.stringify(this.fold.snapshot()));
-    })();
-    this.insEvent = db.prepare('INSERT INTO events (seq, t_ns, kind, actor, cause_seq, a, b, args) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
-    this.insActor = db.prepare('INSERT INTO actors (id, name, track) VALUES (?, ?, ?)');
-    this.insSpan = db.prepare('INSERT INTO spans (actor, cat, name, holder, begin_seq, end_seq, t0, t1, dur, lvl) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
-    this.insLod = db.prepare('INSERT INTO lod (level, bucket, actor, n, first_seq, last_seq, vmin, vmax, vlast, roles) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
-    this.insCk = db.prepare('INSERT INTO checkpoints (seq, t_ns, state_json) VALUES (?, ?, ?)');
-    this.updProgress = db.prepare('UPDATE meta SET event_count = ?, end_time_ns = ?');
     this.num = new Float64Array(this.batch * 7);
-    this.args = new Array<string | null>(this.batch).fill(null);
     this.spans = new SpanDeriver((s) => this.spanRows.push(s));
-    this.lod = new LodBuilder((r) => this.lodRows.push(r));
-    this.flushTx = db.transaction(() => this.writePending());
+    this.lod = new LodBuilder((c) => this.lodRows.push(c));
   }
 
   actor(id: number, name: string, track: TrackType): void {
@@ -144,38 +115,15 @@ export class TraceWriter implements TraceSink {
     num[o + 4] = cause;
     num[o + 5] = a;
     num[o + 6] = b;
-    this.args[this.n] = args;
+    this.args.push(args);
     this.n++;
     this.lastSeq = seq;
     this.lastT = t;
     this.fold.event(seq, t, kind, actor, cause, a, b, args);
     if (SPAN_KIND[kind]) this.spans.event(seq, t, kind, actor, a, args);
-    this.lod.add(actor, seq, t, ROLE_OF[kind], HAS_VALUE[kind] ? a : null);
-    if (seq % this.ckEvery === 0) this.ckRows.push([seq, t, JSON.stringify(this.fold.snapshot())]);
-    if (this.n === this.batch) this.flushTx();
-  }
-
-  private writePending(): void {
-    for (const [id, name, track] of this.actors) this.insActor.run(id, name, track);
-    this.actors = [];
-    const num = this.num;
-    const ins = this.insEvent;
-    for (let i = 0; i < this.n; i++) {
-      const o = i * 7;
-      ins.run(num[o], num[o + 1], num[o + 2], num[o + 3], num[o + 4], num[o + 5], num[o + 6], this.args[i]);
-      this.args[i] = null;
-    }
-    this.n = 0;
-    for (const s of this.spanRows) {
-      const dur = s.t1 - s.t0;
-      this.insSpan.run(s.actor, s.cat, s.name, s.holder, s.beginSeq, s.endSeq, s.t0, s.t1, dur, dur > 1 ? Math.floor(Math.log2(dur)) : 0);
-    }
-    this.spanRows = [];
-    for (const r of this.lodRows) this.insLod.run(r.level, r.bucket, r.actor, r.n, r.firstSeq, r.lastSeq, r.vmin, r.vmax, r.vlast, r.roles);
-    this.lodRows = [];
-    for (const [seq, t, json] of this.ckRows) this.insCk.run(seq, t, json);
-    this.ckRows = [];
-    this.updProgress.run(this.lastSeq, this.lastT);
+    this.lod.add(actor, seq, t, ROLE_OF[kind], HAS_VALUE[kind] ? a : NaN);
+    if (seq % this.ckEvery === 0) this.ckRows.push([seq, t, JSON.stringify(compactSnapshot(this.fold.snapshot()))]);
+    if (this.n === this.batch) this.flush();
   }
 
   /** Events received so far. */
@@ -183,23 +131,127 @@ export class TraceWriter implements TraceSink {
     return this.lastSeq;
   }
 
+  /** Hand over what is buffered (the event buffer moves with the batch; a new one is allocated). */
+  flush(): void {
+    if (this.n === 0 && this.actors.length === 0 && this.spanRows.length === 0 && this.lodRows.length === 0) return;
+    const b: TraceBatch = {
+      actors: this.actors,
+      n: this.n,
+      num: this.num,
+      args: this.args,
+      spans: this.spanRows,
+      lod: this.lodRows,
+      checkpoints: this.ckRows,
+      lastSeq: this.lastSeq,
+      lastT: this.lastT,
+    };
+    this.num = new Float64Array(this.batch * 7);
+    this.args = [];
+    this.actors = [];
+    this.spanRows = [];
+    this.lodRows = [];
+    this.ckRows = [];
+    this.n = 0;
+    this.emit(b);
+  }
+
+  /** The run has ended at `endNs`: close open spans and buckets and hand over the last batch. */
+  finish(endNs: number): void {
+    this.spans.close(endNs);
+    this.lod.finish();
+    this.flush();
+  }
+}
+
+/** Open a connection for writing with the pragmas every writer here uses (the benchmark's ceiling too). */
+export function openForWrite(file: string): Database.Database {
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('cache_size = -65536');
+  return db;
+}
+
+/**
+ * The writing half of recording: creates a new trace file and writes TraceBatches, each in one
+ * transaction, so whatever a crash leaves behind is consistent up to the last committed batch.
+ * Owns its connection; lives in the writer worker.
+ */
+export class TraceWriter {
+  readonly file: string;
+  private readonly db: Database.Database;
+  private readonly insEvent: Database.Statement;
+  private readonly insActor: Database.Statement;
+  private readonly insSpan: Database.Statement;
+  private readonly insLod: Database.Statement;
+  private readonly insCk: Database.Statement;
+  private readonly updProgress: Database.Statement;
+  private readonly writeTx: (b: TraceBatch) => void;
+  private closed = false;
+
+  /** Create `file` (which must not exist, or be empty) and write the header; throws TraceFileError. */
+  constructor(file: string, header: TraceHeader, opts: { checkpointEvery?: number } = {}) {
+    this.file = file;
+    // An empty file is a name the caller reserved (created exclusively); anything else is somebody's data.
+    if (fs.existsSync(file) && fs.statSync(file).size > 0) throw new TraceFileError(`Trace file '${file}' already exists; choose a new path.`);
+    try {
+      this.db = openForWrite(file);
+    } catch (e) {
+      throw new TraceFileError(`Cannot create trace file '${file}': ${(e as Error).message}.`);
+    }
+    const db = this.db;
+    db.pragma(`application_id = ${TRACE_APPLICATION_ID}`);
+    db.pragma(`user_version = ${TRACE_FORMAT_VERSION}`);
+    db.exec(SCHEMA_SQL);
+    const insKind = db.prepare('INSERT INTO kinds (id, name, role, span, doc) VALUES (?, ?, ?, ?, ?)');
+    db.transaction(() => {
+      KINDS.forEach((k, i) => insKind.run(i, k.name, k.role, 'span' in k ? k.span : null, k.doc));
+      db.prepare(
+        `INSERT INTO meta (format_version, app_version, scenario, params_json, seed, model, model_version, created, status, checkpoint_every)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'running', ?)`,
+      ).run(TRACE_FORMAT_VERSION, header.appVersion, header.scenario, JSON.stringify(header.params), header.seed, header.model, header.modelVersion, header.created, opts.checkpointEvery ?? DEFAULT_CHECKPOINT_EVERY);
+      // The state before the first event: `state --at` earlier than any checkpoint starts here.
+      db.prepare('INSERT INTO checkpoints (seq, t_ns, state_json) VALUES (0, 0, ?)').run(JSON.stringify(new StateFold().snapshot()));
+    })();
+    this.insEvent = db.prepare('INSERT INTO events (seq, t_ns, kind, actor, cause_seq, a, b, args) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+    this.insActor = db.prepare('INSERT INTO actors (id, name, track) VALUES (?, ?, ?)');
+    this.insSpan = db.prepare('INSERT INTO spans (actor, cat, name, holder, begin_seq, end_seq, t0, t1, dur, lvl) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
+    this.insLod = db.prepare('INSERT INTO lod (level, chunk, actor, n, width, data) VALUES (?, ?, ?, ?, ?, ?)');
+    this.insCk = db.prepare('INSERT INTO checkpoints (seq, t_ns, state_json) VALUES (?, ?, ?)');
+    this.updProgress = db.prepare('UPDATE meta SET event_count = ?, end_time_ns = ?');
+    this.writeTx = db.transaction((b: TraceBatch) => this.writeRows(b));
+  }
+
+  /** Write one batch in one transaction. */
+  write(b: TraceBatch): void {
+    this.writeTx(b);
+  }
+
+  private writeRows(b: TraceBatch): void {
+    for (const [id, name, track] of b.actors) this.insActor.run(id, name, track);
+    const num = b.num;
+    const args = b.args;
+    const ins = this.insEvent;
+    for (let i = 0, o = 0; i < b.n; i++, o += 7) ins.run(num[o], num[o + 1], num[o + 2], num[o + 3], num[o + 4], num[o + 5], num[o + 6], args[i]);
+    for (const s of b.spans) {
+      const dur = s.t1 - s.t0;
+      this.insSpan.run(s.actor, s.cat, s.name, s.holder, s.beginSeq, s.endSeq, s.t0, s.t1, dur, dur > 1 ? Math.floor(Math.log2(dur)) : 0);
+    }
+    for (const c of b.lod) this.insLod.run(c.level, c.chunk, c.actor, c.n, c.data.BYTES_PER_ELEMENT, Buffer.from(c.data.buffer, c.data.byteOffset, c.data.byteLength));
+    for (const [seq, t, json] of b.checkpoints) this.insCk.run(seq, t, json);
+    if (b.lastSeq > 0) this.updProgress.run(b.lastSeq, b.lastT);
+  }
+
   /**
-   * Write what is buffered, close open spans and buckets, store how the run ended, build the
-   * read indexes and leave the file in rollback-journal mode so readers never need WAL side files.
+   * Store how the run ended, build the read indexes and leave the file in rollback-journal mode
+   * so that readers never need WAL side files. Call after the recorder's last batch.
    */
   finish(end: TraceEnd): void {
     if (this.closed) return;
-    this.spans.close(end.endTimeNs);
-    this.lod.finish();
-    this.flushTx();
     this.db.exec(FINAL_INDEX_SQL);
     this.db
       .prepare('UPDATE meta SET status = ?, error = ?, end_reason = ?, event_count = ?, end_time_ns = ?, digest = ?, metrics_json = ?')
       .run(end.status, end.error, end.endReason, end.events, end.endTimeNs, end.digest, end.metrics ? JSON.stringify(end.metrics) : null);
-    this.close();
-  }
-
-  private close(): void {
     this.closed = true;
     this.db.pragma('journal_mode = DELETE');
     this.db.close();

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { runScenario, type Summary } from '../../main/sim/run';
-import { TraceWriter } from '../../main/trace/writer';
+import { TraceRecorder, TraceWriter } from '../../main/trace/writer';
 
 export function tempDir(prefix = 'sva-trace-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
@@ -12,7 +12,9 @@ export function tempDir(prefix = 'sva-trace-'): string {
 /** Record a scenario in this thread (no worker) into `file`; returns the run's summary. */
 export function recordInline(file: string, scenario: string, params: Record<string, unknown> = {}, seed = 1, checkpointEvery?: number): Summary {
   const w = new TraceWriter(file, { appVersion: 'test', scenario, params, seed, model: params.mmExit === false ? 'quiet' : 'mm_exit', modelVersion: 1, created: new Date(0).toISOString() }, { checkpointEvery });
-  const s = runScenario(scenario, params, seed, { sinks: [w] });
+  const rec = new TraceRecorder((b) => w.write(b), { checkpointEvery });
+  const s = runScenario(scenario, params, seed, { sinks: [rec] });
+  rec.finish(s.endTimeNs);
   w.finish({ status: s.status, error: s.error, endReason: s.endReason, events: s.events, endTimeNs: s.endTimeNs, digest: s.digest, metrics: s.metrics });
   return s;
 }

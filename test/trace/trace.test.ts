@@ -7,7 +7,8 @@ import { runScenario } from '../../main/sim/run';
 import { StateFold } from '../../main/sim/state';
 import { TraceFileError } from '../../main/trace/errors';
 import { TraceReader } from '../../main/trace/reader';
-import { LOD_LEVELS, TRACE_FORMAT_VERSION } from '../../main/trace/schema';
+import { decodeLod } from '../../main/trace/lod';
+import { LOD_CHUNK, LOD_LEVELS, LOD_RECORD, TRACE_FORMAT_VERSION } from '../../main/trace/schema';
 import { fingerprint, recordInline, tempDir } from './helpers';
 
 const dir = tempDir();
@@ -71,6 +72,16 @@ describe('trace format', () => {
     for (const level of LOD_LEVELS) {
       const n = db.prepare('SELECT sum(n) FROM lod WHERE level = ?').pluck().get(level);
       expect(n, `level ${level}`).toBe(stressSummary.events);
+      // The blobs agree with their n, and every bucket lies in its chunk.
+      for (const [chunk, rowN, width, blob] of db.prepare('SELECT chunk, n, width, data FROM lod WHERE level = ?').raw(true).all(level) as [number, number, number, Buffer][]) {
+        const d = decodeLod(blob, width);
+        let sum = 0;
+        for (let o = 0; o < d.length; o += LOD_RECORD) {
+          sum += d[o + 1];
+          expect(Math.floor(d[o] / LOD_CHUNK)).toBe(chunk);
+        }
+        expect(sum).toBe(rowN);
+      }
     }
     db.close();
   });
