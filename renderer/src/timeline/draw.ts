@@ -51,6 +51,14 @@ function fit(ctx: CanvasRenderingContext2D, text: string, maxW: number): string 
   return lo === 0 ? '' : text.slice(0, lo) + '…';
 }
 
+/** Fit a name, cutting the middle: the end of `kworker/u:iopf_queue-9:18` tells lanes apart. */
+function fitMiddle(ctx: CanvasRenderingContext2D, text: string, maxW: number): string {
+  if (ctx.measureText(text).width <= maxW) return text;
+  const tail = text.slice(-Math.min(10, Math.floor(text.length / 2)));
+  const head = fit(ctx, text.slice(0, text.length - tail.length), maxW - ctx.measureText(tail).width);
+  return head ? (head.endsWith('…') ? head : `${head}…`) + tail : fit(ctx, text, maxW);
+}
+
 let hatch: CanvasPattern | null | undefined;
 /** Diagonal stripes over D state: uninterruptible sleep must look wrong, not merely red. */
 function dHatch(ctx: CanvasRenderingContext2D): CanvasPattern | null {
@@ -120,7 +128,7 @@ export function drawLanes(ctx: CanvasRenderingContext2D, width: number, height: 
     ctx.fillRect(0, y0, 4, lane.h - 1);
     ctx.font = lane.track.type === 'task' ? FONT_BOLD : FONT;
     ctx.fillStyle = '#1f2933';
-    ctx.fillText(fit(ctx, lane.track.name, GUTTER - 60), 10, y0 + Math.min(lane.h / 2, 10));
+    ctx.fillText(fitMiddle(ctx, lane.track.name, GUTTER - 50), 10, y0 + Math.min(lane.h / 2, 10));
     ctx.font = FONT;
     ctx.fillStyle = '#6b7280';
     const tag = lane.track.type;
@@ -422,13 +430,15 @@ export function drawRuler(ctx: CanvasRenderingContext2D, width: number, view: Vi
   ctx.fillStyle = '#4b5563';
   ctx.fillText(`view ${formatNs(view.toNs - view.fromNs)}`, 10, RULER_H / 2);
   const { step, times } = ticks(view.fromNs, view.toNs, plotW);
+  // One unit for the whole ruler: the size of the latest time shown.
+  const unitRef = Math.max(Math.abs(view.fromNs), Math.abs(view.toNs), step);
   for (const t of times) {
     const x = Math.round(X(t)) + 0.5;
     if (x < GUTTER) continue;
     ctx.fillStyle = '#9aa3ad';
     ctx.fillRect(x, RULER_H - 9, 1, 8);
     ctx.fillStyle = '#374151';
-    ctx.fillText(tickLabel(t, step), x + 3, RULER_H / 2 - 3);
+    ctx.fillText(tickLabel(t, step, unitRef), x + 3, RULER_H / 2 - 3);
   }
   // Minor ticks at a fifth of the step.
   ctx.fillStyle = '#c3c9d1';

@@ -34,16 +34,21 @@ export function niceStep(minNs: number): number {
   return 10 * p;
 }
 
-/** The unit ticks of spacing `step` are labelled in: the largest whose scale divides into it. */
-export function unitFor(step: number): [number, string] {
-  for (const u of UNITS) if (step >= u[0]) return u;
+/** The largest unit whose scale is at most `ns` (ns for anything below a µs). */
+export function unitFor(ns: number): [number, string] {
+  const a = Math.abs(ns);
+  for (const u of UNITS) if (a >= u[0]) return u;
   return UNITS[UNITS.length - 1];
 }
 
-/** Label of a tick at `t` on an axis of spacing `step`: as many decimals as the step needs. */
-export function tickLabel(t: Ns, step: number): string {
-  const [scale, unit] = unitFor(step);
-  const decimals = Math.max(0, Math.ceil(-Math.log10(step / scale) - 1e-9));
+/**
+ * Label of a tick at `t` on an axis of spacing `step`. The unit follows the size of the times on
+ * the axis (`unitRefNs`, default the tick itself), the decimals follow the step: 285.6322 ms on a
+ * 200 ns grid, 13.5 ms on a 500 µs grid, 10 s on a 5 s grid.
+ */
+export function tickLabel(t: Ns, step: number, unitRefNs = Math.max(Math.abs(t), step)): string {
+  const [scale, unit] = unitFor(unitRefNs);
+  const decimals = Math.max(0, Math.ceil(Math.log10(scale / step) - 1e-9));
   return `${trim((t / scale).toFixed(Math.min(decimals, 9)))} ${unit}`;
 }
 

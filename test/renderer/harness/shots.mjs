@@ -69,7 +69,7 @@ try {
   await page.waitForTimeout(600);
   await shot('07-new-run-invalid');
   await page.getByLabel('dmaStopMs').fill('60000');
-  await page.getByLabel('mmExit').check();
+  await page.getByRole('radio', { name: /mm_exit/ }).check();
   await page.waitForTimeout(400);
   await page.getByRole('button', { name: /^Run / }).click();
   await page.getByText(/events/).first().waitFor();
