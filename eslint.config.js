@@ -17,9 +17,12 @@ import { builtinModules } from 'node:module';
 import js from '@eslint/js';
 import { defineConfig, globalIgnores } from 'eslint/config';
 import tseslint from 'typescript-eslint';
+import pluginVue from 'eslint-plugin-vue';
+import vueParser from 'vue-eslint-parser';
 
 const TS = '{ts,mts,cts,tsx}';
-const SOURCE = '{ts,mts,cts,tsx,js,mjs,cjs}';
+// .vue included: a single-file component's <script> is source like any other (layer rules apply).
+const SOURCE = '{ts,mts,cts,tsx,js,mjs,cjs,vue}';
 /** Layer folders are checked this many folders deep below their root; deeper files are not. */
 const MAX_DEPTH = 8;
 
@@ -251,6 +254,24 @@ export default defineConfig([
   {
     files: ['**/*.{js,mjs,cjs}'],
     languageOptions: { globals: NODE_GLOBALS },
+  },
+  // Vue single-file components: the essential (error-preventing) rules of eslint-plugin-vue, the
+  // same TypeScript rules as .ts files, <script lang="ts"> parsed by typescript-eslint.
+  {
+    files: ['**/*.vue'],
+    extends: [tseslint.configs.recommended],
+  },
+  ...pluginVue.configs['flat/essential'],
+  {
+    name: 'sva-lab/vue',
+    files: ['**/*.vue'],
+    languageOptions: {
+      parser: vueParser,
+      parserOptions: { parser: tseslint.parser, extraFileExtensions: ['.vue'], sourceType: 'module' },
+    },
+    // vue-tsc checks names against the DOM types, as tsc does for .ts files (where
+    // typescript-eslint turns no-undef off for the same reason).
+    rules: { '@typescript-eslint/no-unused-vars': ['error', UNUSED], 'no-undef': 'off' },
   },
   {
     name: 'sva-lab/unused',

@@ -1,8 +1,8 @@
 import { createPinia } from 'pinia';
 import { createApp } from 'vue';
-import App from './components/App.vue';
+import TheApp from './components/TheApp.vue';
 import { pickLab, setLab } from './api/lab';
 import './style.css';
 
 setLab(pickLab(window));
-createApp(App).use(createPinia()).mount('#app');
+createApp(TheApp).use(createPinia()).mount('#app');
