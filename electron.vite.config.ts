@@ -4,8 +4,9 @@ import { defineConfig } from 'electron-vite';
 
 const here = (path: string): string => resolve(import.meta.dirname, path);
 
-// Main-process target only for now. The desktop app (main/index.ts, preload/, renderer/) adds its
-// entries and targets here; until then the main target builds the headless CLI.
+// Three targets with fixed entries: main (the Electron main process, plus the lab's worker
+// modules so a bundled app can start them without tsx, plus the CLI), preload (CommonJS: a
+// sandboxed preload cannot be ESM) and the renderer.
 // Entries go through `build.rolldownOptions.input`, not `build.lib.entry` (that breaks `?modulePath`
 // worker imports). Dependencies stay external (`externalizeDeps`, on by default), so the native
 // better-sqlite3 module is loaded from node_modules at run time, never bundled.
@@ -15,8 +16,20 @@ export default defineConfig({
       externalizeDeps: true,
       rolldownOptions: {
         input: {
+          index: here('main/index.ts'),
           cli: here('main/cli/index.ts'),
+          sim_worker: here('main/lab/sim_worker.ts'),
+          writer_worker: here('main/lab/writer_worker.ts'),
         },
+      },
+    },
+  },
+  preload: {
+    build: {
+      externalizeDeps: true,
+      rolldownOptions: {
+        input: { index: here('preload/index.ts') },
+        output: { format: 'cjs', entryFileNames: '[name].cjs' },
       },
     },
   },

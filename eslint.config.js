@@ -126,7 +126,9 @@ const LAYERS = [
   },
   ...['main/cli', 'main/web'].map((dir) => ({
     name: dir, dir, files: ['**'], nested: true,
-    allow: ['main/lab', 'main/contract'], typeOnly: ['main/sim', 'main/trace'], bareDeny: ['electron'],
+    // `sva-lab serve` is a CLI command that starts the web adapter: cli may import web, not back.
+    allow: dir === 'main/cli' ? ['main/lab', 'main/contract', 'main/web'] : ['main/lab', 'main/contract'],
+    typeOnly: ['main/sim', 'main/trace'], bareDeny: ['electron'],
   })),
   {
     name: 'preload', dir: 'preload', files: ['**'], nested: true,

@@ -4,6 +4,7 @@ import { registerScenarios } from './commands/scenarios';
 import { registerRun } from './commands/run';
 import { registerArchive } from './commands/archive';
 import { registerTrace } from './commands/trace';
+import { registerServe } from './commands/serve';
 
 /**
  * sva-lab: the headless interface. A thin adapter over the lab service; `--json` prints one JSON
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
   registerRun(program);
   registerArchive(program);
   registerTrace(program);
+  registerServe(program);
   return program;
 }
 
