@@ -90,9 +90,13 @@ class Pipe {
       if (Atomics.load(this.pipe, PIPE_FAILED) === 1) throw new Error('the trace writer failed');
       const written = Atomics.load(this.pipe, PIPE_WRITTEN);
       if (this.sent - written <= PIPE_MAX_AHEAD) break;
+      const t0 = performance.now();
       Atomics.wait(this.pipe, PIPE_WRITTEN, written, 200);
+      this.waitMs += performance.now() - t0;
     }
   }
+  /** Time spent waiting for the writer (ms): the sim was ahead. */
+  waitMs = 0;
   /** Wait until the writer has written every batch sent. */
   drain(): void {
     for (;;) {
@@ -132,6 +136,7 @@ function record(): Summary {
     progressEvery: job.progressEvery,
   });
   rec.finish(summary.endTimeNs);
+  if (process.env.SVA_LAB_PIPE_STATS) process.stderr.write(`sim: waited ${Math.round(pipe.waitMs)} ms for the writer\n`);
   pipe.end({
     status: summary.status,
     error: summary.error,

@@ -22,6 +22,7 @@ function fail(e: unknown): void {
 }
 
 let writer: TraceWriter | null = null;
+let busyMs = 0;
 try {
   writer = new TraceWriter(job.file, job.header, { checkpointEvery: job.checkpointEvery });
   post({ type: 'opened' });
@@ -34,11 +35,14 @@ job.port.on('message', (m: PipeMessage) => {
   if (!w) return;
   try {
     if (m.type === 'batch') {
+      const t0 = performance.now();
       w.write(m.batch);
+      busyMs += performance.now() - t0;
       Atomics.add(pipe, PIPE_WRITTEN, 1);
       Atomics.notify(pipe, PIPE_WRITTEN);
     } else {
       w.finish(m.end);
+      if (process.env.SVA_LAB_PIPE_STATS) process.stderr.write(`writer: ${Math.round(busyMs)} ms writing batches\n`);
       writer = null;
       post({ type: 'finished', events: m.end.events });
       job.port.close();

@@ -87,7 +87,9 @@ export class LodBuilder {
       p = null;
     }
     if (p === null) {
-      L[i + 1] = { ...g, bucket: pb };
+      // The closed bucket is packed already: reuse its object as the parent's.
+      g.bucket = pb;
+      L[i + 1] = g;
       return;
     }
     p.n += g.n;
@@ -114,12 +116,18 @@ export class LodBuilder {
     let n = 0;
     for (let k = 1; k < p.recs.length; k += LOD_RECORD) n += p.recs[k];
     const r = p.recs;
+    const i32 = new Int32Array(r.length);
     let fits = true;
-    for (let k = 0; k < r.length && fits; k++) {
+    for (let k = 0; k < r.length; k++) {
       const v = r[k];
-      fits = v !== v || (Number.isInteger(v) && v > LOD_I32_NONE && v <= 2147483647);
+      if (v !== v) i32[k] = LOD_I32_NONE;
+      else if ((v | 0) === v && v !== LOD_I32_NONE) i32[k] = v;
+      else {
+        fits = false;
+        break;
+      }
     }
-    const data = fits ? Int32Array.from(r, (v) => (v === v ? v : LOD_I32_NONE)) : Float64Array.from(r);
+    const data = fits ? i32 : Float64Array.from(r);
     this.emit({ level: LOD_LEVELS[i], chunk: p.chunk, actor, n, data });
   }
 

@@ -82,16 +82,16 @@ CREATE TABLE checkpoints (seq INTEGER PRIMARY KEY, t_ns INTEGER NOT NULL, state_
 -- numbers: bucket, n (events), first_seq, last_seq, vmin, vmax, vlast (range and last value of
 -- 'a' for counter and state kinds; none: NaN, or -2^31 as int32), roles (bit mask of event roles
 -- present: 1 instant, 2 begin, 4 end, 8 counter, 16 state). width = 4: int32 (everything fits),
--- 8: float64. Only buckets holding events are stored.
+-- 8: float64. Only buckets holding events are stored. (A rowid table indexed at the end of the
+-- run: blobs this size make a WITHOUT ROWID b-tree slow to insert into.)
 CREATE TABLE lod (
   level  INTEGER NOT NULL,
   chunk  INTEGER NOT NULL,
   actor  INTEGER NOT NULL,
   n      INTEGER NOT NULL,
   width  INTEGER NOT NULL CHECK (width IN (4, 8)),
-  data   BLOB NOT NULL,
-  PRIMARY KEY (level, chunk, actor)
-) WITHOUT ROWID;
+  data   BLOB NOT NULL
+);
 CREATE TABLE annotations (id INTEGER PRIMARY KEY, t_ns INTEGER NOT NULL, seq INTEGER, kind TEXT NOT NULL, text TEXT NOT NULL, created TEXT NOT NULL);
 `;
 
@@ -100,6 +100,7 @@ export const FINAL_INDEX_SQL = `
 CREATE INDEX IF NOT EXISTS spans_by_lvl ON spans (lvl, t0);
 CREATE INDEX IF NOT EXISTS spans_by_actor ON spans (actor, t0);
 CREATE INDEX IF NOT EXISTS checkpoints_by_t ON checkpoints (t_ns);
+CREATE UNIQUE INDEX IF NOT EXISTS lod_by_chunk ON lod (level, chunk, actor);
 `;
 
 /** Role bits used in `lod.roles`. */

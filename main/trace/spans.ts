@@ -18,21 +18,13 @@ interface Open {
   t: number;
 }
 
-const BEGIN = new Map<number, string>();
-const END = new Map<number, string>();
-for (let i = 0; i < KINDS.length; i++) {
-  const k = KINDS[i];
-  if (k.role === 'begin') BEGIN.set(i, (k as { span: string }).span);
-  if (k.role === 'end') END.set(i, (k as { span: string }).span);
-}
+/** Span name of each begin and end kind (undefined for other kinds). */
+const BEGIN: (string | undefined)[] = KINDS.map((k) => (k.role === 'begin' ? (k as { span: string }).span : undefined));
+const END: (string | undefined)[] = KINDS.map((k) => (k.role === 'end' ? (k as { span: string }).span : undefined));
+const SPAN_NAMES = [...new Set([...BEGIN, ...END].filter((x): x is string => x !== undefined))];
+const SPAN_ID = new Map(SPAN_NAMES.map((n, i) => [n, i]));
 /** Spans paired by `a` as well as the actor: several holders of one lock, several work items. */
 const KEYED_BY_A = new Set(['held', 'work']);
-
-function fnName(args: string | null): string | null {
-  if (args === null) return null;
-  const f = (JSON.parse(args) as { fn?: unknown }).fn;
-  return typeof f === 'string' ? f : null;
-}
 
 /**
  * Pairs begin/end events into spans while recording: release(), kernel functions (stop_queue is
@@ -41,10 +33,39 @@ function fnName(args: string | null): string | null {
  * (actor, span, key); an end with no matching begin is ignored rather than invented.
  */
 export class SpanDeriver {
-  private readonly open = new Map<string, Open[]>();
+  /** Open spans by actor * 64 + span id, then by key (`a` for keyed spans, else 0). */
+  private readonly open = new Map<number, Map<number, Open[]>>();
   private readonly blocked = new Map<number, Open>();
+  /** args strings repeat (the same wait reasons, the same functions): parse each once. */
+  private readonly parsed = { fn: new Map<string, string | null>(), on: new Map<string, string | null>() };
 
   constructor(private readonly emit: (s: SpanRow) => void) {}
+
+  /** args.fn, or for task_state args.on, memoised by the args string. */
+  private field(args: string | null, key: 'fn' | 'on'): string | null {
+    if (args === null) return null;
+    const cache = this.parsed[key];
+    let v = cache.get(args);
+    if (v === undefined) {
+      const f = (JSON.parse(args) as Record<string, unknown>)[key];
+      v = typeof f === 'string' ? f : null;
+      if (cache.size > 10_000) cache.clear();
+      cache.set(args, v);
+    }
+    return v;
+  }
+
+  private stack(actor: number, span: string, key: number, create: boolean): Open[] | undefined {
+    const k = actor * 64 + (SPAN_ID.get(span) as number);
+    let byKey = this.open.get(k);
+    if (!byKey) {
+      if (!create) return undefined;
+      this.open.set(k, (byKey = new Map()));
+    }
+    let st = byKey.get(key);
+    if (!st && create) byKey.set(key, (st = []));
+    return st;
+  }
 
   event(seq: number, t: number, kind: number, actor: number, a: number, args: string | null): void {
     if (kind === KIND.task_state) {
@@ -53,44 +74,37 @@ export class SpanDeriver {
         this.blocked.delete(actor);
         this.emit({ actor, cat: 'blocked', name: prev.name, holder: null, beginSeq: prev.seq, endSeq: seq, t0: prev.t, t1: t });
       }
-      if (a === TS_S || a === TS_D) {
-        const on = args === null ? null : (JSON.parse(args) as { on?: string }).on;
-        this.blocked.set(actor, { name: `${TASK_STATE[a]} ${on ?? '?'}`, seq, t });
-      }
+      if (a === TS_S || a === TS_D) this.blocked.set(actor, { name: `${TASK_STATE[a]} ${this.field(args, 'on') ?? '?'}`, seq, t });
       return;
     }
-    const b = BEGIN.get(kind);
+    const b = BEGIN[kind];
     if (b !== undefined) {
-      const key = `${actor}|${b}|${KEYED_BY_A.has(b) ? a : ''}`;
-      let st = this.open.get(key);
-      if (!st) this.open.set(key, (st = []));
-      st.push({ name: b === 'fn' ? (fnName(args) ?? 'fn') : b, seq, t });
+      (this.stack(actor, b, KEYED_BY_A.has(b) ? a : 0, true) as Open[]).push({ name: b === 'fn' ? (this.field(args, 'fn') ?? 'fn') : b, seq, t });
       return;
     }
-    const e = END.get(kind);
+    const e = END[kind];
     if (e !== undefined) {
-      const key = `${actor}|${e}|${KEYED_BY_A.has(e) ? a : ''}`;
-      const st = this.open.get(key);
+      const st = this.stack(actor, e, KEYED_BY_A.has(e) ? a : 0, false);
       if (!st || st.length === 0) return;
       let i = st.length - 1;
       if (e === 'fn') {
         // fn_end names its function: close the matching frame even if an inner one never ended.
-        const f = fnName(args);
+        const f = this.field(args, 'fn');
         while (i > 0 && f !== null && st[i].name !== f) i--;
       }
       const o = st[i];
       st.splice(i, 1);
-      if (st.length === 0) this.open.delete(key);
       this.emit({ actor, cat: e, name: o.name, holder: e === 'held' ? a : null, beginSeq: o.seq, endSeq: seq, t0: o.t, t1: t });
     }
   }
 
   /** Emit the spans still open at the end of the run, ending at `endNs` with no end event. */
   close(endNs: number): void {
-    for (const [key, st] of this.open) {
-      const [actor, cat, k] = key.split('|');
-      for (const o of st) {
-        this.emit({ actor: Number(actor), cat, name: o.name, holder: cat === 'held' ? Number(k) : null, beginSeq: o.seq, endSeq: null, t0: o.t, t1: endNs });
+    for (const [k, byKey] of this.open) {
+      const actor = Math.floor(k / 64);
+      const cat = SPAN_NAMES[k % 64];
+      for (const [key, st] of byKey) {
+        for (const o of st) this.emit({ actor, cat, name: o.name, holder: cat === 'held' ? key : null, beginSeq: o.seq, endSeq: null, t0: o.t, t1: endNs });
       }
     }
     for (const [actor, o] of this.blocked) {
