@@ -143,6 +143,62 @@ export type LabEvent =
 
 export type Unsubscribe = () => void;
 
+/** One metric compared between run A and run B. */
+export interface MetricDiffDto {
+  /** Metric name; nested ones are `releaseLatencyNs.max` and the like. */
+  name: string;
+  a: number | null;
+  b: number | null;
+  /** b - a, or null when either is missing. */
+  delta: number | null;
+  /** b / a for non-zero a, else null. */
+  ratio: number | null;
+  direction: 'up' | 'down' | 'same' | 'appeared' | 'vanished' | 'none';
+  /** One line from METRIC_DOCS. */
+  doc: string;
+}
+
+/** Where two runs' event streams first differ, with both sides named and a sentence saying how. */
+export interface DivergenceDto {
+  seq: number;
+  tNs: Ns;
+  a: EventRowDto | null;
+  b: EventRowDto | null;
+  explanation: string;
+}
+
+export interface CompareDto {
+  a: RunId;
+  b: RunId;
+  /** release() latency first, then the OOM, time, device, error and PASID metrics. */
+  metrics: MetricDiffDto[];
+  firstDivergence: DivergenceDto | null;
+}
+
+export interface VerifyDto {
+  match: boolean;
+  digest: string;
+  recordedDigest: string | null;
+  events: number;
+  recordedEvents: number;
+  note: string | null;
+  firstDivergence: DivergenceDto | null;
+}
+
+export type AnnotationKind = 'bookmark' | 'note';
+
+/** A bookmark or note saved inside the trace file, at a time and optionally an event. */
+export interface AnnotationDto {
+  id: number;
+  tNs: Ns;
+  seq: number | null;
+  kind: AnnotationKind;
+  text: string;
+  created: string;
+}
+
+export type ExportFormat = 'chrome-json' | 'csv' | 'sqlite';
+
 export interface LabApi {
   /** Scenarios with their parameters, and the metric definitions. */
   catalog(): Promise<CatalogDto>;
@@ -165,6 +221,19 @@ export interface LabApi {
   /** Import a trace file given as bytes (browser) or a path (Electron dialog); it is validated first. */
   importTrace(file: { name: string; bytesBase64?: string; path?: string }): Promise<RunListItem>;
   deleteRun(runId: RunId): Promise<void>;
+  /** Metric diff and first divergence of two runs (A is the reference). */
+  compareRuns(a: RunId, b: RunId): Promise<CompareDto>;
+  /** The first event of `kind` at or after `fromSeq` (alignment points such as the first oom_kill). */
+  findEvent(runId: RunId, kind: string, fromSeq: number): Promise<EventRowDto | null>;
+  /** Run the same scenario, parameters and seed under both designs; progress arrives per run. */
+  startPair(req: RunRequest): Promise<{ mmExit: RunId; quiet: RunId }>;
+  /** Re-run from the recorded scenario, parameters and seed and check the digest. */
+  verifyRun(runId: RunId): Promise<VerifyDto>;
+  listAnnotations(runId: RunId): Promise<AnnotationDto[]>;
+  addAnnotation(runId: RunId, a: { tNs: Ns; seq: number | null; kind: AnnotationKind; text: string }): Promise<AnnotationDto>;
+  deleteAnnotation(runId: RunId, id: number): Promise<void>;
+  /** The run as Chrome trace JSON (for Perfetto), CSV or the SQLite file itself, as a download. */
+  exportRun(runId: RunId, format: ExportFormat): Promise<{ name: string; mime: string; bytesBase64: string }>;
   /** Subscribe to LabEvents; returns the unsubscribe function. */
   onEvent(cb: (e: LabEvent) => void): Unsubscribe;
 }

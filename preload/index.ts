@@ -7,7 +7,8 @@ import type { LabApi, LabEvent, LabMethod } from '../main/contract';
  */
 const METHODS: LabMethod[] = [
   'catalog', 'listRuns', 'startRun', 'cancelRun', 'validateRun', 'openRun', 'window', 'state',
-  'events', 'stepEvent', 'causeChain', 'importTrace', 'deleteRun',
+  'events', 'stepEvent', 'causeChain', 'importTrace', 'deleteRun', 'compareRuns', 'findEvent',
+  'startPair', 'verifyRun', 'listAnnotations', 'addAnnotation', 'deleteAnnotation', 'exportRun',
 ];
 
 const api: Record<string, unknown> = {};

@@ -2,8 +2,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type {
-  CatalogDto, EventQuery, EventRowDto, LabApi, LabEvent, Ns, RunId, RunInfo, RunListItem, RunRequest, TrackWindowDto, Unsubscribe, WindowDto,
+  AnnotationDto, AnnotationKind, CatalogDto, CompareDto, DivergenceDto, EventQuery, EventRowDto, ExportFormat, LabApi, LabEvent, MetricDiffDto, Ns, RunId, RunInfo,
+  RunListItem, RunRequest, TrackWindowDto, Unsubscribe, VerifyDto, WindowDto,
 } from '../contract';
+import { addAnnotation as addAnnotationRow, deleteAnnotation as deleteAnnotationRow } from '../trace/annotations';
 import { KINDS } from '../sim/events';
 import { parseValue, ParamError } from '../sim/params';
 import { findScenario } from '../sim/scenarios/index';
@@ -106,6 +108,11 @@ export function createLabApi(opts: LabApiOptions = {}): LabApi {
     }
     const name = (id: number) => r.actor(id)?.name ?? `#${id}`;
     return { seq: row[0], tNs: row[1], kind, actor, actorId: row[3], causeSeq: row[4], a: row[5], b: row[6], args, text: describeEvent(kind, actor, row[5], row[6], args, name) };
+  };
+
+  const rowAt = (r: TraceReader, seq: number): EventRowDto | null => {
+    const row = one(r, seq);
+    return row ? rowDto(r, row) : null;
   };
 
   const one = (r: TraceReader, seq: number): EventRow | null => {
@@ -325,6 +332,100 @@ export function createLabApi(opts: LabApiOptions = {}): LabApi {
       emit({ type: 'archive-changed' });
     },
 
+    async compareRuns(a: RunId, b: RunId): Promise<CompareDto> {
+      const fa = fileOf(a);
+      const fb = fileOf(b);
+      const res = await service.compare(fa, fb);
+      const docs = metricDocs();
+      const metrics: MetricDiffDto[] = Object.entries(res.metrics)
+        .filter(([, d]) => typeof d.a === 'number' || typeof d.b === 'number' || d.a === null || d.b === null)
+        .filter(([name]) => name !== 'triggerNs')
+        .map(([name, d]) => diffDto(name, d.a, d.b, docs[name.split('.')[0]] ?? ''))
+        .sort((x, y) => metricRank(x.name) - metricRank(y.name));
+      const div = res.firstDivergence;
+      let firstDivergence: DivergenceDto | null = null;
+      if (div) {
+        const ea = div.a ? withReader(a, (r) => rowAt(r, div.a!.seq)) : null;
+        const eb = div.b ? withReader(b, (r) => rowAt(r, div.b!.seq)) : null;
+        firstDivergence = { seq: div.seq, tNs: div.t_ns, a: ea, b: eb, explanation: explainDivergence(ea, eb) };
+      }
+      return { a, b, metrics, firstDivergence };
+    },
+
+    async findEvent(runId: RunId, kind: string, fromSeq: number): Promise<EventRowDto | null> {
+      const k = KINDS.findIndex((x) => x.name === kind);
+      if (k < 0) throw new UserError(`Unknown event kind '${kind}'; valid kinds include trigger, oom_kill, release_begin, deadlock, hung_task.`);
+      return withReader(runId, (r) => {
+        const row = r.db.prepare('SELECT seq, t_ns, kind, actor, cause_seq, a, b, args FROM events WHERE kind = ? AND seq >= ? ORDER BY seq LIMIT 1').raw(true).get(k, fromSeq) as EventRow | undefined;
+        return row ? rowDto(r, row) : null;
+      });
+    },
+
+    async startPair(req: RunRequest): Promise<{ mmExit: RunId; quiet: RunId }> {
+      const mmExit = await api.startRun({ ...req, params: { ...req.params, mmExit: true } });
+      const quiet = await api.startRun({ ...req, params: { ...req.params, mmExit: false } });
+      return { mmExit: mmExit.runId, quiet: quiet.runId };
+    },
+
+    async verifyRun(runId: RunId): Promise<VerifyDto> {
+      const v = await service.verify(fileOf(runId));
+      const div = v.firstDivergence;
+      const named = (e: typeof div extends null ? never : NonNullable<typeof div>['a'], side: 'recorded' | 're-run'): EventRowDto | null =>
+        e ? { seq: e.seq, tNs: e.t_ns, kind: e.kind, actor: e.actor, actorId: 0, causeSeq: e.cause_seq, a: e.a, b: e.b, args: (e.args ?? null) as Record<string, unknown> | null, text: `${side}: ${describeEvent(e.kind, e.actor, e.a, e.b, (e.args ?? null) as Record<string, unknown> | null, (id) => `#${id}`)}` } : null;
+      return {
+        match: v.match,
+        digest: v.digest,
+        recordedDigest: v.recordedDigest,
+        events: v.events,
+        recordedEvents: v.recordedEvents,
+        note: v.note,
+        firstDivergence: div ? { seq: div.seq, tNs: div.t_ns, a: named(div.a, 'recorded'), b: named(div.b, 're-run'), explanation: explainDivergence(named(div.a, 'recorded'), named(div.b, 're-run')) } : null,
+      };
+    },
+
+    async listAnnotations(runId: RunId): Promise<AnnotationDto[]> {
+      dropReader(runId);
+      return withReader(runId, (r) =>
+        (r.db.prepare('SELECT id, t_ns, seq, kind, text, created FROM annotations ORDER BY t_ns, id').all() as { id: number; t_ns: number; seq: number | null; kind: string; text: string; created: string }[]).map(
+          (x) => ({ id: x.id, tNs: x.t_ns, seq: x.seq, kind: x.kind === 'note' ? 'note' : 'bookmark', text: x.text, created: x.created }),
+        ),
+      );
+    },
+
+    async addAnnotation(runId: RunId, a: { tNs: Ns; seq: number | null; kind: AnnotationKind; text: string }): Promise<AnnotationDto> {
+      if (running.has(runId)) throw new UserError(`Run '${runId}' is still recording; annotate it once it has finished.`);
+      const f = fileOf(runId);
+      dropReader(runId);
+      try {
+        const row = addAnnotationRow(f, { ...a, created: new Date().toISOString() });
+        return { id: row.id, tNs: row.t_ns, seq: row.seq, kind: a.kind, text: row.text, created: row.created };
+      } catch (e) {
+        if (e instanceof TraceFileError) throw new UserError(e.message);
+        throw e;
+      }
+    },
+
+    async deleteAnnotation(runId: RunId, id: number): Promise<void> {
+      const f = fileOf(runId);
+      dropReader(runId);
+      if (!deleteAnnotationRow(f, id)) throw new UserError(`Run '${runId}' has no annotation ${id}.`);
+    },
+
+    async exportRun(runId: RunId, format: ExportFormat): Promise<{ name: string; mime: string; bytesBase64: string }> {
+      const f = fileOf(runId);
+      const stem = runId.replace(/\.sqlite$/, '');
+      if (format === 'sqlite') return { name: runId, mime: 'application/vnd.sqlite3', bytesBase64: fs.readFileSync(f).toString('base64') };
+      const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sva-lab-export-'));
+      try {
+        const ext = format === 'csv' ? 'csv' : 'json';
+        const out = path.join(tmp, `${stem}.${ext}`);
+        await service.export(f, format, out);
+        return { name: `${stem}.${ext}`, mime: format === 'csv' ? 'text/csv' : 'application/json', bytesBase64: fs.readFileSync(out).toString('base64') };
+      } finally {
+        fs.rmSync(tmp, { recursive: true, force: true });
+      }
+    },
+
     onEvent(cb: (e: LabEvent) => void): Unsubscribe {
       listeners.add(cb);
       return () => {
@@ -333,6 +434,42 @@ export function createLabApi(opts: LabApiOptions = {}): LabApi {
     },
   };
   return api;
+}
+
+// ------------------------------------------------------------------ compare
+
+/** The order of the diff table: what the seed commit argues about first. */
+const METRIC_ORDER = [
+  'releaseLatencyNs', 'releaseUnfinished', 'innocentVictims', 'oomVictims', 'memoryFreedNs', 'oomSkipSetNs', 'lockups', 'hungTaskReports',
+  'abortedTransactions', 'atsNoTranslation', 'priInvalidResponses', 'faultsPrinted', 'reportedErrors', 'strayTransactions', 'pasidFreedNs',
+  'pasidsPeak', 'pasidAllocFailures', 'pasidsHeldByDeadMmsPeak',
+];
+
+function metricRank(name: string): number {
+  const base = name.split('.')[0];
+  const i = METRIC_ORDER.indexOf(base);
+  const sub = name === 'releaseLatencyNs.max' ? 0 : name === 'releaseLatencyNs.p50' ? 1 : 2;
+  return (i < 0 ? METRIC_ORDER.length : i) * 10 + sub;
+}
+
+function diffDto(name: string, a: unknown, b: unknown, doc: string): MetricDiffDto {
+  const x = typeof a === 'number' ? a : null;
+  const y = typeof b === 'number' ? b : null;
+  let direction: MetricDiffDto['direction'];
+  if (x === null && y === null) direction = 'none';
+  else if (x === null) direction = 'appeared';
+  else if (y === null) direction = 'vanished';
+  else direction = y > x ? 'up' : y < x ? 'down' : 'same';
+  return { name, a: x, b: y, delta: x !== null && y !== null ? y - x : null, ratio: x !== null && y !== null && x !== 0 ? y / x : null, direction, doc };
+}
+
+/** A sentence saying how two events differ. */
+function explainDivergence(a: EventRowDto | null, b: EventRowDto | null): string {
+  if (!a && !b) return 'The streams end together.';
+  if (!a) return `Run A has ended; run B goes on: ${b!.text}.`;
+  if (!b) return `Run B has ended; run A goes on: ${a.text}.`;
+  if (a.tNs !== b.tNs && a.kind === b.kind && a.actor === b.actor) return `The same event happens at different times: ${a.text} (A at ${a.tNs} ns, B at ${b.tNs} ns).`;
+  return `A: ${a.text} — B: ${b.text}.`;
 }
 
 // ------------------------------------------------------------------ windows

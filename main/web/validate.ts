@@ -42,6 +42,17 @@ export const ARG_SCHEMAS: Record<LabMethod, z.ZodType<unknown[]>> = {
     }),
   ]),
   deleteRun: z.tuple([runId]),
+  compareRuns: z.tuple([runId, runId]),
+  findEvent: z.tuple([runId, z.string().regex(/^[a-z_]{1,40}$/, 'an event kind is a lower-case name such as oom_kill'), z.number().int().min(0)]),
+  startPair: z.tuple([runRequest]),
+  verifyRun: z.tuple([runId]),
+  listAnnotations: z.tuple([runId]),
+  addAnnotation: z.tuple([
+    runId,
+    z.object({ tNs: ns, seq: z.number().int().min(1).nullable(), kind: z.enum(['bookmark', 'note']), text: z.string().max(10_000) }),
+  ]),
+  deleteAnnotation: z.tuple([runId, z.number().int().min(1)]),
+  exportRun: z.tuple([runId, z.enum(['chrome-json', 'csv', 'sqlite'])]),
 };
 
 export const METHODS = Object.keys(ARG_SCHEMAS) as LabMethod[];

@@ -1,0 +1,43 @@
+import Database from 'better-sqlite3';
+import { TraceFileError } from './errors';
+import { checkHeader } from './open';
+
+export interface AnnotationRow {
+  id: number;
+  t_ns: number;
+  seq: number | null;
+  kind: string;
+  text: string;
+  created: string;
+}
+
+/**
+ * Bookmarks and notes live in the trace's `annotations` table, so they travel with the file.
+ * Writing them is the one change the lab makes to a recorded trace, on a short-lived read-write
+ * connection (rollback journal, so no -wal file is left behind); everything else reads only.
+ */
+export function addAnnotation(file: string, a: { tNs: number; seq: number | null; kind: string; text: string; created: string }): AnnotationRow {
+  return withWriter(file, (db) => {
+    const info = db.prepare('INSERT INTO annotations (t_ns, seq, kind, text, created) VALUES (?, ?, ?, ?, ?)').run(a.tNs, a.seq, a.kind, a.text, a.created);
+    return db.prepare('SELECT id, t_ns, seq, kind, text, created FROM annotations WHERE id = ?').get(info.lastInsertRowid) as AnnotationRow;
+  });
+}
+
+export function deleteAnnotation(file: string, id: number): boolean {
+  return withWriter(file, (db) => db.prepare('DELETE FROM annotations WHERE id = ?').run(id).changes > 0);
+}
+
+function withWriter<T>(file: string, fn: (db: Database.Database) => T): T {
+  checkHeader(file);
+  let db: Database.Database;
+  try {
+    db = new Database(file, { fileMustExist: true });
+  } catch (e) {
+    throw new TraceFileError(`'${file}' cannot be opened to save an annotation: ${e instanceof Error ? e.message : String(e)}.`);
+  }
+  try {
+    return db.transaction(() => fn(db))();
+  } finally {
+    db.close();
+  }
+}
