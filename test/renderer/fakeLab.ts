@@ -6,7 +6,9 @@
  * few hundred thousand events), and "files" are the in-memory runs.
  */
 import type {
+  AnnotationDto,
   CatalogDto,
+  CompareDto,
   EventQuery,
   EventRowDto,
   LabApi,
@@ -19,6 +21,7 @@ import type {
   RunStatus,
   TrackDto,
   TrackWindowDto,
+  VerifyDto,
   WindowDto,
 } from '../../main/contract';
 import { DMA_STATE, KIND, KINDS, PASID_ENTRY_STATE, TASK_STATE, type TrackType } from '../../main/sim/events';
@@ -441,6 +444,42 @@ export function createFakeLab(opts: FakeLabOptions = {}): FakeLab {
     return out;
   };
 
+  /** Record a run and play its progress out as LabEvents; it joins the archive when it "finishes". */
+  const launch = (req: RunRequest): RunId => {
+    const bad = validate(req);
+    const first = Object.values(bad)[0];
+    if (first) throw new Error(first);
+    const run = recordRun(req, nextCreated());
+    const runId = run.item.id;
+    const steps = opts.progressSteps ?? 3;
+    const every = opts.progressEveryMs ?? 5;
+    let i = 0;
+    const tick = () => {
+      if (cancelled.has(runId)) {
+        run.item.status = 'cancelled';
+        run.info.status = 'cancelled';
+        runs.unshift(run);
+        emit({ type: 'run-finished', runId, status: 'cancelled', error: null });
+        emit({ type: 'archive-changed' });
+        return;
+      }
+      if (i < steps) {
+        i++;
+        const frac = i / (steps + 1);
+        emit({ type: 'run-progress', runId, events: Math.round(run.item.events * frac), tNs: Math.round(run.item.endTimeNs * frac), eventsPerSec: 2_500_000 });
+        setTimeout(tick, every);
+        return;
+      }
+      runs.unshift(run);
+      emit({ type: 'run-finished', runId, status: run.item.status, error: run.info.summary.error });
+      emit({ type: 'archive-changed' });
+    };
+    setTimeout(tick, every);
+    return runId;
+  };
+  const annotations = new Map<RunId, AnnotationDto[]>();
+  let annotationId = 0;
+
   const api: FakeLab = {
     runs,
     calls,
@@ -460,45 +499,7 @@ export function createFakeLab(opts: FakeLabOptions = {}): FakeLab {
       })),
     listRuns: () => answer('listRuns', [], () => runs.map((r) => structuredClone(r.item))),
     validateRun: (req) => answer('validateRun', [req], () => validate(req)),
-    startRun: (req) =>
-      answer('startRun', [req], () => {
-        const bad = validate(req);
-        const first = Object.values(bad)[0];
-        if (first) throw new Error(first);
-        const run = recordRun(req, nextCreated());
-        const runId = run.item.id;
-        const steps = opts.progressSteps ?? 3;
-        const every = opts.progressEveryMs ?? 5;
-        let i = 0;
-        const tick = () => {
-          if (cancelled.has(runId)) {
-            run.item.status = 'cancelled';
-            run.info.status = 'cancelled';
-            runs.unshift(run);
-            emit({ type: 'run-finished', runId, status: 'cancelled', error: null });
-            emit({ type: 'archive-changed' });
-            return;
-          }
-          if (i < steps) {
-            i++;
-            const frac = i / (steps + 1);
-            emit({
-              type: 'run-progress',
-              runId,
-              events: Math.round(run.item.events * frac),
-              tNs: Math.round(run.item.endTimeNs * frac),
-              eventsPerSec: 2_500_000,
-            });
-            setTimeout(tick, every);
-            return;
-          }
-          runs.unshift(run);
-          emit({ type: 'run-finished', runId, status: run.item.status, error: run.info.summary.error });
-          emit({ type: 'archive-changed' });
-        };
-        setTimeout(tick, every);
-        return { runId };
-      }),
+    startRun: (req) => answer('startRun', [req], () => ({ runId: launch(req) })),
     cancelRun: (runId) =>
       answer('cancelRun', [runId], () => {
         cancelled.add(runId);
@@ -558,9 +559,98 @@ export function createFakeLab(opts: FakeLabOptions = {}): FakeLab {
         runs.splice(i, 1);
         emit({ type: 'archive-changed' });
       }),
+    compareRuns: (a, b) =>
+      answer('compareRuns', [a, b], (): CompareDto => {
+        const ra = find(a);
+        const rb = find(b);
+        const flat = (r: FakeRun): Record<string, number | null> => {
+          const m = r.item.metrics;
+          if (!m) return {};
+          return {
+            'releaseLatencyNs.max': m.releaseLatencyNs.max,
+            releaseUnfinished: m.releaseUnfinished,
+            oomVictims: m.oomVictims,
+            innocentVictims: m.innocentVictims,
+            oomSkipSetNs: m.oomSkipSetNs,
+            memoryFreedNs: m.memoryFreedNs,
+            lockups: m.lockups,
+            pasidFreedNs: m.pasidFreedNs,
+          };
+        };
+        const fa = flat(ra);
+        const fb = flat(rb);
+        const metrics = Object.keys(fa).map((name) => {
+          const x = fa[name] ?? null;
+          const y = fb[name] ?? null;
+          const delta = x !== null && y !== null ? y - x : null;
+          const direction: CompareDto['metrics'][number]['direction'] =
+            x === null && y === null ? 'none' : x === null ? 'appeared' : y === null ? 'vanished' : delta === 0 ? 'same' : (delta ?? 0) > 0 ? 'up' : 'down';
+          const doc = (METRIC_DOCS as Record<string, string>)[name.split('.')[0]] ?? '';
+          return { name, a: x, b: y, delta, ratio: x && y !== null ? y / x : null, direction, doc };
+        });
+        let firstDivergence: CompareDto['firstDivergence'] = null;
+        const n = Math.max(ra.events.length, rb.events.length);
+        for (let i = 0; i < n; i++) {
+          const x = ra.events[i];
+          const y = rb.events[i];
+          if (x && y && x.t === y.t && x.kind === y.kind && x.actor === y.actor && x.a === y.a && x.b === y.b && x.args === y.args) continue;
+          const ea = x ? row(ra, x) : null;
+          const eb = y ? row(rb, y) : null;
+          firstDivergence = { seq: i + 1, tNs: Math.min(x?.t ?? Infinity, y?.t ?? Infinity), a: ea, b: eb, explanation: `A: ${ea?.text ?? 'no event'}; B: ${eb?.text ?? 'no event'}.` };
+          break;
+        }
+        return { a, b, metrics, firstDivergence };
+      }),
+    findEvent: (runId, kind, fromSeq) =>
+      answer('findEvent', [runId, kind, fromSeq], () => {
+        const run = find(runId);
+        const e = run.events.find((x) => x.seq >= fromSeq && KINDS[x.kind].name === kind);
+        return e ? row(run, e) : null;
+      }),
+    startPair: (req) =>
+      answer('startPair', [req], () => ({
+        mmExit: launch({ ...req, params: { ...req.params, mmExit: true } }),
+        quiet: launch({ ...req, params: { ...req.params, mmExit: false } }),
+      })),
+    verifyRun: (runId) =>
+      answer('verifyRun', [runId], (): VerifyDto => {
+        const run = find(runId);
+        const again = recordRun({ scenario: run.item.scenario, params: run.item.params, seed: run.item.seed }, run.item.created);
+        const d = again.info.summary.digest;
+        const rec = run.info.summary.digest;
+        return { match: d === rec, digest: d, recordedDigest: rec, events: again.item.events, recordedEvents: run.item.events, note: null, firstDivergence: null };
+      }),
+    listAnnotations: (runId) => answer('listAnnotations', [runId], () => (find(runId), [...(annotations.get(runId) ?? [])])),
+    addAnnotation: (runId, a) =>
+      answer('addAnnotation', [runId, a], () => {
+        find(runId);
+        const dto: AnnotationDto = { id: ++annotationId, ...a, created: nextCreated() };
+        annotations.set(runId, [...(annotations.get(runId) ?? []), dto]);
+        return dto;
+      }),
+    deleteAnnotation: (runId, id) =>
+      answer('deleteAnnotation', [runId, id], () => {
+        annotations.set(runId, (annotations.get(runId) ?? []).filter((x) => x.id !== id));
+      }),
+    exportRun: (runId, format) =>
+      answer('exportRun', [runId, format], () => {
+        const run = find(runId);
+        if (format === 'sqlite') throw new Error('The fake lab keeps runs in memory: it has no SQLite file to export.');
+        const base = run.item.id.replace(/\.sqlite$/, '');
+        const text =
+          format === 'csv'
+            ? ['seq,t_ns,kind,actor', ...run.events.map((e) => `${e.seq},${e.t},${KINDS[e.kind].name},${run.names.get(e.actor) ?? e.actor}`)].join('\n')
+            : JSON.stringify({ traceEvents: run.events.map((e) => ({ name: KINDS[e.kind].name, ph: 'i', ts: e.t / 1000, pid: 1, tid: e.actor })) });
+        const bytes = new TextEncoder().encode(text);
+        let bin = '';
+        for (const b of bytes) bin += String.fromCharCode(b);
+        return { name: `${base}.${format === 'csv' ? 'csv' : 'json'}`, mime: format === 'csv' ? 'text/csv' : 'application/json', bytesBase64: btoa(bin) };
+      }),
     onEvent(cb) {
       listeners.add(cb);
-      return () => listeners.delete(cb);
+      return () => {
+        listeners.delete(cb);
+      };
     },
   };
   return api;

@@ -64,20 +64,31 @@ export function createHttpLab(opts: HttpLabOptions): LabApi {
     };
   }
 
+  /** A LabApi method as a POST of its arguments, in order. */
+  const m = <K extends LabMethod>(name: K) => ((...args: unknown[]) => call(name, args)) as unknown as LabApi[K];
+
   return {
-    catalog: () => call('catalog', []),
-    listRuns: () => call('listRuns', []),
-    startRun: (req) => call('startRun', [req]),
-    cancelRun: (runId) => call('cancelRun', [runId]),
-    validateRun: (req) => call('validateRun', [req]),
-    openRun: (runId) => call('openRun', [runId]),
-    window: (runId, fromNs, toNs, widthPx) => call('window', [runId, fromNs, toNs, widthPx]),
-    state: (runId, tNs) => call('state', [runId, tNs]),
-    events: (runId, q) => call('events', [runId, q]),
-    stepEvent: (runId, seq, dir) => call('stepEvent', [runId, seq, dir]),
-    causeChain: (runId, seq) => call('causeChain', [runId, seq]),
-    importTrace: (file) => call('importTrace', [file]),
-    deleteRun: (runId) => call('deleteRun', [runId]),
+    catalog: m('catalog'),
+    listRuns: m('listRuns'),
+    startRun: m('startRun'),
+    cancelRun: m('cancelRun'),
+    validateRun: m('validateRun'),
+    openRun: m('openRun'),
+    window: m('window'),
+    state: m('state'),
+    events: m('events'),
+    stepEvent: m('stepEvent'),
+    causeChain: m('causeChain'),
+    importTrace: m('importTrace'),
+    deleteRun: m('deleteRun'),
+    compareRuns: m('compareRuns'),
+    findEvent: m('findEvent'),
+    startPair: m('startPair'),
+    verifyRun: m('verifyRun'),
+    listAnnotations: m('listAnnotations'),
+    addAnnotation: m('addAnnotation'),
+    deleteAnnotation: m('deleteAnnotation'),
+    exportRun: m('exportRun'),
     onEvent(cb) {
       listeners.add(cb);
       open();

@@ -133,7 +133,7 @@ export function drawLanes(ctx: CanvasRenderingContext2D, width: number, height: 
     ctx.fillStyle = '#6b7280';
     const tag = lane.track.type;
     ctx.fillText(tag, GUTTER - 6 - ctx.measureText(tag).width, y0 + Math.min(lane.h / 2, 10));
-    if (f && lane.counterY !== null && lane.h >= 30) {
+    if (f && lane.counterY !== null && lane.h >= 34) {
       let x = 10;
       let i = 0;
       for (const name of f.counters.keys()) {
@@ -141,7 +141,7 @@ export function drawLanes(ctx: CanvasRenderingContext2D, width: number, height: 
         ctx.fillStyle = c;
         const label = fit(ctx, name, GUTTER - 10 - x);
         if (!label) break;
-        ctx.fillText(label, x, y0 + lane.counterY + COUNTER_H / 2);
+        ctx.fillText(label, x, y0 + Math.max(lane.counterY + COUNTER_H / 2, 26));
         x += ctx.measureText(label).width + 8;
       }
     }

@@ -16,7 +16,8 @@ function latency(s: LatencyStats): { value: string; detail: string | null } {
   return { value: `max ${formatNs(s.max)}`, detail: `median ${formatNs(s.p50)} · ${s.count} call${s.count === 1 ? '' : 's'}` };
 }
 
-const fromTrigger = (ns: number | null) => (ns === null ? 'never' : `${formatNs(ns)} after trigger`);
+const fromTrigger = (ns: number | null) => (ns === null ? 'never' : formatNs(ns));
+const AFTER = 'after the trigger';
 
 /**
  * The cards of the run view, release() latency first (the lab's question), then what the OOM
@@ -35,10 +36,10 @@ export function metricCards(m: Metrics): MetricCard[] {
     },
     { key: 'oomVictims', title: 'OOM victims', value: String(m.oomVictims), detail: null, alarm: false },
     { key: 'innocentVictims', title: 'innocent victims', value: String(m.innocentVictims), detail: null, alarm: m.innocentVictims > 0 },
-    { key: 'memoryFreedNs', title: 'memory freed', value: fromTrigger(m.memoryFreedNs), detail: null, alarm: m.memoryFreedNs === null || m.memoryFreedNs >= 1_000_000_000 },
-    { key: 'oomSkipSetNs', title: 'MMF_OOM_SKIP set', value: fromTrigger(m.oomSkipSetNs), detail: null, alarm: false },
+    { key: 'memoryFreedNs', title: 'memory freed', value: fromTrigger(m.memoryFreedNs), detail: m.memoryFreedNs === null ? null : AFTER, alarm: m.memoryFreedNs === null || m.memoryFreedNs >= 1_000_000_000 },
+    { key: 'oomSkipSetNs', title: 'MMF_OOM_SKIP set', value: fromTrigger(m.oomSkipSetNs), detail: m.oomSkipSetNs === null ? null : AFTER, alarm: false },
     { key: 'lockups', title: 'lockups', value: String(m.lockups), detail: m.hungTaskReports ? `${m.hungTaskReports} hung-task report${m.hungTaskReports === 1 ? '' : 's'}` : null, alarm: m.lockups > 0 },
-    { key: 'pasidFreedNs', title: 'PASID freed', value: fromTrigger(m.pasidFreedNs), detail: `peak ${m.pasidsPeak} allocated`, alarm: false },
+    { key: 'pasidFreedNs', title: 'PASID freed', value: fromTrigger(m.pasidFreedNs), detail: `${m.pasidFreedNs === null ? '' : `${AFTER} · `}peak ${m.pasidsPeak} allocated`, alarm: false },
     { key: 'abortedTransactions', title: 'aborted DMA', value: String(m.abortedTransactions), detail: `ATS R=W=0: ${m.atsNoTranslation} · PRI Invalid: ${m.priInvalidResponses}`, alarm: false },
     { key: 'faultsPrinted', title: 'faults printed', value: String(m.faultsPrinted), detail: `reported errors: ${m.reportedErrors}`, alarm: m.faultsPrinted > 0 },
     { key: 'strayTransactions', title: 'stray DMA', value: String(m.strayTransactions), detail: null, alarm: m.strayTransactions > 0 },
