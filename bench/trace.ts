@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { LabService } from '../main/lab/service';
 import { TraceReader } from '../main/trace/reader';
-import { DEFAULT_BATCH } from '../main/trace/writer';
+import { DEFAULT_BATCH, WRITE_PRAGMAS } from '../main/trace/writer';
 
 /**
  * Trace benchmarks (issue 3): recording throughput against a bare better-sqlite3 insert ceiling
@@ -25,12 +25,16 @@ export interface TraceBench {
   windowMs: { p50: number; p95: number; max: number; samples: number; width: number };
   windowVisibleLanesMs: { p50: number; p95: number; max: number; samples: number; width: number; lanes: number };
   windowMaxItemsPerPixelPerTrack: number;
+  /** Whole process (it includes the workers' memory while they run, and what the allocator keeps afterwards). */
   rssMiB: { before: number; afterSmallTrace: number; afterBigTrace: number; afterQueries: number };
+  /** The main thread's JS heap: what the coordinating thread itself holds. */
+  mainHeapMiB: { before: number; afterSmallTrace: number; afterBigTrace: number; afterQueries: number };
 }
 
 const DIR = path.resolve('.bench');
 const mib = (b: number) => Math.round((b / 1048576) * 10) / 10;
 const rss = () => mib(process.memoryUsage().rss);
+const heap = () => mib(process.memoryUsage().heapUsed);
 
 function pct(v: number[]): { p50: number; p95: number; max: number; samples: number } {
   const s = [...v].sort((a, b) => a - b);
@@ -52,7 +56,7 @@ function ceiling(rows: number): Promise<{ rows: number; ms: number }> {
       file,
       rows,
       batch: DEFAULT_BATCH,
-      pragmas: ['journal_mode = WAL', 'synchronous = NORMAL', 'cache_size = -65536'],
+      pragmas: WRITE_PRAGMAS,
       ddl: 'CREATE TABLE events (seq INTEGER PRIMARY KEY, t_ns INTEGER NOT NULL, kind INTEGER NOT NULL, actor INTEGER NOT NULL, cause_seq INTEGER NOT NULL, a INTEGER NOT NULL, b INTEGER NOT NULL, args TEXT)',
       insertSql: 'INSERT INTO events (seq, t_ns, kind, actor, cause_seq, a, b, args) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     },
@@ -77,10 +81,13 @@ export async function benchTrace(bigEvents = Number(process.env.BENCH_TRACE_EVEN
   fs.mkdirSync(DIR, { recursive: true });
   const svc = new LabService(DIR);
   const rssBefore = rss();
+  const heapBefore = heap();
   await record(svc, 200_000, 'small.sqlite');
   const rssSmall = rss();
+  const heapSmall = heap();
   const big = await record(svc, bigEvents, 'stress-big.sqlite');
   const rssBig = rss();
+  const heapBig = heap();
   const ceil = await ceiling(big.events);
   const ceilingRowsPerSec = ceil.rows / (ceil.ms / 1000);
   const recordEventsPerSec = big.events / (big.ms / 1000);
@@ -121,6 +128,7 @@ export async function benchTrace(bigEvents = Number(process.env.BENCH_TRACE_EVEN
   }
   r.close();
   const rssQueries = rss();
+  const heapQueries = heap();
   return {
     events: big.events,
     recordWallMs: Math.round(big.ms),
@@ -135,6 +143,7 @@ export async function benchTrace(bigEvents = Number(process.env.BENCH_TRACE_EVEN
     windowVisibleLanesMs: { ...pct(winLanes), width: W, lanes: lanes.length },
     windowMaxItemsPerPixelPerTrack: Math.round(worst * 100) / 100,
     rssMiB: { before: rssBefore, afterSmallTrace: rssSmall, afterBigTrace: rssBig, afterQueries: rssQueries },
+    mainHeapMiB: { before: heapBefore, afterSmallTrace: heapSmall, afterBigTrace: heapBig, afterQueries: heapQueries },
   };
 }
 
@@ -152,7 +161,8 @@ export function formatTraceBench(b: TraceBench): string {
     ['window (all tracks) p50 / p95', `${b.windowMs.p50} / ${b.windowMs.p95} ms`, `target p95 <= 8 ms: ${ok(b.windowMs.p95 <= 8)}`],
     [`window (${b.windowVisibleLanesMs.lanes} lanes) p50 / p95`, `${b.windowVisibleLanesMs.p50} / ${b.windowVisibleLanesMs.p95} ms`, `target p95 <= 8 ms: ${ok(b.windowVisibleLanesMs.p95 <= 8)}`],
     ['window items per pixel per track (max)', `${b.windowMaxItemsPerPixelPerTrack}`, `target <= ~2: ${ok(b.windowMaxItemsPerPixelPerTrack <= 2.01)}`],
-    ['main RSS before / small trace / big trace / after queries', `${b.rssMiB.before} / ${b.rssMiB.afterSmallTrace} / ${b.rssMiB.afterBigTrace} / ${b.rssMiB.afterQueries} MiB`, ''],
+    ['process RSS before / 200k trace / big trace / after queries', `${b.rssMiB.before} / ${b.rssMiB.afterSmallTrace} / ${b.rssMiB.afterBigTrace} / ${b.rssMiB.afterQueries} MiB`, 'includes the workers'],
+    ['main-thread heap, same points', `${b.mainHeapMiB.before} / ${b.mainHeapMiB.afterSmallTrace} / ${b.mainHeapMiB.afterBigTrace} / ${b.mainHeapMiB.afterQueries} MiB`, 'flat as traces grow'],
   ];
   const w0 = Math.max(...rows.map((r) => r[0].length));
   const w1 = Math.max(...rows.map((r) => r[1].length));

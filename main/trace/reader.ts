@@ -1,3 +1,4 @@
+import zlib from 'node:zlib';
 import type Database from 'better-sqlite3';
 import { KIND, KINDS, type TrackType } from '../sim/events';
 import { MetricsFold, type Metrics } from '../sim/metrics';
@@ -290,14 +291,14 @@ export class TraceReader {
       const i = this.ckIndex(tNs);
       const seq0 = (this.ckSeq as Float64Array)[i];
       const seqEnd = i + 1 < (this.ckSeq as Float64Array).length ? (this.ckSeq as Float64Array)[i + 1] : Number.MAX_SAFE_INTEGER;
-      const json = this.stmt('SELECT state_json FROM checkpoints WHERE seq = ?').pluck().get(seq0) as string;
+      const stored = this.stmt('SELECT state_json FROM checkpoints WHERE seq = ?').pluck().get(seq0) as string | Uint8Array;
       const fold = new StateFold();
       for (const a of this.actors()) fold.actor(a.id, a.name, a.track);
       let snap: FoldSnapshot;
       try {
-        snap = JSON.parse(json) as FoldSnapshot;
+        snap = JSON.parse(typeof stored === 'string' ? stored : zlib.inflateRawSync(stored).toString()) as FoldSnapshot;
       } catch {
-        throw new TraceFileError(`'${this.file}' is corrupt: checkpoint ${seq0} is not valid JSON.`);
+        throw new TraceFileError(`'${this.file}' is corrupt: checkpoint ${seq0} is not valid (deflated) JSON.`);
       }
       fold.restore(snap);
       // At most one checkpoint interval of rows: read them in one call (cheaper than stepping).

@@ -18,6 +18,9 @@ export const LOD_CHUNK = 64;
 /** Numbers per bucket record in a `lod` blob. */
 export const LOD_RECORD = 8;
 
+/** Checkpoint JSON longer than this many characters is stored deflated. */
+export const CHECKPOINT_DEFLATE_MIN = 4096;
+
 /** Tables a reader needs; a file without one of them is refused. */
 export const REQUIRED_TABLES = ['meta', 'kinds', 'actors', 'events', 'spans', 'checkpoints', 'lod', 'annotations'] as const;
 
@@ -75,7 +78,11 @@ CREATE TABLE spans (
   dur       INTEGER NOT NULL,
   lvl       INTEGER NOT NULL
 );
-CREATE TABLE checkpoints (seq INTEGER PRIMARY KEY, t_ns INTEGER NOT NULL, state_json TEXT NOT NULL);
+-- The model state (a StateFold snapshot, exited tasks left out) after event seq. state_json is
+-- JSON text, or for a state larger than CHECKPOINT_DEFLATE_MIN bytes a BLOB of that JSON
+-- compressed with raw DEFLATE (RFC 1951): a long run's state grows with every process it has
+-- had, and uncompressed checkpoints would outweigh the events.
+CREATE TABLE checkpoints (seq INTEGER PRIMARY KEY, t_ns INTEGER NOT NULL, state_json NOT NULL);
 -- Level-of-detail buckets: bucket b at level L covers [b * 2^L, (b + 1) * 2^L) ns. They are
 -- stored per (level, actor, chunk of LOD_CHUNK consecutive buckets) as one blob, so a zoomed-out
 -- view reads a few rows, never raw events. The blob holds records of LOD_RECORD little-endian
@@ -98,7 +105,6 @@ CREATE TABLE annotations (id INTEGER PRIMARY KEY, t_ns INTEGER NOT NULL, seq INT
 /** Indexes built as the run ends (building them once is cheaper than keeping them while inserting). */
 export const FINAL_INDEX_SQL = `
 CREATE INDEX IF NOT EXISTS spans_by_lvl ON spans (lvl, t0);
-CREATE INDEX IF NOT EXISTS spans_by_actor ON spans (actor, t0);
 CREATE INDEX IF NOT EXISTS checkpoints_by_t ON checkpoints (t_ns);
 CREATE UNIQUE INDEX IF NOT EXISTS lod_by_chunk ON lod (level, chunk, actor);
 `;

@@ -1,11 +1,12 @@
 import fs from 'node:fs';
+import zlib from 'node:zlib';
 import Database from 'better-sqlite3';
 import { KINDS, TS_X, type TraceSink, type TrackType } from '../sim/events';
 import type { Metrics } from '../sim/metrics';
 import { StateFold, type FoldSnapshot } from '../sim/state';
 import { TraceFileError } from './errors';
 import { LodBuilder, type LodChunk } from './lod';
-import { FINAL_INDEX_SQL, ROLE_BIT, SCHEMA_SQL, TRACE_APPLICATION_ID, TRACE_FORMAT_VERSION } from './schema';
+import { CHECKPOINT_DEFLATE_MIN, FINAL_INDEX_SQL, ROLE_BIT, SCHEMA_SQL, TRACE_APPLICATION_ID, TRACE_FORMAT_VERSION } from './schema';
 import { SpanDeriver, type SpanRow } from './spans';
 
 /** What a trace records about its run before the first event. */
@@ -43,7 +44,8 @@ export interface TraceBatch {
   args: (string | null)[];
   spans: SpanRow[];
   lod: LodChunk[];
-  checkpoints: [number, number, string][];
+  /** [seq, t_ns, state]: JSON text, or deflated JSON (see schema.ts). */
+  checkpoints: [number, number, string | Uint8Array][];
   lastSeq: number;
   lastT: number;
 }
@@ -80,7 +82,7 @@ export class TraceRecorder implements TraceSink {
   private n = 0;
   private spanRows: SpanRow[] = [];
   private lodRows: LodChunk[] = [];
-  private ckRows: [number, number, string][] = [];
+  private ckRows: [number, number, string | Uint8Array][] = [];
   private readonly fold = new StateFold();
   private readonly spans: SpanDeriver;
   private readonly lod: LodBuilder;
@@ -122,7 +124,10 @@ export class TraceRecorder implements TraceSink {
     this.fold.event(seq, t, kind, actor, cause, a, b, args);
     if (SPAN_KIND[kind]) this.spans.event(seq, t, kind, actor, a, args);
     this.lod.add(actor, seq, t, ROLE_OF[kind], HAS_VALUE[kind] ? a : NaN);
-    if (seq % this.ckEvery === 0) this.ckRows.push([seq, t, JSON.stringify(compactSnapshot(this.fold.snapshot()))]);
+    if (seq % this.ckEvery === 0) {
+      const json = JSON.stringify(compactSnapshot(this.fold.snapshot()));
+      this.ckRows.push([seq, t, json.length > CHECKPOINT_DEFLATE_MIN ? zlib.deflateRawSync(json, { level: 1 }) : json]);
+    }
     if (this.n === this.batch) this.flush();
   }
 
@@ -163,12 +168,16 @@ export class TraceRecorder implements TraceSink {
   }
 }
 
-/** Open a connection for writing with the pragmas every writer here uses (the benchmark's ceiling too). */
+/**
+ * Pragmas of every trace writer (and of the benchmark's insert ceiling): WAL so that a crash
+ * keeps every committed batch; NORMAL sync, as WAL is durable at checkpoints; a 64 MiB cache.
+ */
+export const WRITE_PRAGMAS = ['journal_mode = WAL', 'synchronous = NORMAL', 'cache_size = -65536'];
+
+/** Open a connection for writing with WRITE_PRAGMAS. */
 export function openForWrite(file: string): Database.Database {
   const db = new Database(file);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
-  db.pragma('cache_size = -65536');
+  for (const p of WRITE_PRAGMAS) db.pragma(p);
   return db;
 }
 
@@ -238,7 +247,7 @@ export class TraceWriter {
       this.insSpan.run(s.actor, s.cat, s.name, s.holder, s.beginSeq, s.endSeq, s.t0, s.t1, dur, dur > 1 ? Math.floor(Math.log2(dur)) : 0);
     }
     for (const c of b.lod) this.insLod.run(c.level, c.chunk, c.actor, c.n, c.data.BYTES_PER_ELEMENT, Buffer.from(c.data.buffer, c.data.byteOffset, c.data.byteLength));
-    for (const [seq, t, json] of b.checkpoints) this.insCk.run(seq, t, json);
+    for (const [seq, t, state] of b.checkpoints) this.insCk.run(seq, t, typeof state === 'string' ? state : Buffer.from(state.buffer, state.byteOffset, state.byteLength));
     if (b.lastSeq > 0) this.updProgress.run(b.lastSeq, b.lastT);
   }
 

@@ -69,6 +69,9 @@ describe('trace format', () => {
     expect(cks[0]).toBe(0);
     expect(cks[1]).toBe(512);
     expect(cks.length).toBe(Math.floor(stressSummary.events / 512) + 1);
+    // Small states are JSON text; big ones are deflated (both kinds occur here).
+    const kinds = db.prepare('SELECT DISTINCT typeof(state_json) FROM checkpoints ORDER BY 1').pluck().all();
+    expect(kinds).toEqual(['blob', 'text']);
     for (const level of LOD_LEVELS) {
       const n = db.prepare('SELECT sum(n) FROM lod WHERE level = ?').pluck().get(level);
       expect(n, `level ${level}`).toBe(stressSummary.events);
