@@ -99,6 +99,8 @@ export interface WindowRange {
 }
 
 const ROLE_BITS = KINDS.map((k) => ROLE_BIT[k.role]);
+/** SQL condition: `actor` is one of the ids in a JSON array parameter. */
+const ACTOR_IN = 'actor IN (SELECT value FROM json_each(?))';
 
 /** Up to this many events in a range, `window` reads raw events instead of buckets. */
 export const WINDOW_RAW_MAX = 4096;
@@ -319,6 +321,8 @@ export class TraceReader {
     return this.guard(() => {
       const pxNs = (toNs - fromNs) / width;
       const want = tracks ? new Set(tracks) : null;
+      // The lanes go into SQL too, so rows of other tracks are skipped in the index, never read.
+      const lanes = JSON.stringify(tracks ?? []);
       const out = new Map<number, WindowTrack>();
       const track = (id: number): WindowTrack | null => {
         if (want && !want.has(id)) return null;
@@ -335,7 +339,12 @@ export class TraceReader {
       if (s1 - s0 + 1 <= WINDOW_RAW_MAX) {
         // Few events: show them; more than two in one pixel of one track fold into a bucket.
         const perPx = new Map<number, { px: number; k: number; bucket: WindowBucket | null }>();
-        for (const r of this.rows(s0, s1)) {
+        const raw = (
+          want
+            ? this.stmt(`SELECT seq, t_ns, kind, actor, cause_seq, a, b, NULL FROM events WHERE seq >= ? AND seq <= ? AND ${ACTOR_IN} ORDER BY seq`).raw(true).all(s0, s1, lanes)
+            : this.stmt('SELECT seq, t_ns, kind, actor, cause_seq, a, b, NULL FROM events WHERE seq >= ? AND seq <= ? ORDER BY seq').raw(true).all(s0, s1)
+        ) as EventRow[];
+        for (const r of raw) {
           const t = track(r[3]);
           if (!t) continue;
           const px = Math.floor((r[1] - fromNs) / pxNs);
@@ -364,9 +373,13 @@ export class TraceReader {
         const w = 2 ** level;
         const b0 = Math.floor(fromNs / w);
         const b1 = Math.floor(toNs / w);
-        const rows = this.stmt('SELECT actor, width, data FROM lod WHERE level = ? AND chunk BETWEEN ? AND ?')
-          .raw(true)
-          .all(level, Math.floor(b0 / LOD_CHUNK), Math.floor(b1 / LOD_CHUNK)) as [number, number, Uint8Array][];
+        const c0 = Math.floor(b0 / LOD_CHUNK);
+        const c1 = Math.floor(b1 / LOD_CHUNK);
+        const rows = (
+          want
+            ? this.stmt(`SELECT actor, width, data FROM lod WHERE level = ? AND chunk BETWEEN ? AND ? AND ${ACTOR_IN}`).raw(true).all(level, c0, c1, lanes)
+            : this.stmt('SELECT actor, width, data FROM lod WHERE level = ? AND chunk BETWEEN ? AND ?').raw(true).all(level, c0, c1)
+        ) as [number, number, Uint8Array][];
         const nan = (v: number) => (v === v ? v : null);
         for (const [actor, width, blob] of rows) {
           const t = track(actor);
@@ -384,10 +397,12 @@ export class TraceReader {
       // Spans at least a pixel long (all of them when reading raw events), one query per length class.
       const minLvl = level === null ? 0 : Math.max(0, Math.floor(Math.log2(pxNs)));
       const maxLvl = this.maxSpanLvl();
-      const q = this.stmt('SELECT actor, t0, t1, cat, name, begin_seq, end_seq FROM spans WHERE lvl = ? AND t0 > ? AND t0 <= ? AND t1 >= ?').raw(true);
+      const SPANS = 'SELECT actor, t0, t1, cat, name, begin_seq, end_seq FROM spans WHERE lvl = ? AND t0 > ? AND t0 <= ? AND t1 >= ?';
+      const q = (want ? this.stmt(`${SPANS} AND ${ACTOR_IN}`) : this.stmt(SPANS)).raw(true);
       // Longest first, so that when a track's budget runs out the short spans are the ones left out.
       for (let l = maxLvl; l >= minLvl; l--) {
-        const rows = q.all(l, fromNs - 2 ** (l + 1), toNs, fromNs) as [number, number, number, string, string, number, number | null][];
+        const p = [l, fromNs - 2 ** (l + 1), toNs, fromNs];
+        const rows = (want ? q.all(...p, lanes) : q.all(...p)) as [number, number, number, string, string, number, number | null][];
         for (const r of rows) {
           if (level !== null && r[2] - r[1] < pxNs) continue;
           const t = track(r[0]);
