@@ -363,13 +363,13 @@ function drawInstants(ctx: CanvasRenderingContext2D, f: LaneFrame, lane: LaneLay
     if (x > labelEnd + 4) {
       ctx.font = FONT;
       const tw = ctx.measureText(text).width;
-      if (x + 6 + tw < GUTTER + 100000) {
-        ctx.fillStyle = 'rgba(255,255,255,0.85)';
-        ctx.fillRect(x + 4, rowY - 1, tw + 4, INSTANT_H + 2);
-        ctx.fillStyle = n.color;
-        ctx.fillText(text, x + 6, rowY + INSTANT_H / 2);
-        labelEnd = x + 8 + tw;
-      }
+      // Near the right edge the label goes to the left of its tick.
+      const lx = x + 8 + tw > d.width ? Math.max(GUTTER, x - 8 - tw) : x + 4;
+      ctx.fillStyle = 'rgba(255,255,255,0.85)';
+      ctx.fillRect(lx, rowY - 1, tw + 4, INSTANT_H + 2);
+      ctx.fillStyle = n.color;
+      ctx.fillText(text, lx + 2, rowY + INSTANT_H / 2);
+      labelEnd = Math.max(x, lx + 4 + tw);
     }
   }
   // Alarm instants: a big marker each; labels of markers closer than their text share one box.

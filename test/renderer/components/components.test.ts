@@ -202,6 +202,31 @@ describe('RunView', () => {
     expect(run?.info.endNs).toBeGreaterThan(0);
   });
 
+  it('names the OOM kills and the hung tasks even when the tiles only carry anonymous buckets', async () => {
+    // A service whose zoomed-out tiles merge instants into kind-less buckets (as level-of-detail
+    // tables do): the markers must come from the findEvent index instead.
+    const real = lab.window.bind(lab);
+    lab.window = async (...args) => {
+      const w = await real(...args);
+      for (const t of w.tracks) t.instants = t.instants.map((e) => ({ ...e, kind: 'events' }));
+      return w;
+    };
+    const desc = Object.getOwnPropertyDescriptor(HTMLElement.prototype, 'clientWidth');
+    Object.defineProperty(HTMLElement.prototype, 'clientWidth', { configurable: true, get: () => 1224 });
+    try {
+      wrapper = await mountRun();
+      for (let i = 0; i < 10; i++) {
+        await wait(10);
+        await flushPromises();
+      }
+    } finally {
+      if (desc) Object.defineProperty(HTMLElement.prototype, 'clientWidth', desc);
+    }
+    const alarms = wrapper.get('ul[aria-label="Alarms on the timeline"]').findAll('li').map((li) => li.text());
+    expect(alarms).toEqual(['285.632 ms: OOM kill #1: accel-app (pid 1)', expect.stringMatching(/^[\d.]+ ms: OOM kill #2: worker\d \(pid \d+\)$/)]);
+    expect(lab.calls.filter((c) => c.method === 'findEvent' && c.args[1] === 'oom_kill')).toHaveLength(3); // two found, then null
+  });
+
   it('shows the state at the cursor as tables, and the cause chain of a selected event', async () => {
     wrapper = await mountRun();
     const tables = wrapper.findAll('.state-panel table').map((t) => t.attributes('aria-label'));
