@@ -68,6 +68,8 @@ export const ALARM_INSTANTS: Record<string, { color: string; label: string }> = 
 
 /** Instants worth a small labelled marker on their lane. */
 export const NOTABLE_INSTANTS: Record<string, { color: string; label: string }> = {
+  // Marked even when the call is too short to see as a span (the quiet model's microseconds).
+  release_begin: { color: RELEASE_COLOR, label: 'release() entered' },
   signal: { color: '#d50000', label: 'signal' },
   mm_freed: { color: '#2e7d32', label: 'memory freed' },
   mm_free: { color: '#558b2f', label: 'mm freed' },
