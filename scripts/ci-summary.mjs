@@ -1,42 +1,57 @@
 #!/usr/bin/env node
-// Reads vitest's JSON report and prints one plain line, `N passed, N failed[, N skipped]`, as the
-// last line of the CI log (vitest's own closing line is not one the CI reader recognises).
-// Exit status: 0 only if the report exists, shows a successful run, and nothing failed.
+// Reads the test reports (vitest's and Playwright's JSON) and prints one plain line,
+// `N passed, N failed[, N skipped]`, as the last line of the log (neither runner's own closing
+// line is one the CI reader recognises). Exit status 0 only if every report exists, ran tests and
+// nothing failed.
 //
-//   node scripts/ci-summary.mjs [.ci-out/vitest.json]
+//   node scripts/ci-summary.mjs .ci-out/vitest.json [.ci-out/playwright.json]
 import { readFileSync } from 'node:fs';
 
-const file = process.argv[2] ?? '.ci-out/vitest.json';
+const files = process.argv.slice(2);
+if (files.length === 0) files.push('.ci-out/vitest.json');
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+let bad = false;
 
-let report;
-try {
-  report = JSON.parse(readFileSync(file, 'utf8'));
-} catch (err) {
-  const why = err.code === 'ENOENT' ? 'it does not exist, so the tests did not run to the end' : err.message;
-  console.error(`ci-summary: cannot read the test report ${file}: ${why}.`);
-  console.log('0 passed, 0 failed');
-  process.exit(1);
+for (const file of files) {
+  let report;
+  try {
+    report = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    const why = err.code === 'ENOENT' ? 'it does not exist, so those tests did not run to the end' : err.message;
+    console.error(`ci-summary: cannot read the test report ${file}: ${why}.`);
+    failed++;
+    bad = true;
+    continue;
+  }
+  if (report.stats && 'expected' in report.stats) {
+    // Playwright
+    passed += report.stats.expected ?? 0;
+    failed += (report.stats.unexpected ?? 0) + (report.stats.flaky ?? 0);
+    skipped += report.stats.skipped ?? 0;
+    for (const e of report.errors ?? []) {
+      console.error(`ci-summary: Playwright error outside any test: ${(e.message ?? '').split('\n')[0]}`);
+      failed++;
+    }
+    continue;
+  }
+  // vitest
+  const results = report.testResults ?? [];
+  passed += report.numPassedTests ?? 0;
+  const brokenFiles = results.filter((f) => f.status === 'failed' && !(f.assertionResults ?? []).some((a) => a.status === 'failed'));
+  for (const f of brokenFiles) console.error(`ci-summary: ${f.name} failed outside any test: ${(f.message ?? '').split('\n')[0] || 'see the log above'}`);
+  let f = (report.numFailedTests ?? 0) + brokenFiles.length;
+  if (results.length === 0) {
+    console.error('ci-summary: vitest ran no test files (none matched, or it stopped before running any).');
+    bad = true;
+  } else if (report.success === false && f === 0) {
+    console.error('ci-summary: vitest reported an error outside any test (see the log above); counted as one failure.');
+    f = 1;
+  }
+  failed += f;
+  skipped += (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
 }
-
-const files = report.testResults ?? [];
-const passed = report.numPassedTests ?? 0;
-// A test file that fails to load has no tests of its own: count it as one failure, by name.
-const brokenFiles = files.filter(
-  (f) => f.status === 'failed' && !(f.assertionResults ?? []).some((a) => a.status === 'failed'),
-);
-for (const f of brokenFiles) {
-  console.error(`ci-summary: ${f.name} failed outside any test: ${(f.message ?? '').split('\n')[0] || 'see the log above'}`);
-}
-let failed = (report.numFailedTests ?? 0) + brokenFiles.length;
-// Errors outside any test (an unhandled rejection, say) fail the run without failing a test.
-const noFiles = files.length === 0;
-if (noFiles) {
-  console.error('ci-summary: vitest ran no test files (none matched, or it stopped before running any).');
-} else if (report.success === false && failed === 0) {
-  console.error('ci-summary: vitest reported an error outside any test (see the log above); counted as one failure.');
-  failed = 1;
-}
-const skipped = (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
 
 console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
-process.exit(failed > 0 || noFiles ? 1 : 0);
+process.exit(failed > 0 || bad ? 1 : 0);
