@@ -227,6 +227,24 @@ describe('RunView', () => {
     expect(lab.calls.filter((c) => c.method === 'findEvent' && c.args[1] === 'oom_kill')).toHaveLength(3); // two found, then null
   });
 
+  it('numbers the OOM kills once when both the tiles and the index know them', async () => {
+    const desc = Object.getOwnPropertyDescriptor(HTMLElement.prototype, 'clientWidth');
+    Object.defineProperty(HTMLElement.prototype, 'clientWidth', { configurable: true, get: () => 1224 });
+    try {
+      wrapper = await mountRun();
+      for (let i = 0; i < 10; i++) {
+        await wait(10);
+        await flushPromises();
+      }
+    } finally {
+      if (desc) Object.defineProperty(HTMLElement.prototype, 'clientWidth', desc);
+    }
+    const alarms = wrapper.get('ul[aria-label="Alarms on the timeline"]').findAll('li').map((li) => li.text());
+    expect(alarms).toHaveLength(2);
+    expect(alarms[0]).toMatch(/OOM kill #1: accel-app/);
+    expect(alarms[1]).toMatch(/OOM kill #2: worker\d/);
+  });
+
   it('shows the state at the cursor as tables, and the cause chain of a selected event', async () => {
     wrapper = await mountRun();
     const tables = wrapper.findAll('.state-panel table').map((t) => t.attributes('aria-label'));
