@@ -176,6 +176,8 @@ export class Sim {
   setState(t: Task, state: number, on?: string): void {
     if (t.state === state && on === undefined) return;
     t.state = state;
+    // Hardware modelled as a process has no task state to show: its lane shows the device's own.
+    if (t.type === 'hw') return;
     this.emit(KIND.task_state, t.actor, state, 0, on === undefined ? undefined : { on });
   }
 

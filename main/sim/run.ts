@@ -8,7 +8,7 @@ import type { Task } from './task';
 import { do_exit } from './kernel/exit';
 
 /** Bumped whenever a change to the model can change an event stream for the same inputs. */
-export const MODEL_VERSION = 1;
+export const MODEL_VERSION = 2;
 
 export type RunStatus = 'complete' | 'cancelled' | 'failed';
 

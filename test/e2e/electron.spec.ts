@@ -17,7 +17,10 @@ test('the desktop app launches with the secure bridge', async () => {
   const win = await app.firstWindow();
   await expect(win.getByRole('navigation', { name: 'Screens' })).toBeVisible();
   // Exactly the LabApi on window.lab; no Node in the page.
-  const shape = await win.evaluate(() => ({ lab: typeof (window as unknown as { lab?: object }).lab, require: typeof (window as unknown as { require?: unknown }).require, process: typeof (window as unknown as { process?: unknown }).process }));
+  const shape = await win.evaluate(() => {
+    const g = globalThis as unknown as { lab?: object; require?: unknown; process?: unknown };
+    return { lab: typeof g.lab, require: typeof g.require, process: typeof g.process };
+  });
   expect(shape).toEqual({ lab: 'object', require: 'undefined', process: 'undefined' });
   await app.close();
 });
