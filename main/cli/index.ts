@@ -5,6 +5,7 @@ import { registerRun } from './commands/run';
 import { registerArchive } from './commands/archive';
 import { registerTrace } from './commands/trace';
 import { registerServe } from './commands/serve';
+import { registerSweep } from './commands/sweep';
 
 /**
  * sva-lab: the headless interface. A thin adapter over the lab service; `--json` prints one JSON
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
   registerArchive(program);
   registerTrace(program);
   registerServe(program);
+  registerSweep(program);
   return program;
 }
 
