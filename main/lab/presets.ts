@@ -29,9 +29,10 @@ export const PRESETS: readonly SweepPreset[] = [
     name: 'innocent-victims',
     title: 'Innocent OOM victims and time to free memory vs DMA stop time',
     story:
-      'With mm_exit, release() waits for the device to stop, so the OOM victim\'s locked memory stays pinned that long: ' +
-      'once the stop takes longer than the OOM killer waits, a second, innocent process is killed, and memory comes back ' +
-      'only after the stop. With the quiet release one victim is enough and memory comes back in tens of ms whatever the device does.',
+      'With mm_exit, release() waits for the device to stop, so the OOM victim\'s locked memory stays pinned that long. ' +
+      'The reaper sets MMF_OOM_SKIP within milliseconds; once the stop outlasts the allocator\'s next retries, the next ' +
+      'allocation failure kills a second, innocent process, and memory comes back only after the stop. With the quiet ' +
+      'release one victim is enough and memory comes back in tens of ms whatever the device does.',
     definition: {
       preset: 'innocent-victims',
       scenario: 'oom-bound-victim',
