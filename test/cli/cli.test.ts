@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -99,5 +99,22 @@ describe('sva-lab CLI over a recorded trace', () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/MISMATCH/);
     expect(r.stdout).toMatch(/first divergence at seq 500/);
+  });
+
+  it('Ctrl-C (SIGINT) cancels a run: exit 130, the trace is readable and marked cancelled', async () => {
+    const out = path.join(tempDir(), 'cancel.sqlite');
+    const child = spawn(process.execPath, [BIN, 'run', 'stress', '--set', 'events=50000000', '--out', out, '--json'], { env: { ...process.env, SVA_LAB_HOME: home } });
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    // Wait until some batches are on disk, then interrupt.
+    for (let i = 0; i < 200 && !(fs.existsSync(`${out}-wal`) && fs.statSync(`${out}-wal`).size > 1_000_000); i++) await new Promise((r) => setTimeout(r, 50));
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((r) => child.on('close', r));
+    expect(code).toBe(130);
+    const s = JSON.parse(stdout) as { status: string; events: number; trace: string };
+    expect(s.status).toBe('cancelled');
+    expect(s.trace).toBe(out);
+    const q = json<{ rows: number[][] }>(['query', out, "SELECT (SELECT count(*) FROM events), event_count, status = 'cancelled' FROM meta"]);
+    expect(q.rows[0]).toEqual([s.events, s.events, 1]);
   });
 });
