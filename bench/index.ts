@@ -11,6 +11,7 @@ const want = (name: string) => only.length === 0 || only.includes(name);
 
 if (want('sim')) results.sim = benchSim();
 if (want('trace')) results.trace = await benchTrace();
+if (want('sweep')) results.sweep = await (await import('./sweep')).benchSweep();
 
 process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
 if (results.sim) {

@@ -1,0 +1,130 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { LabService } from '../main/lab/service';
+import { SweepService, type SweepDefinition } from '../main/lab/sweep';
+import { Worker } from 'node:worker_threads';
+import { runScenario } from '../main/sim/run';
+
+/**
+ * Sweep benchmark (issue 6): a 12-point sweep of oom-bound-victim (6 DMA stop times × 2 designs)
+ * recorded (a) one run at a time through LabService.run and (b) through the SweepService pool.
+ * The target is pool wall time <= 0.6 × the sum of the single runs' wall times on 2 cores.
+ * CPU figures are the whole process (main thread and every worker), so cpu/wall says how many
+ * cores were busy on average.
+ */
+export interface SweepBench {
+  runs: number;
+  jobs: number;
+  cores: number;
+  /** (a) The runs one after another: each run's wall time, their sum, and the cores kept busy. */
+  sequential: { runMs: number[]; sumMs: number; cpuMs: number; busyCores: number };
+  /** (b) The same runs through the pool. */
+  pool: { wallMs: number; cpuMs: number; busyCores: number };
+  /** pool.wallMs / sequential.sumMs: the target is <= 0.6. */
+  ratio: number;
+  /** The same 12 simulations in this thread, unrecorded: how much of a recorded run is the model itself. */
+  simOnlyMs: number;
+  /**
+   * Wall time to start one worker thread the way the lab does from sources (tsx registered in
+   * the worker, then the simulator and trace modules imported); a recorded run starts two.
+   */
+  workerBootMs: number;
+  /** 1-minute load average before and after: on a shared machine, a figure taken under load says so. */
+  loadAvg: { before: number; after: number };
+}
+
+const DMA_STOP_MS = [10, 100, 1000, 10_000, 60_000, 300_000];
+const DEF: SweepDefinition = {
+  scenario: 'oom-bound-victim',
+  vary: [
+    { key: 'dmaStopMs', values: DMA_STOP_MS },
+    { key: 'mmExit', values: [true, false] },
+  ],
+};
+
+/** Start a worker as worker-boot.mjs does (tsx, then the modules a sim or writer worker imports) and wait for it to end. */
+async function workerBoot(): Promise<number> {
+  const url = (rel: string) => JSON.stringify(new URL(rel, import.meta.url).href);
+  const code = `
+    import { register } from 'tsx/esm/api';
+    register({ tsconfig: new URL(${url('../tsconfig.json')}) });
+    await import(${url('../main/sim/run.ts')});
+    await import(${url('../main/trace/writer.ts')});`;
+  const t0 = performance.now();
+  await new Promise<void>((resolve, reject) => {
+    const w = new Worker(code, { eval: true });
+    w.once('error', reject);
+    w.once('exit', () => resolve());
+  });
+  return performance.now() - t0;
+}
+
+const cpuMs = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1000;
+const r1 = (v: number) => Math.round(v * 10) / 10;
+
+export async function benchSweep(): Promise<SweepBench> {
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'sva-bench-sweep-'));
+  try {
+    const load0 = os.loadavg()[0];
+    const lab = new LabService(home);
+    // Warm-up: the first worker start fills tsx's transform cache; neither side should pay it.
+    await lab.run({ scenario: 'oom-bound-victim', params: { dmaStopMs: 10 } });
+
+    const t0sim = performance.now();
+    for (const d of DMA_STOP_MS) for (const m of [true, false]) runScenario('oom-bound-victim', { dmaStopMs: d, mmExit: m }, 1);
+    const simOnlyMs = performance.now() - t0sim;
+    const boots: number[] = [];
+    for (let i = 0; i < 3; i++) boots.push(await workerBoot());
+
+    const runMs: number[] = [];
+    let cpu0 = process.cpuUsage();
+    let t0 = performance.now();
+    for (const d of DMA_STOP_MS) {
+      for (const m of [true, false]) {
+        const t = performance.now();
+        await lab.run({ scenario: 'oom-bound-victim', params: { dmaStopMs: d, mmExit: m }, seed: 1 });
+        runMs.push(performance.now() - t);
+      }
+    }
+    const seqWall = performance.now() - t0;
+    const seqCpu = cpuMs(process.cpuUsage(cpu0));
+    const sumMs = runMs.reduce((a, b) => a + b, 0);
+
+    const jobs = os.availableParallelism();
+    const sweeps = new SweepService(lab);
+    cpu0 = process.cpuUsage();
+    t0 = performance.now();
+    const r = await sweeps.start(DEF, { jobs }).done;
+    const poolWall = performance.now() - t0;
+    const poolCpu = cpuMs(process.cpuUsage(cpu0));
+    if (r.status !== 'complete' || r.points.some((p) => p.runs.some((x) => x.status !== 'complete'))) throw new Error(`bench sweep did not complete: ${r.status}`);
+
+    return {
+      runs: runMs.length,
+      jobs,
+      cores: os.availableParallelism(),
+      sequential: { runMs: runMs.map(r1), sumMs: r1(sumMs), cpuMs: r1(seqCpu), busyCores: Math.round((seqCpu / seqWall) * 100) / 100 },
+      pool: { wallMs: r1(poolWall), cpuMs: r1(poolCpu), busyCores: Math.round((poolCpu / poolWall) * 100) / 100 },
+      ratio: Math.round((poolWall / sumMs) * 1000) / 1000,
+      simOnlyMs: r1(simOnlyMs),
+      workerBootMs: r1(Math.min(...boots)),
+      loadAvg: { before: Math.round(load0 * 100) / 100, after: Math.round(os.loadavg()[0] * 100) / 100 },
+    };
+  } finally {
+    fs.rmSync(home, { recursive: true, force: true });
+  }
+}
+
+export function formatSweepBench(b: SweepBench): string {
+  return [
+    '',
+    `sweep: ${b.runs} recorded runs of oom-bound-victim (${DMA_STOP_MS.length} dmaStopMs × 2 designs), ${b.cores} cores`,
+    `  (a) one at a time: sum of run wall times ${(b.sequential.sumMs / 1000).toFixed(2)} s (${Math.round(b.sequential.sumMs / b.runs)} ms/run), ${b.sequential.busyCores} cores busy on average`,
+    `  (b) pool of ${b.jobs}:       wall ${(b.pool.wallMs / 1000).toFixed(2)} s, ${b.pool.busyCores} cores busy on average`,
+    `  ratio pool / sequential sum: ${b.ratio.toFixed(3)}  (target <= 0.6)`,
+    `  the simulations alone, unrecorded in one thread: ${Math.round(b.simOnlyMs)} ms for all ${b.runs}; one worker start from sources: ${Math.round(b.workerBootMs)} ms (a recorded run starts two at once)`,
+    `  load average (1 min) before/after: ${b.loadAvg.before} / ${b.loadAvg.after}`,
+    '',
+  ].join('\n');
+}
