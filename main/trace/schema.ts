@@ -55,10 +55,12 @@ CREATE TABLE events (
   b         INTEGER NOT NULL,
   args      TEXT
 );
+-- event_log: everything named, for humans and SQL. args_json is the event's args with its a and
+-- b added (an args key of the same name wins), so nothing of the row is lost.
 CREATE VIEW event_log AS
   SELECT e.seq AS seq, e.t_ns AS t_ns, k.name AS kind, ac.name AS actor, e.cause_seq AS cause_seq,
          CASE WHEN e.args IS NULL THEN json_object('a', e.a, 'b', e.b)
-              ELSE json_patch(json_object('a', e.a, 'b', e.b), e.args) END AS args_json
+              ELSE json_insert(e.args, '$.a', e.a, '$.b', e.b) END AS args_json
   FROM events e JOIN kinds k ON k.id = e.kind JOIN actors ac ON ac.id = e.actor;
 -- Begin/end pairs, derived while recording. cat: release, fn, oom_reap, held, work,
 -- flush_workqueue, synchronize_srcu, blocked. name: the function for cat 'fn' (stop_queue is the
