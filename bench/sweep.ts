@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { LabService } from '../main/lab/service';
 import { SweepService, type SweepDefinition } from '../main/lab/sweep';
 import { Worker } from 'node:worker_threads';
@@ -30,6 +31,12 @@ export interface SweepBench {
    * the worker, then the simulator and trace modules imported); a recorded run starts two.
    */
   workerBootMs: number;
+  /**
+   * Experiment, not the lab's path: the same 12 runs recorded (sim and writer in one thread) in
+   * workers started once and reused, one worker in turn vs one per core. What keeping workers
+   * warm would buy.
+   */
+  warmWorkers: { sequentialSumMs: number; poolWallMs: number; ratioToSequential: number; ratioToLabSequential: number };
   /** 1-minute load average before and after: on a shared machine, a figure taken under load says so. */
   loadAvg: { before: number; after: number };
 }
@@ -48,7 +55,7 @@ async function workerBoot(): Promise<number> {
   const url = (rel: string) => JSON.stringify(new URL(rel, import.meta.url).href);
   const code = `
     import { register } from 'tsx/esm/api';
-    register({ tsconfig: new URL(${url('../tsconfig.json')}) });
+    register({ tsconfig: ${JSON.stringify(fileURLToPath(new URL('../tsconfig.json', import.meta.url)))} });
     await import(${url('../main/sim/run.ts')});
     await import(${url('../main/trace/writer.ts')});`;
   const t0 = performance.now();
@@ -58,6 +65,59 @@ async function workerBoot(): Promise<number> {
     w.once('exit', () => resolve());
   });
   return performance.now() - t0;
+}
+
+interface WarmJob {
+  file: string;
+  params: Record<string, unknown>;
+}
+
+/** A worker that records one run per message, in its own thread, and stays up between runs. */
+function warmWorker(): { run: (j: WarmJob) => Promise<number>; close: () => Promise<number> } {
+  const url = (rel: string) => JSON.stringify(new URL(rel, import.meta.url).href);
+  const code = `
+    import { parentPort } from 'node:worker_threads';
+    import { register } from 'tsx/esm/api';
+    register({ tsconfig: ${JSON.stringify(fileURLToPath(new URL('../tsconfig.json', import.meta.url)))} });
+    const { runScenario, MODEL_VERSION } = await import(${url('../main/sim/run.ts')});
+    const { TraceRecorder, TraceWriter } = await import(${url('../main/trace/writer.ts')});
+    parentPort.on('message', (j) => {
+      const t0 = performance.now();
+      const model = j.params.mmExit ? 'mm_exit' : 'quiet';
+      const w = new TraceWriter(j.file, { appVersion: 'bench', scenario: 'oom-bound-victim', params: j.params, seed: 1, model, modelVersion: MODEL_VERSION, created: new Date().toISOString() }, {});
+      const rec = new TraceRecorder((b) => w.write(b), {});
+      const s = runScenario('oom-bound-victim', j.params, 1, { sinks: [rec] });
+      rec.finish(s.endTimeNs);
+      w.finish({ status: s.status, error: s.error, endReason: s.endReason, events: s.events, endTimeNs: s.endTimeNs, digest: s.digest, metrics: s.metrics });
+      parentPort.postMessage(performance.now() - t0);
+    });
+    parentPort.postMessage('ready');`;
+  const w = new Worker(code, { eval: true });
+  // One run at a time per worker: the pending promise is settled by the next message or an error.
+  let pending: { resolve: (ms: number) => void; reject: (e: Error) => void } | null = null;
+  let boot: Error | null = null;
+  const ready = new Promise<void>((resolve, reject) => {
+    w.on('message', (m: number | 'ready') => {
+      if (m === 'ready') resolve();
+      else pending?.resolve(m);
+    });
+    w.on('error', (e) => {
+      boot = e;
+      reject(e);
+      pending?.reject(e);
+    });
+  });
+  return {
+    run: async (j) => {
+      await ready;
+      if (boot) throw boot;
+      return new Promise<number>((resolve, reject) => {
+        pending = { resolve, reject };
+        w.postMessage(j);
+      });
+    },
+    close: () => w.terminate(),
+  };
 }
 
 const cpuMs = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1000;
@@ -100,6 +160,25 @@ export async function benchSweep(): Promise<SweepBench> {
     const poolCpu = cpuMs(process.cpuUsage(cpu0));
     if (r.status !== 'complete' || r.points.some((p) => p.runs.some((x) => x.status !== 'complete'))) throw new Error(`bench sweep did not complete: ${r.status}`);
 
+    // Warm workers (experiment): started before the clock, as a long-lived pool would be.
+    const grid = DMA_STOP_MS.flatMap((d) => [true, false].map((m) => ({ dmaStopMs: d, mmExit: m })));
+    const warm = Array.from({ length: jobs }, () => warmWorker());
+    await Promise.all(warm.map((w, i) => w.run({ file: path.join(home, `warmup-${i}.sqlite`), params: { dmaStopMs: 10 } })));
+    let warmSum = 0;
+    for (const [i, p] of grid.entries()) warmSum += await warm[0].run({ file: path.join(home, `warm-seq-${i}.sqlite`), params: p });
+    t0 = performance.now();
+    let nextWarm = 0;
+    await Promise.all(
+      warm.map(async (w) => {
+        while (nextWarm < grid.length) {
+          const i = nextWarm++;
+          await w.run({ file: path.join(home, `warm-pool-${i}.sqlite`), params: grid[i] });
+        }
+      }),
+    );
+    const warmPool = performance.now() - t0;
+    await Promise.all(warm.map((w) => w.close()));
+
     return {
       runs: runMs.length,
       jobs,
@@ -109,6 +188,7 @@ export async function benchSweep(): Promise<SweepBench> {
       ratio: Math.round((poolWall / sumMs) * 1000) / 1000,
       simOnlyMs: r1(simOnlyMs),
       workerBootMs: r1(Math.min(...boots)),
+      warmWorkers: { sequentialSumMs: r1(warmSum), poolWallMs: r1(warmPool), ratioToSequential: Math.round((warmPool / warmSum) * 1000) / 1000, ratioToLabSequential: Math.round((warmPool / sumMs) * 1000) / 1000 },
       loadAvg: { before: Math.round(load0 * 100) / 100, after: Math.round(os.loadavg()[0] * 100) / 100 },
     };
   } finally {
@@ -124,6 +204,7 @@ export function formatSweepBench(b: SweepBench): string {
     `  (b) pool of ${b.jobs}:       wall ${(b.pool.wallMs / 1000).toFixed(2)} s, ${b.pool.busyCores} cores busy on average`,
     `  ratio pool / sequential sum: ${b.ratio.toFixed(3)}  (target <= 0.6)`,
     `  the simulations alone, unrecorded in one thread: ${Math.round(b.simOnlyMs)} ms for all ${b.runs}; one worker start from sources: ${Math.round(b.workerBootMs)} ms (a recorded run starts two at once)`,
+    `  experiment, warm workers reused across runs: one at a time ${Math.round(b.warmWorkers.sequentialSumMs)} ms, pool ${Math.round(b.warmWorkers.poolWallMs)} ms (ratio ${b.warmWorkers.ratioToSequential.toFixed(3)}; ${b.warmWorkers.ratioToLabSequential.toFixed(3)} of (a))`,
     `  load average (1 min) before/after: ${b.loadAvg.before} / ${b.loadAvg.after}`,
     '',
   ].join('\n');
