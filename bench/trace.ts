@@ -22,6 +22,8 @@ export interface TraceBench {
   fileBytes: number;
   openToFirstWindowMs: number;
   stateMs: { p50: number; p95: number; max: number; samples: number };
+  /** state at t stepping the cursor event by event (what key scrubbing does). */
+  stateStepMs: { p50: number; p95: number; max: number; samples: number };
   windowMs: { p50: number; p95: number; max: number; samples: number; width: number };
   windowVisibleLanesMs: { p50: number; p95: number; max: number; samples: number; width: number; lanes: number };
   windowMaxItemsPerPixelPerTrack: number;
@@ -110,6 +112,14 @@ export async function benchTrace(bigEvents = Number(process.env.BENCH_TRACE_EVEN
     r.stateAt(t);
     st.push(performance.now() - a);
   }
+  const steps: number[] = [];
+  const firstSeq = Math.floor(r.countRows() * 0.7);
+  const stepTimes = r.db.prepare('SELECT t_ns FROM events WHERE seq >= ? AND seq < ? ORDER BY seq').pluck().all(firstSeq, firstSeq + 200) as number[];
+  for (const t of stepTimes) {
+    const a = performance.now();
+    r.stateAt(t);
+    steps.push(performance.now() - a);
+  }
   // Zoom levels from the whole run down to ~1/2^22 of it, at random positions.
   const win: number[] = [];
   const winLanes: number[] = [];
@@ -139,6 +149,7 @@ export async function benchTrace(bigEvents = Number(process.env.BENCH_TRACE_EVEN
     fileBytes,
     openToFirstWindowMs: Math.round(openMs * 10) / 10,
     stateMs: pct(st),
+    stateStepMs: pct(steps),
     windowMs: { ...pct(win), width: W },
     windowVisibleLanesMs: { ...pct(winLanes), width: W, lanes: lanes.length },
     windowMaxItemsPerPixelPerTrack: Math.round(worst * 100) / 100,
@@ -158,6 +169,7 @@ export function formatTraceBench(b: TraceBench): string {
     ['bytes per event', `${b.bytesPerEvent}`, `${mib(b.fileBytes)} MiB file`],
     ['open to first window', `${b.openToFirstWindowMs} ms`, `target <= 200 ms: ${ok(b.openToFirstWindowMs <= 200)}`],
     ['state at t p50 / p95', `${b.stateMs.p50} / ${b.stateMs.p95} ms`, `target p95 <= 5 ms: ${ok(b.stateMs.p95 <= 5)}`],
+    ['state at t, stepping event by event p50 / p95', `${b.stateStepMs.p50} / ${b.stateStepMs.p95} ms`, ''],
     ['window (all tracks) p50 / p95', `${b.windowMs.p50} / ${b.windowMs.p95} ms`, `target p95 <= 8 ms: ${ok(b.windowMs.p95 <= 8)}`],
     [`window (${b.windowVisibleLanesMs.lanes} lanes) p50 / p95`, `${b.windowVisibleLanesMs.p50} / ${b.windowVisibleLanesMs.p95} ms`, `target p95 <= 8 ms: ${ok(b.windowVisibleLanesMs.p95 <= 8)}`],
     ['window items per pixel per track (max)', `${b.windowMaxItemsPerPixelPerTrack}`, `target <= ~2: ${ok(b.windowMaxItemsPerPixelPerTrack <= 2.01)}`],

@@ -120,6 +120,8 @@ export class TraceReader {
   private ckSeq: Float64Array | null = null;
   private ckT: Float64Array | null = null;
   private stmts = new Map<string, Database.Statement>();
+  /** The fold behind the last stateAt answer: checkpoint index, state, time asked. */
+  private scrub: { ck: number; fold: StateFold; atNs: number } | null = null;
 
   constructor(file: string) {
     this.file = file;
@@ -291,24 +293,32 @@ export class TraceReader {
     return this.guard(() => {
       this.loadCheckpoints();
       const i = this.ckIndex(tNs);
-      const seq0 = (this.ckSeq as Float64Array)[i];
-      const seqEnd = i + 1 < (this.ckSeq as Float64Array).length ? (this.ckSeq as Float64Array)[i + 1] : Number.MAX_SAFE_INTEGER;
-      const stored = this.stmt('SELECT state_json FROM checkpoints WHERE seq = ?').pluck().get(seq0) as string | Uint8Array;
-      const fold = new StateFold();
-      for (const a of this.actors()) fold.actor(a.id, a.name, a.track);
-      let snap: FoldSnapshot;
-      try {
-        snap = JSON.parse(typeof stored === 'string' ? stored : zlib.inflateRawSync(stored).toString()) as FoldSnapshot;
-      } catch {
-        throw new TraceFileError(`'${this.file}' is corrupt: checkpoint ${seq0} is not valid (deflated) JSON.`);
+      const ck = this.ckSeq as Float64Array;
+      const seqEnd = i + 1 < ck.length ? ck[i + 1] : Number.MAX_SAFE_INTEGER;
+      // Scrubbing forward within one checkpoint interval (the cursor stepping) carries on from
+      // the last answer instead of restoring the checkpoint again.
+      let s = this.scrub;
+      if (!s || s.ck !== i || tNs < s.atNs) {
+        const seq0 = ck[i];
+        const stored = this.stmt('SELECT state_json FROM checkpoints WHERE seq = ?').pluck().get(seq0) as string | Uint8Array;
+        const fold = new StateFold();
+        for (const a of this.actors()) fold.actor(a.id, a.name, a.track);
+        let snap: FoldSnapshot;
+        try {
+          snap = JSON.parse(typeof stored === 'string' ? stored : zlib.inflateRawSync(stored).toString()) as FoldSnapshot;
+        } catch {
+          throw new TraceFileError(`'${this.file}' is corrupt: checkpoint ${seq0} is not valid (deflated) JSON.`);
+        }
+        fold.restore(snap);
+        this.scrub = s = { ck: i, fold, atNs: tNs };
       }
-      fold.restore(snap);
       // At most one checkpoint interval of rows: read them in one call (cheaper than stepping).
       const rows = this.stmt('SELECT seq, t_ns, kind, actor, cause_seq, a, b, args FROM events WHERE seq > ? AND seq < ? AND t_ns <= ? ORDER BY seq')
         .raw(true)
-        .all(seq0, seqEnd, tNs) as EventRow[];
-      for (const r of rows) fold.event(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]);
-      return { atNs: tNs, ...fold.view() };
+        .all(s.fold.seq, seqEnd, tNs) as EventRow[];
+      for (const r of rows) s.fold.event(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]);
+      s.atNs = tNs;
+      return { atNs: tNs, ...s.fold.view() };
     });
   }
 

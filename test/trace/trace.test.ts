@@ -137,6 +137,21 @@ describe('state at t', () => {
   });
 });
 
+describe('state while scrubbing', () => {
+  it('gives the same answers stepping forward, backward and jumping as a fresh reader does', () => {
+    const r = new TraceReader(stress);
+    const end = r.meta().endTimeNs;
+    const times = [end / 3, end / 3 + 10, end / 3 + 5000, end / 3 + 1, end / 2, end / 9, end / 9 + 70_000, end, 0].map(Math.floor);
+    const got = times.map((t) => JSON.stringify(r.stateAt(t)));
+    r.close();
+    for (let i = 0; i < times.length; i++) {
+      const fresh = new TraceReader(stress);
+      expect(got[i], `t=${times[i]}`).toBe(JSON.stringify(fresh.stateAt(times[i])));
+      fresh.close();
+    }
+  });
+});
+
 describe('window', () => {
   it('never returns more than about 2 items per pixel per track, at any zoom', () => {
     const r = new TraceReader(stress);
