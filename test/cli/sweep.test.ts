@@ -2,6 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { fmtStats, sweepDefinition } from '../../main/cli/commands/sweep';
 import type { SweepListItem, SweepResult } from '../../main/lab/sweep';
 import { tempDir } from '../trace/helpers';
 
@@ -145,5 +146,39 @@ describe('sva-lab sweep', () => {
     }
     expect(r.table[0].complete).toBe(1);
     expect(lab(['sweep-show', r.id, '--json'], { SVA_LAB_HOME: h }).stdout).toMatch(/"status":"cancelled"/);
+  });
+});
+
+describe('sweep command helpers', () => {
+  it('a preset gives the definition; --vary replaces its values for that key, --set, --seeds and --metrics adjust it', () => {
+    const d = sweepDefinition(undefined, { preset: 'innocent-victims', vary: [{ key: 'dmaStopMs', values: ['10', '1000'] }, { key: 'lockedMemory', values: ['512', '2048'] }], set: { bystanders: '3' }, seeds: '2' });
+    expect(d).toMatchObject({
+      preset: 'innocent-victims',
+      scenario: 'oom-bound-victim',
+      vary: [
+        { key: 'dmaStopMs', values: ['10', '1000'] },
+        { key: 'mmExit', values: [true, false] },
+        { key: 'lockedMemory', values: ['512', '2048'] },
+      ],
+      set: { bystanders: '3' },
+      seeds: 2,
+      metrics: ['innocentVictims', 'memoryFreedNs', 'oomVictims', 'releaseLatencyNs.max'],
+    });
+    expect(sweepDefinition('pasid-lifetime', { vary: [{ key: 'pasidPerMm', values: ['true'] }], set: {}, metrics: 'pasidsPeak, pasidAllocFailures' })).toEqual({
+      scenario: 'pasid-lifetime',
+      vary: [{ key: 'pasidPerMm', values: ['true'] }],
+      set: {},
+      seeds: undefined,
+      metrics: ['pasidsPeak', 'pasidAllocFailures'],
+    });
+    expect(() => sweepDefinition(undefined, { vary: [], set: {} })).toThrow(/needs a scenario .* or --preset/);
+  });
+
+  it('a cell shows the mean, (min–max) when seeds differ, times in their unit, and never', () => {
+    expect(fmtStats('innocentVictims', { mean: 1, min: 1, max: 1, n: 3, nulls: 0 })).toBe('1');
+    expect(fmtStats('innocentVictims', { mean: 2 / 3, min: 0, max: 1, n: 3, nulls: 0 })).toBe('0.67 (0–1)');
+    expect(fmtStats('memoryFreedNs', { mean: 60_000_000, min: 59_801_600, max: 60_198_400, n: 2, nulls: 1 })).toBe('60 ms (59.8 ms–60.2 ms) +1 never');
+    expect(fmtStats('memoryFreedNs', { mean: null, min: null, max: null, n: 0, nulls: 2 })).toBe('never');
+    expect(fmtStats('lockups', { mean: null, min: null, max: null, n: 0, nulls: 0 })).toBe('-');
   });
 });
