@@ -148,6 +148,20 @@ export class SweepService {
     this.write(m);
 
     const signal = opts.signal;
+    // Every finished run rewrites the manifest; for big sweeps (the manifest grows with the
+    // runs) writes are coalesced to one a second, and the last one is always written.
+    const minGapMs = m.total > 200 ? 1000 : 0;
+    let lastWrite = 0;
+    let timer: NodeJS.Timeout | null = null;
+    const persist = () => {
+      const wait = lastWrite + minGapMs - Date.now();
+      if (wait <= 0) {
+        if (timer) clearTimeout(timer);
+        timer = null;
+        lastWrite = Date.now();
+        this.write(m);
+      } else timer ??= setTimeout(persist, wait);
+    };
     const mmExitDefault = sc.params.find((s) => s.key === 'mmExit')?.default === true;
     const runOne = async (point: number, seed: number): Promise<void> => {
       const p = grid.points[point];
@@ -155,7 +169,7 @@ export class SweepService {
       const name = `${id}-p${String(point).padStart(String(grid.points.length - 1).length, '0')}-${(p.params.mmExit ?? mmExitDefault) ? 'mm_exit' : 'quiet'}-s${seed}.sqlite`;
       rec.status = 'running';
       rec.run = name;
-      this.write(m);
+      persist();
       try {
         const r = await this.lab.run({ scenario: grid.definition.scenario, params: p.params, seed, out: path.join(this.home, name) }, { signal });
         rec.status = r.status;
@@ -167,8 +181,8 @@ export class SweepService {
         if (!fs.existsSync(path.join(this.home, name))) rec.run = null;
       }
       m.done++;
-      this.write(m);
-      opts.onProgress?.({ sweepId: id, done: m.done, total: m.total, lastRun: { ...rec, point, values: p.values } });
+      persist();
+      opts.onProgress?.({ sweepId: id, done: m.done, total: m.total, lastRun: { ...structuredClone(rec), point, values: { ...p.values } } });
     };
 
     const done = (async (): Promise<SweepResult> => {
@@ -185,6 +199,7 @@ export class SweepService {
         const cut = m.points.some((p) => p.runs.some((r) => r.status === 'pending' || r.status === 'cancelled'));
         m.status = signal?.aborted && cut ? 'cancelled' : 'complete';
         m.finished = new Date().toISOString();
+        if (timer) clearTimeout(timer);
         this.write(m);
       }
       return this.result(m);
