@@ -1,20 +1,28 @@
 import { defineStore } from 'pinia';
 import { computed, ref, shallowRef } from 'vue';
-import type { EventRowDto, ModelState, Ns, RunId, RunInfo } from '../../../main/contract';
+import type { AnnotationDto, AnnotationKind, EventRowDto, ModelState, Ns, RunId, RunInfo, VerifyDto } from '../../../main/contract';
 import { lab } from '../api/lab';
 import { clampView, fitView, panBy, revealTime, zoomAt, type Viewport } from '../timeline/viewport';
+import { formatNs } from '../timeline/time';
 import { messageOf } from '../util/errors';
 
-/** The scrub cursor: a time, and the event it sits on when it was set by an event. */
-export interface Cursor {
-  tNs: Ns;
-  seq: number | null;
+import type { Cursor } from '../timeline/controller';
+
+export type { Cursor };
+
+/** Where a deep link puts the view and the cursor when the run opens (any part may be missing). */
+export interface ViewAt {
+  tNs?: Ns;
+  fromNs?: Ns;
+  toNs?: Ns;
 }
 
 /** Events listed either side of the cursor. */
 export const EVENTS_AROUND = 12;
 /** Quiet time before the state and event list follow a moving cursor (ms): a drag asks once. */
 export const CURSOR_SETTLE_MS = 60;
+/** While replaying, the panels follow at most this often (ms): playback never waits for them. */
+export const PLAY_REFRESH_MS = 200;
 
 /**
  * One open run: its id and info, the visible window, the cursor, the selected event and what the
@@ -41,7 +49,14 @@ export const useRunViewStore = defineStore('runView', () => {
   const chainLoading = ref(false);
   const chainError = ref<string | null>(null);
 
+  /** Bookmarks and notes saved in the trace, by time. */
+  const annotations = shallowRef<AnnotationDto[]>([]);
+  const annotationsError = ref<string | null>(null);
+  /** The last "Re-run and verify" of this run: running, its answer, or why it failed. */
+  const verify = shallowRef<{ running: boolean; result: VerifyDto | null; error: string | null } | null>(null);
+
   let generation = 0;
+  let lastPlayRefresh = 0;
   let cursorGen = 0;
   let chainGen = 0;
   let settle: ReturnType<typeof setTimeout> | null = null;
@@ -61,12 +76,18 @@ export const useRunViewStore = defineStore('runView', () => {
     eventsError.value = null;
     chain.value = [];
     chainError.value = null;
+    annotations.value = [];
+    annotationsError.value = null;
+    verify.value = null;
     if (settle) clearTimeout(settle);
     settle = null;
   }
 
-  /** Open a run: info first, then the whole run in view with the cursor on its trigger (or start). */
-  async function open(id: RunId): Promise<void> {
+  /**
+   * Open a run: info first, then the whole run in view with the cursor on its trigger (or start),
+   * unless `at` (a deep link) says where to look.
+   */
+  async function open(id: RunId, at: ViewAt = {}): Promise<void> {
     const my = ++generation;
     runId.value = id;
     reset();
@@ -78,12 +99,31 @@ export const useRunViewStore = defineStore('runView', () => {
       view.value = fitView(i.startNs, i.endNs);
       const t = i.triggerNs ?? i.startNs;
       cursor.value = { tNs: t, seq: null };
+      applyAt(at);
+      void loadAnnotations();
       await refreshCursor();
     } catch (e) {
       if (my === generation) error.value = `The run ${id} could not be opened: ${messageOf(e)}`;
     } finally {
       if (my === generation) loading.value = false;
     }
+  }
+
+  /** Put the view and the cursor where a deep link says (parts that are missing or bad are ignored). */
+  function applyAt(at: ViewAt): void {
+    const ok = (x: number | undefined): x is number => x !== undefined && Number.isFinite(x);
+    if (ok(at.fromNs) && ok(at.toNs) && at.toNs > at.fromNs) setView({ fromNs: at.fromNs, toNs: at.toNs });
+    if (ok(at.tNs)) {
+      cursor.value = { tNs: Math.min(Math.max(Math.round(at.tNs), startNs.value), endNs.value), seq: null };
+      if (!(ok(at.fromNs) && ok(at.toNs))) reveal(cursor.value.tNs);
+    }
+  }
+
+  /** A deep link for the run already open: move there and let the panels follow. */
+  function goTo(at: ViewAt): void {
+    if (!info.value) return;
+    applyAt(at);
+    scheduleRefresh();
   }
 
   function close(): void {
@@ -126,6 +166,22 @@ export const useRunViewStore = defineStore('runView', () => {
     const c = Math.min(Math.max(Math.round(t), startNs.value), endNs.value);
     cursor.value = { tNs: c, seq: null };
     scheduleRefresh();
+  }
+
+  /**
+   * Replay: the cursor at `t`, kept in view; the panels follow at most every PLAY_REFRESH_MS, so a
+   * fast replay never waits for them. `now` is the caller's clock in ms (tests pass their own).
+   */
+  function playTo(t: Ns, now: number): void {
+    const c = Math.min(Math.max(Math.round(t), startNs.value), endNs.value);
+    cursor.value = { tNs: c, seq: null };
+    reveal(c);
+    if (now - lastPlayRefresh >= PLAY_REFRESH_MS) {
+      lastPlayRefresh = now;
+      void refreshCursor();
+    } else {
+      scheduleRefresh();
+    }
   }
 
   /** Put the cursor on an event. */
@@ -241,7 +297,77 @@ export const useRunViewStore = defineStore('runView', () => {
     await select(row.seq);
   }
 
+  async function loadAnnotations(): Promise<void> {
+    const id = runId.value;
+    if (!id) return;
+    try {
+      const list = await lab().listAnnotations(id);
+      if (runId.value !== id) return;
+      annotations.value = list;
+      annotationsError.value = null;
+    } catch (e) {
+      if (runId.value === id) annotationsError.value = `The bookmarks of ${id} could not be read: ${messageOf(e)}`;
+    }
+  }
+
+  /** Save a bookmark or note at the cursor (its time, and its event when it sits on one). */
+  async function addAnnotation(kind: AnnotationKind, text: string): Promise<AnnotationDto | null> {
+    const id = runId.value;
+    const c = cursor.value;
+    if (!id || !c) return null;
+    const body = text.trim() || (kind === 'bookmark' ? `Bookmark at ${formatNs(c.tNs, 6)}` : '');
+    if (!body) {
+      annotationsError.value = 'A note needs some text; write what you saw here.';
+      return null;
+    }
+    try {
+      const a = await lab().addAnnotation(id, { tNs: Math.round(c.tNs), seq: c.seq, kind, text: body });
+      if (runId.value !== id) return null;
+      annotations.value = [...annotations.value, a].sort((x, y) => x.tNs - y.tNs || x.id - y.id);
+      annotationsError.value = null;
+      return a;
+    } catch (e) {
+      annotationsError.value = `The ${kind} was not saved: ${messageOf(e)}`;
+      return null;
+    }
+  }
+
+  async function deleteAnnotation(annId: number): Promise<void> {
+    const id = runId.value;
+    if (!id) return;
+    try {
+      await lab().deleteAnnotation(id, annId);
+      annotations.value = annotations.value.filter((a) => a.id !== annId);
+      annotationsError.value = null;
+    } catch (e) {
+      annotationsError.value = `The annotation was not deleted: ${messageOf(e)}`;
+    }
+  }
+
+  /** Jump to an annotation: its event if it has one, else its time. */
+  async function jumpToAnnotation(a: AnnotationDto): Promise<void> {
+    if (a.seq !== null) await jumpTo({ seq: a.seq, tNs: a.tNs });
+    else {
+      setCursorTime(a.tNs);
+      reveal(a.tNs);
+    }
+  }
+
+  /** Re-run the simulation from the recorded scenario, parameters and seed, and check the digest. */
+  async function verifyRun(): Promise<void> {
+    const id = runId.value;
+    if (!id) return;
+    verify.value = { running: true, result: null, error: null };
+    try {
+      const result = await lab().verifyRun(id);
+      if (runId.value === id) verify.value = { running: false, result, error: null };
+    } catch (e) {
+      if (runId.value === id) verify.value = { running: false, result: null, error: `The run could not be verified: ${messageOf(e)}` };
+    }
+  }
+
   return {
+    annotations, annotationsError, verify, addAnnotation, deleteAnnotation, jumpToAnnotation, loadAnnotations, verifyRun, playTo, goTo,
     runId, info, loading, error, view, cursor, selectedSeq,
     modelState, stateLoading, stateError, eventRows, eventsLoading, eventsError, chain, chainLoading, chainError,
     startNs, endNs, lastSeq,

@@ -35,7 +35,22 @@ export interface LanesDrawInput {
   visibleBottom: number;
   /** Canvas width (CSS px), so labels near the right edge turn left. */
   width: number;
+  /** Track ids whose lanes are marked as differing from the other run (compare view). */
+  highlight?: ReadonlySet<number>;
+  /** Annotations: a line across the lanes at each time. */
+  marks?: readonly RulerMark[];
 }
+
+/** A bookmark or note on the ruler: a flag with its text, and a line across the lanes. */
+export interface RulerMark {
+  tNs: Ns;
+  text: string;
+  kind: 'bookmark' | 'note';
+}
+
+export const MARK_COLOR = { bookmark: '#1565c0', note: '#6a1b9a' } as const;
+/** Colour of a lane that differs between the two runs of the compare view. */
+export const DIFF_COLOR = '#f59e0b';
 
 /** Fit `text` into `maxW` pixels, with an ellipsis if it had to be cut; '' if nothing fits. */
 function fit(ctx: CanvasRenderingContext2D, text: string, maxW: number): string {
@@ -124,14 +139,22 @@ export function drawLanes(ctx: CanvasRenderingContext2D, width: number, height: 
     // Gutter: the lane's name, and what its counters are.
     ctx.fillStyle = '#f3f4f6';
     ctx.fillRect(0, y0, GUTTER, lane.h - 1);
-    ctx.fillStyle = typeColor(lane.track.type);
-    ctx.fillRect(0, y0, 4, lane.h - 1);
+    const differs = d.highlight?.has(lane.track.id) ?? false;
+    if (differs) {
+      // A lane that differs from the other run: amber gutter and a faint wash over the plot.
+      ctx.fillStyle = 'rgba(245, 158, 11, 0.28)';
+      ctx.fillRect(0, y0, GUTTER, lane.h - 1);
+      ctx.fillStyle = 'rgba(245, 158, 11, 0.07)';
+      ctx.fillRect(GUTTER, y0, plotW, lane.h - 1);
+    }
+    ctx.fillStyle = differs ? DIFF_COLOR : typeColor(lane.track.type);
+    ctx.fillRect(0, y0, differs ? 6 : 4, lane.h - 1);
     ctx.font = lane.track.type === 'task' ? FONT_BOLD : FONT;
     ctx.fillStyle = '#1f2933';
     ctx.fillText(fitMiddle(ctx, lane.track.name, GUTTER - 50), 10, y0 + Math.min(lane.h / 2, 10));
     ctx.font = FONT;
     ctx.fillStyle = '#6b7280';
-    const tag = lane.track.type;
+    const tag = differs ? `≠ ${lane.track.type}` : lane.track.type;
     ctx.fillText(tag, GUTTER - 6 - ctx.measureText(tag).width, y0 + Math.min(lane.h / 2, 10));
     if (f && lane.counterY !== null && lane.h >= 34) {
       let x = 10;
@@ -158,6 +181,19 @@ export function drawLanes(ctx: CanvasRenderingContext2D, width: number, height: 
     ctx.stroke();
     ctx.setLineDash([]);
     ctx.globalAlpha = 1;
+  }
+
+  for (const m of d.marks ?? []) {
+    const x = Math.round(X(m.tNs)) + 0.5;
+    if (x < GUTTER || x > width) continue;
+    ctx.strokeStyle = MARK_COLOR[m.kind];
+    ctx.lineWidth = 1;
+    ctx.setLineDash([2, 2]);
+    ctx.beginPath();
+    ctx.moveTo(x, d.visibleTop);
+    ctx.lineTo(x, d.visibleBottom);
+    ctx.stroke();
+    ctx.setLineDash([]);
   }
 
   if (d.cursorNs !== null) {
@@ -416,9 +452,17 @@ function drawInstants(ctx: CanvasRenderingContext2D, f: LaneFrame, lane: LaneLay
   ctx.font = FONT;
 }
 
+/** Extras of the ruler: where its zero is (the alignment point), and annotation flags. */
+export interface RulerOptions {
+  /** Tick labels read `t - originNs` (default 0: the run's own time). */
+  originNs?: Ns;
+  marks?: readonly RulerMark[];
+}
+
 /** Draw the time ruler: ticks in the unit the zoom suits, the trigger and the cursor. */
-export function drawRuler(ctx: CanvasRenderingContext2D, width: number, view: Viewport, cursorNs: Ns | null, triggerNs: Ns | null): void {
+export function drawRuler(ctx: CanvasRenderingContext2D, width: number, view: Viewport, cursorNs: Ns | null, triggerNs: Ns | null, opts: RulerOptions = {}): void {
   const plotW = Math.max(1, width - GUTTER);
+  const origin = opts.originNs ?? 0;
   const X = (t: Ns) => GUTTER + xOf(view, t, plotW);
   ctx.clearRect(0, 0, width, RULER_H);
   ctx.fillStyle = '#eef1f5';
@@ -429,21 +473,23 @@ export function drawRuler(ctx: CanvasRenderingContext2D, width: number, view: Vi
   ctx.textBaseline = 'middle';
   ctx.fillStyle = '#4b5563';
   ctx.fillText(`view ${formatNs(view.toNs - view.fromNs)}`, 10, RULER_H / 2);
-  const { step, times } = ticks(view.fromNs, view.toNs, plotW);
+  // Ticks fall on round times relative to the origin: aligned rulers read the same numbers.
+  const rel = { fromNs: view.fromNs - origin, toNs: view.toNs - origin };
+  const { step, times } = ticks(rel.fromNs, rel.toNs, plotW);
   // One unit for the whole ruler: the size of the latest time shown.
-  const unitRef = Math.max(Math.abs(view.fromNs), Math.abs(view.toNs), step);
+  const unitRef = Math.max(Math.abs(rel.fromNs), Math.abs(rel.toNs), step);
   for (const t of times) {
-    const x = Math.round(X(t)) + 0.5;
+    const x = Math.round(X(t + origin)) + 0.5;
     if (x < GUTTER) continue;
     ctx.fillStyle = '#9aa3ad';
     ctx.fillRect(x, RULER_H - 9, 1, 8);
     ctx.fillStyle = '#374151';
-    ctx.fillText(tickLabel(t, step, unitRef), x + 3, RULER_H / 2 - 3);
+    ctx.fillText(`${origin !== 0 && t > 0 ? '+' : ''}${tickLabel(t, step, unitRef)}`, x + 3, RULER_H / 2 - 3);
   }
   // Minor ticks at a fifth of the step.
   ctx.fillStyle = '#c3c9d1';
-  for (let t = Math.ceil(view.fromNs / (step / 5)) * (step / 5); t <= view.toNs; t += step / 5) {
-    const x = Math.round(X(t)) + 0.5;
+  for (let t = Math.ceil(rel.fromNs / (step / 5)) * (step / 5); t <= rel.toNs; t += step / 5) {
+    const x = Math.round(X(t + origin)) + 0.5;
     if (x >= GUTTER) ctx.fillRect(x, RULER_H - 4, 1, 3);
   }
   if (triggerNs !== null) {
@@ -457,10 +503,22 @@ export function drawRuler(ctx: CanvasRenderingContext2D, width: number, view: Vi
       ctx.fill();
     }
   }
+  for (const m of opts.marks ?? []) {
+    const x = Math.round(X(m.tNs));
+    if (x < GUTTER || x > width) continue;
+    // A small flag: the bookmark's pole and pennant.
+    ctx.fillStyle = MARK_COLOR[m.kind];
+    ctx.fillRect(x, 2, 1.5, RULER_H - 4);
+    ctx.beginPath();
+    ctx.moveTo(x + 1, 2);
+    ctx.lineTo(x + 10, 6);
+    ctx.lineTo(x + 1, 10);
+    ctx.fill();
+  }
   if (cursorNs !== null) {
     const x = X(cursorNs);
     if (x >= GUTTER && x <= width) {
-      const label = formatNs(cursorNs, 6);
+      const label = `${origin !== 0 && cursorNs > origin ? '+' : ''}${formatNs(cursorNs - origin, 6)}`;
       ctx.font = FONT_BOLD;
       const tw = ctx.measureText(label).width;
       const bx = Math.min(Math.max(x - tw / 2 - 4, GUTTER), width - tw - 8);

@@ -1,0 +1,39 @@
+import type { AnnotationDto, EventRowDto, Ns, RunInfo } from '../../../main/contract';
+import type { Viewport } from './viewport';
+
+/** The scrub cursor: a time, and the event it sits on when it was set by an event. */
+export interface Cursor {
+  tNs: Ns;
+  seq: number | null;
+}
+
+/**
+ * What a timeline pane reads and drives. The run view's store is one (its own run); the compare
+ * view gives each side one that maps the shared, aligned view onto that run's own times. All times
+ * here are the run's own virtual ns: the pane never knows about alignment except for the ruler's
+ * origin.
+ */
+export interface TimelineController {
+  readonly info: RunInfo | null;
+  readonly view: Viewport;
+  readonly cursor: Cursor | null;
+  readonly selectedSeq: number | null;
+  readonly endNs: Ns;
+  /** Bookmarks and notes drawn as flags on the ruler and lines across the lanes. */
+  readonly annotations?: readonly AnnotationDto[];
+  /** Track ids whose lanes are highlighted (the compare view: lanes that differ). */
+  readonly highlightTracks?: ReadonlySet<number>;
+  /** Ruler labels read `t - rulerOriginNs` (the alignment point in the compare view); default 0. */
+  readonly rulerOriginNs?: Ns;
+  setView(v: Viewport): void;
+  zoom(factor: number, anchorNs?: Ns): void;
+  pan(fraction: number): void;
+  fit(): void;
+  setCursorTime(t: Ns): void;
+  jumpTo(row: Pick<EventRowDto, 'seq' | 'tNs'>): void | Promise<void>;
+  step(dir: 1 | -1): void | Promise<void>;
+  jumpToEnd(which: 'first' | 'last'): void | Promise<void>;
+}
+
+/** Per lane, what the visible window holds, reduced to a string: two runs' lanes differ where it does. */
+export type LaneSignatures = Map<string, string>;
