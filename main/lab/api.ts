@@ -506,8 +506,8 @@ function buildWindow(r: TraceReader, fromNs: number, toNs: number, widthPx: numb
       } else if (role === 'instant') dto.instants.push({ t: e.t, kind: e.kind, count: 1, seq: e.seq });
     }
     for (const b of t.buckets) {
-      // LOD buckets carry their kind when the trace keys them per (actor, kind).
-      const k = (b as { kind?: number | null }).kind ?? -1;
+      // Buckets of a counter or state kind carry it; the actor's other events come together.
+      const k = b.kind ?? -1;
       const role = k >= 0 ? ROLE[k] : 'instant';
       if (role === 'counter' && b.vmin !== null) counter(SPAN_OF[k]).push({ t: b.t0, min: b.vmin, max: b.vmax ?? b.vmin, last: b.vlast ?? b.vmin });
       else if (role === 'state' && KINDS[k].name !== 'task_state' && b.vlast !== null) {

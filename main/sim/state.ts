@@ -185,18 +185,18 @@ export class StateFold implements TraceSink {
     }
   }
 
+  /** A copy of the fold state (flat records copied field by field: this runs every checkpoint). */
   snapshot(): FoldSnapshot {
-    const clone = <T>(m: Map<number, T>): [number, T][] => [...m].map(([k, v]) => [k, structuredCloneLite(v)]);
     return {
       t: this.t,
       seq: this.seq,
-      tasks: clone(this.tasks),
-      mms: clone(this.mms),
+      tasks: [...this.tasks].map(([k, v]) => [k, { ...v }]),
+      mms: [...this.mms].map(([k, v]) => [k, cloneMm(v)]),
       pasids: [...this.pasids],
-      entries: clone(this.entries),
-      dma: clone(this.dma),
-      queues: clone(this.queues),
-      locks: clone(this.locks),
+      entries: [...this.entries].map(([k, v]) => [k, { ...v }]),
+      dma: [...this.dma].map(([k, v]) => [k, { ...v }]),
+      queues: [...this.queues].map(([k, v]) => [k, { ...v }]),
+      locks: [...this.locks].map(([k, v]) => [k, { holders: [...v.holders], waiters: [...v.waiters] }]),
       freePages: this.freePages,
       victims: [...this.victims],
     };
@@ -206,13 +206,13 @@ export class StateFold implements TraceSink {
   restore(s: FoldSnapshot): void {
     this.t = s.t;
     this.seq = s.seq;
-    this.tasks = new Map(s.tasks.map(([k, v]) => [k, structuredCloneLite(v)]));
-    this.mms = new Map(s.mms.map(([k, v]) => [k, structuredCloneLite(v)]));
+    this.tasks = new Map(s.tasks.map(([k, v]) => [k, { ...v }]));
+    this.mms = new Map(s.mms.map(([k, v]) => [k, cloneMm(v)]));
     this.pasids = new Map(s.pasids);
     this.entries = new Map(s.entries.map(([k, v]) => [k, { ...v }]));
     this.dma = new Map(s.dma.map(([k, v]) => [k, { ...v }]));
     this.queues = new Map(s.queues.map(([k, v]) => [k, { ...v }]));
-    this.locks = new Map(s.locks.map(([k, v]) => [k, structuredCloneLite(v)]));
+    this.locks = new Map(s.locks.map(([k, v]) => [k, { holders: [...v.holders], waiters: [...v.waiters] }]));
     this.freePages = s.freePages;
     this.victims = [...s.victims];
   }
@@ -251,6 +251,6 @@ export class StateFold implements TraceSink {
   }
 }
 
-function structuredCloneLite<T>(v: T): T {
-  return JSON.parse(JSON.stringify(v)) as T;
+function cloneMm(m: MmS): MmS {
+  return { ...m, flags: [...m.flags] };
 }

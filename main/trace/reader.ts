@@ -6,7 +6,10 @@ import { StateFold, type FoldSnapshot, type ModelState } from '../sim/state';
 import { TraceFileError } from './errors';
 import { corruptionError, openReadOnly } from './open';
 import { decodeLod } from './lod';
-import { LOD_CHUNK, LOD_LEVELS, LOD_RECORD, ROLE_BIT } from './schema';
+import { LOD_CHUNK, LOD_KINDS, LOD_LEVELS, LOD_OTHER_KIND, LOD_RECORD, ROLE_BIT } from './schema';
+
+/** Counter and state kinds: their values are kept apart in windows. */
+const HAS_VALUE = KINDS.map((k) => k.role === 'counter' || k.role === 'state');
 
 /** The `meta` row of a trace, in camelCase. Times in ns. */
 export interface TraceMeta {
@@ -64,6 +67,8 @@ export interface WindowBucket {
   vmax: number | null;
   vlast: number | null;
   roles: number;
+  /** The counter or state kind these buckets are of; null for an actor's other events together. */
+  kind: number | null;
 }
 export interface WindowEvent {
   seq: number;
@@ -347,7 +352,8 @@ export class TraceReader {
       const s1 = this.seqAtOrBefore(toNs);
       let level: number | null = null;
       if (s1 - s0 + 1 <= WINDOW_RAW_MAX) {
-        // Few events: show them; more than two in one pixel of one track fold into a bucket.
+        // Few events: show them; more than one in one pixel of one track and lane fold into a
+        // bucket (a lane: a counter or state kind, or the actor's other events together).
         const perPx = new Map<number, { px: number; k: number; bucket: WindowBucket | null }>();
         const raw = (
           want
@@ -358,15 +364,16 @@ export class TraceReader {
           const t = track(r[3]);
           if (!t) continue;
           const px = Math.floor((r[1] - fromNs) / pxNs);
-          let c = perPx.get(r[3]);
-          if (!c || c.px !== px) perPx.set(r[3], (c = { px, k: 0, bucket: null }));
+          const lane = r[3] * LOD_KINDS + (HAS_VALUE[r[2]] ? r[2] : LOD_OTHER_KIND);
+          let c = perPx.get(lane);
+          if (!c || c.px !== px) perPx.set(lane, (c = { px, k: 0, bucket: null }));
           c.k++;
           if (c.k === 1) {
             t.events.push({ seq: r[0], t: r[1], kind: KINDS[r[2]]?.name ?? `#${r[2]}`, a: r[5], b: r[6] });
           } else if (c.bucket === null) {
             // A second event in this pixel: both become one bucket (the first was the last pushed).
             const e = t.events.pop() as WindowEvent;
-            c.bucket = { t0: fromNs + px * pxNs, t1: fromNs + (px + 1) * pxNs, n: 2, firstSeq: e.seq, lastSeq: r[0], vmin: Math.min(e.a, r[5]), vmax: Math.max(e.a, r[5]), vlast: r[5], roles: ROLE_BITS[(KIND as Record<string, number>)[e.kind]] | ROLE_BITS[r[2]] };
+            c.bucket = { t0: fromNs + px * pxNs, t1: fromNs + (px + 1) * pxNs, n: 2, firstSeq: e.seq, lastSeq: r[0], vmin: Math.min(e.a, r[5]), vmax: Math.max(e.a, r[5]), vlast: r[5], roles: ROLE_BITS[(KIND as Record<string, number>)[e.kind]] | ROLE_BITS[r[2]], kind: HAS_VALUE[r[2]] ? r[2] : null };
             t.buckets.push(c.bucket);
           } else {
             const b = c.bucket;
@@ -387,18 +394,18 @@ export class TraceReader {
         const c1 = Math.floor(b1 / LOD_CHUNK);
         const rows = (
           want
-            ? this.stmt(`SELECT actor, width, data FROM lod WHERE level = ? AND chunk BETWEEN ? AND ? AND ${ACTOR_IN}`).raw(true).all(level, c0, c1, lanes)
-            : this.stmt('SELECT actor, width, data FROM lod WHERE level = ? AND chunk BETWEEN ? AND ?').raw(true).all(level, c0, c1)
-        ) as [number, number, Uint8Array][];
+            ? this.stmt(`SELECT actor, kind, width, data FROM lod WHERE level = ? AND chunk BETWEEN ? AND ? AND ${ACTOR_IN}`).raw(true).all(level, c0, c1, lanes)
+            : this.stmt('SELECT actor, kind, width, data FROM lod WHERE level = ? AND chunk BETWEEN ? AND ?').raw(true).all(level, c0, c1)
+        ) as [number, number, number, Uint8Array][];
         const nan = (v: number) => (v === v ? v : null);
-        for (const [actor, width, blob] of rows) {
+        for (const [actor, kind, width, blob] of rows) {
           const t = track(actor);
           if (!t) continue;
           const d = decodeLod(blob, width);
           for (let o = 0; o < d.length; o += LOD_RECORD) {
             const b = d[o];
             if (b < b0 || b > b1) continue;
-            t.buckets.push({ t0: b * w, t1: (b + 1) * w, n: d[o + 1], firstSeq: d[o + 2], lastSeq: d[o + 3], vmin: nan(d[o + 4]), vmax: nan(d[o + 5]), vlast: nan(d[o + 6]), roles: d[o + 7] });
+            t.buckets.push({ t0: b * w, t1: (b + 1) * w, n: d[o + 1], firstSeq: d[o + 2], lastSeq: d[o + 3], vmin: nan(d[o + 4]), vmax: nan(d[o + 5]), vlast: nan(d[o + 6]), roles: d[o + 7], kind: kind === LOD_OTHER_KIND ? null : kind });
           }
         }
         // Chunks come in (chunk, actor) order: put each track's buckets in time order.

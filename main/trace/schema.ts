@@ -5,7 +5,7 @@
  */
 
 /** Format of the files this build writes and reads. Stored in `meta` and in PRAGMA user_version. */
-export const TRACE_FORMAT_VERSION = 1;
+export const TRACE_FORMAT_VERSION = 2;
 
 /** PRAGMA application_id of a trace ('SVAL'): tells a trace from any other SQLite file by its header. */
 export const TRACE_APPLICATION_ID = 0x5356414c;
@@ -13,6 +13,10 @@ export const TRACE_APPLICATION_ID = 0x5356414c;
 /** Level-of-detail bucket widths are 2^level ns for these levels (64 µs up to about 68 s). */
 export const LOD_LEVELS: readonly number[] = [16, 18, 20, 22, 24, 26, 28, 30, 32, 34, 36];
 
+/** `lod.kind` of the row that holds an actor's instants and span ends (kinds without a value). */
+export const LOD_OTHER_KIND = 127;
+/** Lanes per actor in the LOD builder's key (actor * LOD_KINDS + kind). */
+export const LOD_KINDS = 128;
 /** Buckets per `lod` row. */
 export const LOD_CHUNK = 64;
 /** Numbers per bucket record in a `lod` blob. */
@@ -86,17 +90,20 @@ CREATE TABLE spans (
 -- had, and uncompressed checkpoints would outweigh the events.
 CREATE TABLE checkpoints (seq INTEGER PRIMARY KEY, t_ns INTEGER NOT NULL, state_json NOT NULL);
 -- Level-of-detail buckets: bucket b at level L covers [b * 2^L, (b + 1) * 2^L) ns. They are
--- stored per (level, actor, chunk of LOD_CHUNK consecutive buckets) as one blob, so a zoomed-out
+-- stored per (level, actor, kind, chunk of LOD_CHUNK consecutive buckets) as one blob, so a zoomed-out
 -- view reads a few rows, never raw events. The blob holds records of LOD_RECORD little-endian
 -- numbers: bucket, n (events), first_seq, last_seq, vmin, vmax, vlast (range and last value of
 -- 'a' for counter and state kinds; none: NaN, or -2^31 as int32), roles (bit mask of event roles
 -- present: 1 instant, 2 begin, 4 end, 8 counter, 16 state). width = 4: int32 (everything fits),
 -- 8: float64. Only buckets holding events are stored. (A rowid table indexed at the end of the
--- run: blobs this size make a WITHOUT ROWID b-tree slow to insert into.)
+-- run: blobs this size make a WITHOUT ROWID b-tree slow to insert into.) Counter and state kinds
+-- get their own rows (kind = the kind id), so a zoomed-out mm lane keeps mm_users, mm_count and
+-- its pages apart; every other event of the actor shares one row (kind = LOD_OTHER_KIND).
 CREATE TABLE lod (
   level  INTEGER NOT NULL,
   chunk  INTEGER NOT NULL,
   actor  INTEGER NOT NULL,
+  kind   INTEGER NOT NULL,
   n      INTEGER NOT NULL,
   width  INTEGER NOT NULL CHECK (width IN (4, 8)),
   data   BLOB NOT NULL
@@ -108,7 +115,7 @@ CREATE TABLE annotations (id INTEGER PRIMARY KEY, t_ns INTEGER NOT NULL, seq INT
 export const FINAL_INDEX_SQL = `
 CREATE INDEX IF NOT EXISTS spans_by_lvl ON spans (lvl, t0);
 CREATE INDEX IF NOT EXISTS checkpoints_by_t ON checkpoints (t_ns);
-CREATE UNIQUE INDEX IF NOT EXISTS lod_by_chunk ON lod (level, chunk, actor);
+CREATE UNIQUE INDEX IF NOT EXISTS lod_by_chunk ON lod (level, chunk, actor, kind);
 `;
 
 /** Role bits used in `lod.roles`. */

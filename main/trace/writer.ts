@@ -6,7 +6,7 @@ import type { Metrics } from '../sim/metrics';
 import { StateFold, type FoldSnapshot } from '../sim/state';
 import { TraceFileError } from './errors';
 import { LodBuilder, type LodChunk } from './lod';
-import { CHECKPOINT_DEFLATE_MIN, FINAL_INDEX_SQL, ROLE_BIT, SCHEMA_SQL, TRACE_APPLICATION_ID, TRACE_FORMAT_VERSION } from './schema';
+import { CHECKPOINT_DEFLATE_MIN, FINAL_INDEX_SQL, LOD_KINDS, LOD_OTHER_KIND, ROLE_BIT, SCHEMA_SQL, TRACE_APPLICATION_ID, TRACE_FORMAT_VERSION } from './schema';
 import { SpanDeriver, type SpanRow } from './spans';
 
 /** What a trace records about its run before the first event. */
@@ -123,7 +123,8 @@ export class TraceRecorder implements TraceSink {
     this.lastT = t;
     this.fold.event(seq, t, kind, actor, cause, a, b, args);
     if (SPAN_KIND[kind]) this.spans.event(seq, t, kind, actor, a, args);
-    this.lod.add(actor, seq, t, ROLE_OF[kind], HAS_VALUE[kind] ? a : NaN);
+    // One LOD lane per counter/state kind, one for everything else of the actor.
+    this.lod.add(actor * LOD_KINDS + (HAS_VALUE[kind] ? kind : LOD_OTHER_KIND), seq, t, ROLE_OF[kind], HAS_VALUE[kind] ? a : NaN);
     if (seq % this.ckEvery === 0) {
       const json = JSON.stringify(compactSnapshot(this.fold.snapshot()));
       this.ckRows.push([seq, t, json.length > CHECKPOINT_DEFLATE_MIN ? zlib.deflateRawSync(json, { level: 1 }) : json]);
@@ -225,7 +226,7 @@ export class TraceWriter {
     this.insEvent = db.prepare('INSERT INTO events (seq, t_ns, kind, actor, cause_seq, a, b, args) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
     this.insActor = db.prepare('INSERT INTO actors (id, name, track) VALUES (?, ?, ?)');
     this.insSpan = db.prepare('INSERT INTO spans (actor, cat, name, holder, begin_seq, end_seq, t0, t1, dur, lvl) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
-    this.insLod = db.prepare('INSERT INTO lod (level, chunk, actor, n, width, data) VALUES (?, ?, ?, ?, ?, ?)');
+    this.insLod = db.prepare('INSERT INTO lod (level, chunk, actor, kind, n, width, data) VALUES (?, ?, ?, ?, ?, ?, ?)');
     this.insCk = db.prepare('INSERT INTO checkpoints (seq, t_ns, state_json) VALUES (?, ?, ?)');
     this.updProgress = db.prepare('UPDATE meta SET event_count = ?, end_time_ns = ?');
     this.writeTx = db.transaction((b: TraceBatch) => this.writeRows(b));
@@ -246,7 +247,7 @@ export class TraceWriter {
       const dur = s.t1 - s.t0;
       this.insSpan.run(s.actor, s.cat, s.name, s.holder, s.beginSeq, s.endSeq, s.t0, s.t1, dur, dur > 1 ? Math.floor(Math.log2(dur)) : 0);
     }
-    for (const c of b.lod) this.insLod.run(c.level, c.chunk, c.actor, c.n, c.data.BYTES_PER_ELEMENT, Buffer.from(c.data.buffer, c.data.byteOffset, c.data.byteLength));
+    for (const c of b.lod) this.insLod.run(c.level, c.chunk, Math.floor(c.actor / LOD_KINDS), c.actor % LOD_KINDS, c.n, c.data.BYTES_PER_ELEMENT, Buffer.from(c.data.buffer, c.data.byteOffset, c.data.byteLength));
     for (const [seq, t, state] of b.checkpoints) this.insCk.run(seq, t, typeof state === 'string' ? state : Buffer.from(state.buffer, state.byteOffset, state.byteLength));
     if (b.lastSeq > 0) this.updProgress.run(b.lastSeq, b.lastT);
   }

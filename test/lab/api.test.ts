@@ -62,6 +62,12 @@ describe('LabApi over the service', () => {
     expect(rel.t1! - rel.t0).toBeGreaterThanOrEqual(3000e6);
     expect(tw.states.some((s) => s.state === 'D' && (s.label ?? '').includes('stopped'))).toBe(true);
     for (const t of w.tracks) expect(t.instants.length + t.spans.length + t.states.length).toBeLessThanOrEqual(2 * 1200 * 3);
+    // Zoomed out (level-of-detail buckets), an mm lane keeps its counters apart.
+    const mm = info.tracks.find((t) => t.type === 'mm' && t.name.startsWith('mm accel-app'))!;
+    const names = w.tracks.find((t) => t.id === mm.id)!.counters.map((c) => c.name).sort();
+    expect(names).toEqual(expect.arrayContaining(['mm_count', 'mm_users', 'resident pages']));
+    const users = w.tracks.find((t) => t.id === mm.id)!.counters.find((c) => c.name === 'mm_users')!;
+    expect(Math.max(...users.points.map((p) => p.max))).toBeLessThanOrEqual(4);
   });
 
   it('serves the state at a time, the events around it, stepping and the cause chain', async () => {
