@@ -211,8 +211,11 @@ export interface LabApi {
   validateRun(req: RunRequest): Promise<Record<string, string>>;
   openRun(runId: RunId): Promise<RunInfo>;
   window(runId: RunId, fromNs: Ns, toNs: Ns, widthPx: number): Promise<WindowDto>;
-  /** The whole model state at time t (checkpoint + replay). */
-  state(runId: RunId, tNs: Ns): Promise<ModelState>;
+  /**
+   * The whole model state at time t (checkpoint + replay): after every event at t, or, with
+   * `seq`, right after that event (a cursor on an event).
+   */
+  state(runId: RunId, tNs: Ns, seq?: number): Promise<ModelState>;
   events(runId: RunId, q: EventQuery): Promise<EventRowDto[]>;
   /** The event after (dir 1) or before (dir -1) `seq`, for stepping the cursor; null at the ends. */
   stepEvent(runId: RunId, seq: number, dir: 1 | -1): Promise<EventRowDto | null>;

@@ -257,8 +257,8 @@ export function createLabApi(opts: LabApiOptions = {}): LabApi {
       return withReader(runId, (r) => buildWindow(r, fromNs, toNs, widthPx));
     },
 
-    async state(runId: RunId, tNs: Ns) {
-      return withReader(runId, (r) => r.stateAt(tNs));
+    async state(runId: RunId, tNs: Ns, seq?: number) {
+      return withReader(runId, (r) => (seq === undefined ? r.stateAt(tNs) : r.stateAtSeq(seq)));
     },
 
     async events(runId: RunId, q: EventQuery): Promise<EventRowDto[]> {

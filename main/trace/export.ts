@@ -93,6 +93,12 @@ export function exportChromeJson(r: TraceReader, file: string): number {
       const label = names ? `${k.name} ${names[a] ?? a}` : k.name;
       ev({ ph: 'i', s: 't', name: label, cat: k.role, pid, tid: actor, ts: us(t), args: { seq, cause, a, b, ...(args ? { args: JSON.parse(args) as unknown } : {}) } });
     }
+    // Bookmarks and notes travel with the export: global instant events on their own track.
+    const notes = r.db.prepare('SELECT id, t_ns, seq, kind, text FROM annotations ORDER BY t_ns, id').all() as { id: number; t_ns: number; seq: number | null; kind: string; text: string }[];
+    if (notes.length > 0) {
+      ev({ ph: 'M', name: 'process_name', pid: 0, tid: 0, args: { name: 'annotations' } });
+      for (const n of notes) ev({ ph: 'i', s: 'g', name: `${n.kind}: ${n.text}`, cat: 'annotation', pid: 0, tid: 0, ts: us(n.t_ns), args: { id: n.id, seq: n.seq, kind: n.kind, text: n.text } });
+    }
     o.write('\n]}\n');
   });
 }

@@ -303,20 +303,7 @@ export class TraceReader {
       // Scrubbing forward within one checkpoint interval (the cursor stepping) carries on from
       // the last answer instead of restoring the checkpoint again.
       let s = this.scrub;
-      if (!s || s.ck !== i || tNs < s.atNs) {
-        const seq0 = ck[i];
-        const stored = this.stmt('SELECT state_json FROM checkpoints WHERE seq = ?').pluck().get(seq0) as string | Uint8Array;
-        const fold = new StateFold();
-        for (const a of this.actors()) fold.actor(a.id, a.name, a.track);
-        let snap: FoldSnapshot;
-        try {
-          snap = JSON.parse(typeof stored === 'string' ? stored : zlib.inflateRawSync(stored).toString()) as FoldSnapshot;
-        } catch {
-          throw new TraceFileError(`'${this.file}' is corrupt: checkpoint ${seq0} is not valid (deflated) JSON.`);
-        }
-        fold.restore(snap);
-        this.scrub = s = { ck: i, fold, atNs: tNs };
-      }
+      if (!s || s.ck !== i || tNs < s.atNs) this.scrub = s = { ck: i, fold: this.restoreCheckpoint(i), atNs: tNs };
       // At most one checkpoint interval of rows: read them in one call (cheaper than stepping).
       const rows = this.stmt('SELECT seq, t_ns, kind, actor, cause_seq, a, b, args FROM events WHERE seq > ? AND seq < ? AND t_ns <= ? ORDER BY seq')
         .raw(true)
@@ -325,6 +312,44 @@ export class TraceReader {
       s.atNs = tNs;
       return { atNs: tNs, ...s.fold.view() };
     });
+  }
+
+  /**
+   * The state right after event `seq` (the cursor on an event; events later at the same ns are not
+   * applied yet): the checkpoint at or before it, then the events up to it.
+   */
+  stateAtSeq(seq: number): StateAt {
+    return this.guard(() => {
+      this.loadCheckpoints();
+      const ck = this.ckSeq as Float64Array;
+      let lo = 0;
+      let hi = ck.length - 1;
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >> 1;
+        if (ck[mid] <= seq) lo = mid;
+        else hi = mid - 1;
+      }
+      const fold = this.restoreCheckpoint(lo);
+      const rows = this.stmt('SELECT seq, t_ns, kind, actor, cause_seq, a, b, args FROM events WHERE seq > ? AND seq <= ? ORDER BY seq').raw(true).all(fold.seq, seq) as EventRow[];
+      for (const r of rows) fold.event(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]);
+      return { atNs: fold.t, ...fold.view() };
+    });
+  }
+
+  /** A fold restored from checkpoint number i. */
+  private restoreCheckpoint(i: number): StateFold {
+    const seq0 = (this.ckSeq as Float64Array)[i];
+    const stored = this.stmt('SELECT state_json FROM checkpoints WHERE seq = ?').pluck().get(seq0) as string | Uint8Array;
+    const fold = new StateFold();
+    for (const a of this.actors()) fold.actor(a.id, a.name, a.track);
+    let snap: FoldSnapshot;
+    try {
+      snap = JSON.parse(typeof stored === 'string' ? stored : zlib.inflateRawSync(stored).toString()) as FoldSnapshot;
+    } catch {
+      throw new TraceFileError(`'${this.file}' is corrupt: checkpoint ${seq0} is not valid (deflated) JSON.`);
+    }
+    fold.restore(snap);
+    return fold;
   }
 
   /**

@@ -22,7 +22,7 @@ export const ARG_SCHEMAS: Record<LabMethod, z.ZodType<unknown[]>> = {
   validateRun: z.tuple([runRequest]),
   openRun: z.tuple([runId]),
   window: z.tuple([runId, ns, ns, z.number().int().min(1).max(20_000)]),
-  state: z.tuple([runId, ns]),
+  state: z.union([z.tuple([runId, ns]), z.tuple([runId, ns, z.number().int().min(0)])]),
   events: z.tuple([
     runId,
     z.object({

@@ -77,6 +77,12 @@ describe('LabApi over the service', () => {
     const st = await api.state(mmExit, kill!.tNs + 1_000_000);
     const victimTask = st.tasks.find((t) => t.name.startsWith('accel-app'));
     expect(victimTask?.state).toBe('D');
+    // On an event: the state right after it (the victim is killed, not yet exiting).
+    const atKill = await api.state(mmExit, kill!.tNs, kill!.seq);
+    expect(atKill.seq).toBe(kill!.seq);
+    expect(atKill.oom.victims).toHaveLength(1);
+    const before = await api.state(mmExit, kill!.tNs, kill!.seq - 1);
+    expect(before.oom.victims).toHaveLength(0);
     const around = await api.events(mmExit, { aroundSeq: kill!.seq, before: 3, after: 3 });
     expect(around.map((e) => e.seq)).toEqual([kill!.seq - 3, kill!.seq - 2, kill!.seq - 1, kill!.seq, kill!.seq + 1, kill!.seq + 2, kill!.seq + 3]);
     expect(around[3].text).toMatch(/^OOM kill accel-app/);
@@ -117,6 +123,11 @@ describe('LabApi over the service', () => {
     const j = await api.exportRun(mmExit, 'chrome-json');
     const doc = JSON.parse(Buffer.from(j.bytesBase64, 'base64').toString('utf8')) as { traceEvents: { ph: string; name: string }[] };
     expect(doc.traceEvents.some((e) => e.ph === 'X' && e.name.includes('release'))).toBe(true);
+    // Annotations appear as instant events.
+    await api.addAnnotation(mmExit, { tNs: 2000, seq: null, kind: 'bookmark', text: 'look here' });
+    const j2 = await api.exportRun(mmExit, 'chrome-json');
+    const doc2 = JSON.parse(Buffer.from(j2.bytesBase64, 'base64').toString('utf8')) as { traceEvents: { ph: string; name: string; ts: number }[] };
+    expect(doc2.traceEvents.find((e) => e.ph === 'i' && e.name === 'bookmark: look here')?.ts).toBe(2);
     const s = await api.exportRun(mmExit, 'sqlite');
     expect(Buffer.from(s.bytesBase64, 'base64').subarray(0, 15).toString()).toBe('SQLite format 3');
   });
