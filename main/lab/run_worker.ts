@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { MODEL_VERSION, type Summary } from '../sim/run';
 import { UserError } from './errors';
@@ -5,6 +7,19 @@ import type { Progress, VerifyOutcome, WorkerJob, WorkerMessage, WriterJob, Writ
 
 /** How the workers are started: the tsx bootstrap when running from sources. */
 const WORKER_URL = new URL('./worker-boot.mjs', import.meta.url);
+
+/**
+ * In a bundled build (electron-vite: out/main/sim_worker.js next to index.js, this module maybe in
+ * out/main/chunks/) each worker is its own compiled entry; from sources it goes through the tsx
+ * bootstrap, which picks the module named by workerData.entry.
+ */
+function workerUrl(entry: 'sim_worker' | 'writer_worker'): URL {
+  for (const rel of [`./${entry}.js`, `../${entry}.js`]) {
+    const u = new URL(rel, import.meta.url);
+    if (u.protocol === 'file:' && existsSync(fileURLToPath(u))) return u;
+  }
+  return WORKER_URL;
+}
 
 /** A running job: its outcome, and ways to stop it. */
 export interface WorkerHandle {
@@ -69,7 +84,7 @@ export function startWorker(job: JobInput, onProgress?: (p: Progress) => void): 
         port: ch.port2,
         pipe,
       };
-      const writer = new Worker(WORKER_URL, { workerData: { entry: 'writer_worker', ...wjob }, transferList: [ch.port2] });
+      const writer = new Worker(workerUrl('writer_worker'), { workerData: { entry: 'writer_worker', ...wjob }, transferList: [ch.port2] });
       workers.push(writer);
       writer.on('message', (m: WriterMessage) => {
         if (m.type === 'finished') {
@@ -86,7 +101,7 @@ export function startWorker(job: JobInput, onProgress?: (p: Progress) => void): 
     }
 
     const simJob: WorkerJob = { ...job, stop, port, pipe };
-    const sim = new Worker(WORKER_URL, { workerData: { entry: 'sim_worker', ...simJob }, transferList: port ? [port] : [] });
+    const sim = new Worker(workerUrl('sim_worker'), { workerData: { entry: 'sim_worker', ...simJob }, transferList: port ? [port] : [] });
     workers.push(sim);
     sim.on('message', (m: WorkerMessage) => {
       if (m.type === 'progress') onProgress?.({ events: m.events, tNs: m.tNs, eventsPerSec: m.eventsPerSec });
