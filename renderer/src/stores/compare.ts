@@ -2,7 +2,8 @@ import { defineStore } from 'pinia';
 import { computed, ref, shallowRef } from 'vue';
 import type { CompareDto, DivergenceDto, EventRowDto, Ns, RunId, RunInfo } from '../../../main/contract';
 import { lab } from '../api/lab';
-import type { Cursor, LaneSignatures } from '../timeline/controller';
+import type { Cursor, LaneReport } from '../timeline/controller';
+import type { SharedLaneOrder } from '../timeline/lanes';
 import { panBy, zoomAt, type Viewport } from '../timeline/viewport';
 import { alignedBounds, alignPoint, clampAligned, fitAligned, type AlignKind, type AlignPoint } from '../util/align';
 import { messageOf } from '../util/errors';
@@ -49,8 +50,10 @@ export const useCompareStore = defineStore('compare', () => {
   const divergenceShown = ref(false);
 
   /** What each side's lanes hold in the visible window (reported by the timelines). */
-  const sigA = shallowRef<LaneSignatures>(new Map());
-  const sigB = shallowRef<LaneSignatures>(new Map());
+  const sigA = shallowRef<Map<string, string>>(new Map());
+  const sigB = shallowRef<Map<string, string>>(new Map());
+  /** Lanes alarming in either run so far (it only grows): both panes put them first. */
+  const alarmNames = shallowRef<Set<string>>(new Set());
 
   let generation = 0;
 
@@ -103,6 +106,7 @@ export const useCompareStore = defineStore('compare', () => {
     seqB.value = null;
     sigA.value = new Map();
     sigB.value = new Map();
+    alarmNames.value = new Set();
     if (at.align) align.value = at.align;
     loading.value = true;
     try {
@@ -245,10 +249,18 @@ export const useCompareStore = defineStore('compare', () => {
     return d;
   }
 
-  function setSignatures(side: Side, sig: LaneSignatures): void {
-    if (side === 'a') sigA.value = sig;
-    else sigB.value = sig;
+  function setLanes(side: Side, report: LaneReport): void {
+    if (side === 'a') sigA.value = report.signatures;
+    else sigB.value = report.signatures;
+    if ([...report.alarmNames].some((n) => !alarmNames.value.has(n))) alarmNames.value = new Set([...alarmNames.value, ...report.alarmNames]);
   }
+
+  /** One lane order for both panes: the same actor at the same height (A's order, then B's extra lanes). */
+  const laneOrder = computed<SharedLaneOrder>(() => {
+    const rank = new Map<string, number>();
+    for (const t of [...(infoA.value?.tracks ?? []), ...(infoB.value?.tracks ?? [])]) if (!rank.has(t.name)) rank.set(t.name, rank.size);
+    return { alarmNames: alarmNames.value, rank };
+  });
 
   function close(): void {
     generation++;
@@ -259,8 +271,8 @@ export const useCompareStore = defineStore('compare', () => {
   }
 
   return {
-    a, b, infoA, infoB, loading, error, align, pointA, pointB, aligning, view, cursor, seqA, seqB, diff, diffError, divergenceShown, bounds, differing,
-    open, loadDiff, applyAlign, setView, fit, zoom, pan, setCursorTime, setCursorEvent, step, jumpToEnd, jumpToDivergence, setSignatures, close,
+    a, b, infoA, infoB, loading, error, align, pointA, pointB, aligning, view, cursor, seqA, seqB, diff, diffError, divergenceShown, bounds, differing, laneOrder,
+    open, loadDiff, applyAlign, setView, fit, zoom, pan, setCursorTime, setCursorEvent, step, jumpToEnd, jumpToDivergence, setLanes, close,
   };
 });
 

@@ -1,4 +1,5 @@
 import type { AnnotationDto, EventRowDto, Ns, RunInfo } from '../../../main/contract';
+import type { SharedLaneOrder } from './lanes';
 import type { Viewport } from './viewport';
 
 /** The scrub cursor: a time, and the event it sits on when it was set by an event. */
@@ -23,6 +24,8 @@ export interface TimelineController {
   readonly annotations?: readonly AnnotationDto[];
   /** Track ids whose lanes are highlighted (the compare view: lanes that differ). */
   readonly highlightTracks?: ReadonlySet<number>;
+  /** A lane order shared with another timeline (the compare view's two panes). */
+  readonly laneOrder?: SharedLaneOrder;
   /** Ruler labels read `t - rulerOriginNs` (the alignment point in the compare view); default 0. */
   readonly rulerOriginNs?: Ns;
   setView(v: Viewport): void;
@@ -35,5 +38,11 @@ export interface TimelineController {
   jumpToEnd(which: 'first' | 'last'): void | Promise<void>;
 }
 
-/** Per lane, what the visible window holds, reduced to a string: two runs' lanes differ where it does. */
-export type LaneSignatures = Map<string, string>;
+/**
+ * What a timeline reports of its lanes, by lane name: what the visible window holds, reduced to a
+ * string (two runs' lanes differ where it does), and which lanes have shown something alarming.
+ */
+export interface LaneReport {
+  signatures: Map<string, string>;
+  alarmNames: Set<string>;
+}

@@ -28,14 +28,24 @@ const MIN_H = 18;
  */
 export const TYPE_ORDER: readonly TrackType[] = ['oom', 'task', 'mm', 'device', 'pasid', 'iommu', 'queue', 'lock', 'memory', 'log', 'scenario'];
 
+/**
+ * A lane order shared by two timelines (the compare view), so the same actor sits at the same
+ * height in both: lanes alarming in either run go first, then by `rank` (by name).
+ */
+export interface SharedLaneOrder {
+  alarmNames: ReadonlySet<string>;
+  rank: ReadonlyMap<string, number>;
+}
+
 /** Stack the lanes top to bottom, each as tall as what it has shown so far needs. */
-export function layoutLanes(tracks: readonly TrackDto[], profiles: ReadonlyMap<number, LaneProfile>): { lanes: LaneLayout[]; height: number } {
+export function layoutLanes(tracks: readonly TrackDto[], profiles: ReadonlyMap<number, LaneProfile>, shared?: SharedLaneOrder): { lanes: LaneLayout[]; height: number } {
   const order = (t: TrackType) => {
     const i = TYPE_ORDER.indexOf(t);
     return i < 0 ? TYPE_ORDER.length : i;
   };
-  const alarm = (t: TrackDto) => (profiles.get(t.id)?.alarm ? 0 : 1);
-  const sorted = [...tracks].sort((a, b) => order(a.type) - order(b.type) || alarm(a) - alarm(b) || a.id - b.id);
+  const alarm = (t: TrackDto) => (profiles.get(t.id)?.alarm || shared?.alarmNames.has(t.name) ? 0 : 1);
+  const rank = (t: TrackDto) => shared?.rank.get(t.name) ?? Number.MAX_SAFE_INTEGER;
+  const sorted = [...tracks].sort((a, b) => order(a.type) - order(b.type) || alarm(a) - alarm(b) || rank(a) - rank(b) || a.id - b.id);
   const lanes: LaneLayout[] = [];
   let y = 0;
   for (const track of sorted) {
