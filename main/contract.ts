@@ -136,6 +136,9 @@ export type LabEvent =
   | { type: 'run-progress'; runId: RunId; events: number; tNs: Ns; eventsPerSec: number }
   | { type: 'run-finished'; runId: RunId; status: RunStatus; error: string | null }
   | { type: 'archive-changed' }
+  /** A run of a sweep finished (the point it belongs to can be drawn). */
+  | { type: 'sweep-progress'; sweepId: string; done: number; total: number; point: number; run: RunId | null; status: string }
+  | { type: 'sweep-finished'; sweepId: string; status: SweepStatus }
   /** The desktop app's menu asks the renderer to do something (Electron only). */
   | { type: 'menu'; command: 'new-run' | 'open-run' | 'export' }
   /** Open this run (after the menu's Open trace… imported it). */
@@ -199,6 +202,88 @@ export interface AnnotationDto {
 
 export type ExportFormat = 'chrome-json' | 'csv' | 'sqlite';
 
+// ------------------------------------------------------------------ sweeps (issue 6)
+
+/** A grid: the cartesian product of `vary` values, times seeds 1..N, other parameters `set`. */
+export interface SweepDefinitionDto {
+  scenario: string;
+  vary: { key: string; values: ParamValue[] }[];
+  set?: Record<string, ParamValue>;
+  seeds?: number;
+  metrics?: string[];
+  preset?: string;
+}
+
+/** How to draw a sweep: `metric` (y) against parameter `x`, one series per value of `series`. */
+export interface PlotSpecDto {
+  metric: string;
+  x: string;
+  xScale: 'log' | 'linear' | 'category';
+  yScale: 'log' | 'linear';
+  series: string;
+}
+
+export interface SweepPresetDto {
+  name: string;
+  title: string;
+  story: string;
+  definition: SweepDefinitionDto & { preset: string };
+  plots: PlotSpecDto[];
+}
+
+export type SweepStatus = 'running' | 'complete' | 'cancelled' | 'interrupted';
+
+export interface SweepRunDto {
+  seed: number;
+  run: RunId | null;
+  status: 'pending' | 'running' | 'complete' | 'cancelled' | 'failed';
+  error: string | null;
+  /** All metrics flattened (`releaseLatencyNs.max`...), null before the run ends. */
+  metrics: Record<string, number | null> | null;
+}
+
+export interface SweepPointDto {
+  index: number;
+  /** The varied parameters' values at this grid point. */
+  values: Record<string, ParamValue>;
+  runs: SweepRunDto[];
+}
+
+export interface MetricStatsDto {
+  mean: number | null;
+  min: number | null;
+  max: number | null;
+  n: number;
+  nulls: number;
+}
+
+export interface SweepDto {
+  id: string;
+  definition: Required<Omit<SweepDefinitionDto, 'preset'>> & { preset: string | null };
+  created: string;
+  finished: string | null;
+  status: SweepStatus;
+  total: number;
+  done: number;
+  points: SweepPointDto[];
+  /** Per grid point, mean/min/max over the complete runs of each metric. */
+  table: { index: number; values: Record<string, ParamValue>; runs: number; complete: number; stats: Record<string, MetricStatsDto> }[];
+}
+
+export interface SweepListItemDto {
+  id: string;
+  scenario: string;
+  preset: string | null;
+  vary: { key: string; values: ParamValue[] }[];
+  seeds: number;
+  status: SweepStatus;
+  created: string;
+  finished: string | null;
+  total: number;
+  done: number;
+  problem?: string;
+}
+
 export interface LabApi {
   /** Scenarios with their parameters, and the metric definitions. */
   catalog(): Promise<CatalogDto>;
@@ -237,6 +322,15 @@ export interface LabApi {
   deleteAnnotation(runId: RunId, id: number): Promise<void>;
   /** The run as Chrome trace JSON (for Perfetto), CSV or the SQLite file itself, as a download. */
   exportRun(runId: RunId, format: ExportFormat): Promise<{ name: string; mime: string; bytesBase64: string }>;
+  /** Built-in sweeps that draw the seed commit's arguments. */
+  sweepPresets(): Promise<SweepPresetDto[]>;
+  listSweeps(): Promise<SweepListItemDto[]>;
+  /** Start a sweep (validated first); progress arrives as sweep-progress LabEvents. */
+  startSweep(def: SweepDefinitionDto): Promise<{ sweepId: string; total: number }>;
+  getSweep(sweepId: string): Promise<SweepDto>;
+  cancelSweep(sweepId: string): Promise<void>;
+  /** The sweep table as CSV (download). */
+  sweepCsv(sweepId: string): Promise<{ name: string; mime: string; bytesBase64: string }>;
   /** Subscribe to LabEvents; returns the unsubscribe function. */
   onEvent(cb: (e: LabEvent) => void): Unsubscribe;
 }

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type {
   AnnotationDto, AnnotationKind, CatalogDto, CompareDto, DivergenceDto, EventQuery, EventRowDto, ExportFormat, LabApi, LabEvent, MetricDiffDto, Ns, RunId, RunInfo,
-  RunListItem, RunRequest, TrackWindowDto, Unsubscribe, VerifyDto, WindowDto,
+  RunListItem, RunRequest, SweepDefinitionDto, SweepDto, SweepListItemDto, SweepPresetDto, TrackWindowDto, Unsubscribe, VerifyDto, WindowDto,
 } from '../contract';
 import { addAnnotation as addAnnotationRow, deleteAnnotation as deleteAnnotationRow } from '../trace/annotations';
 import { KINDS } from '../sim/events';
@@ -17,7 +17,9 @@ import { archiveDir, runFileName } from './archive';
 import { listScenarios, metricDocs } from './catalog';
 import { describeEvent } from './describe';
 import { UserError } from './errors';
+import { PRESETS } from './presets';
 import { LabService, type ListEntry } from './service';
+import { SweepService } from './sweep';
 
 /** Raw events read for one window before switching to level-of-detail buckets. */
 const RAW_WINDOW_MAX = 20_000;
@@ -37,6 +39,8 @@ export interface LabApiOptions {
 export function createLabApi(opts: LabApiOptions = {}): LabApi {
   const home = opts.home ?? archiveDir();
   const service = new LabService(home);
+  const sweeps = new SweepService(service);
+  const runningSweeps = new Map<string, AbortController>();
   const listeners = new Set<(e: LabEvent) => void>();
   const running = new Map<RunId, AbortController>();
   const readers = new Map<RunId, TraceReader>();
@@ -424,6 +428,51 @@ export function createLabApi(opts: LabApiOptions = {}): LabApi {
       } finally {
         fs.rmSync(tmp, { recursive: true, force: true });
       }
+    },
+
+    async sweepPresets(): Promise<SweepPresetDto[]> {
+      return PRESETS.map((p) => ({ ...p, definition: p.definition as SweepPresetDto['definition'], plots: p.plots.map((x) => ({ ...x })) }));
+    },
+
+    async listSweeps(): Promise<SweepListItemDto[]> {
+      return (await sweeps.list()) as SweepListItemDto[];
+    },
+
+    async startSweep(def: SweepDefinitionDto): Promise<{ sweepId: string; total: number }> {
+      const ac = new AbortController();
+      const h = sweeps.start(def, {
+        signal: ac.signal,
+        onProgress: (p) => emit({ type: 'sweep-progress', sweepId: p.sweepId, done: p.done, total: p.total, point: p.lastRun.point, run: p.lastRun.run, status: p.lastRun.status }),
+      });
+      runningSweeps.set(h.id, ac);
+      emit({ type: 'archive-changed' });
+      void h.done.then(
+        (r) => {
+          runningSweeps.delete(h.id);
+          emit({ type: 'sweep-finished', sweepId: h.id, status: r.status });
+          emit({ type: 'archive-changed' });
+        },
+        () => {
+          runningSweeps.delete(h.id);
+          emit({ type: 'sweep-finished', sweepId: h.id, status: 'interrupted' });
+        },
+      );
+      return { sweepId: h.id, total: h.total };
+    },
+
+    async getSweep(sweepId: string): Promise<SweepDto> {
+      const r = await sweeps.get(sweepId);
+      return { id: r.id, definition: r.definition, created: r.created, finished: r.finished, status: r.status, total: r.total, done: r.done, points: r.points, table: r.table };
+    },
+
+    async cancelSweep(sweepId: string): Promise<void> {
+      const ac = runningSweeps.get(sweepId);
+      if (!ac) throw new UserError(`Sweep '${sweepId}' is not running; only a running sweep can be cancelled.`);
+      ac.abort();
+    },
+
+    async sweepCsv(sweepId: string): Promise<{ name: string; mime: string; bytesBase64: string }> {
+      return { name: `${sweepId}.csv`, mime: 'text/csv', bytesBase64: Buffer.from(await sweeps.csv(sweepId), 'utf8').toString('base64') };
     },
 
     onEvent(cb: (e: LabEvent) => void): Unsubscribe {

@@ -6,6 +6,7 @@ import type { LabMethod } from '../contract';
  * arguments a renderer sends before the service sees them: the renderer is untrusted.
  */
 const runId = z.string().regex(/^[A-Za-z0-9._-]{1,200}\.sqlite$/, 'a run id is a trace file name in the archive ending in .sqlite');
+const sweepId = z.string().regex(/^[A-Za-z0-9._-]{1,200}$/, 'a sweep id is a name made of letters, digits, dots, dashes and underscores');
 const ns = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 const paramValue = z.union([z.number(), z.boolean(), z.string().max(200)]);
 const runRequest = z.object({
@@ -53,6 +54,21 @@ export const ARG_SCHEMAS: Record<LabMethod, z.ZodType<unknown[]>> = {
   ]),
   deleteAnnotation: z.tuple([runId, z.number().int().min(1)]),
   exportRun: z.tuple([runId, z.enum(['chrome-json', 'csv', 'sqlite'])]),
+  sweepPresets: z.tuple([]),
+  listSweeps: z.tuple([]),
+  startSweep: z.tuple([
+    z.object({
+      scenario: z.string().min(1).max(100),
+      vary: z.array(z.object({ key: z.string().min(1).max(100), values: z.array(paramValue).min(1).max(1000) })).min(1).max(8),
+      set: z.record(z.string().max(100), paramValue).optional(),
+      seeds: z.number().int().min(1).max(1000).optional(),
+      metrics: z.array(z.string().max(100)).max(50).optional(),
+      preset: z.string().max(100).optional(),
+    }),
+  ]),
+  getSweep: z.tuple([sweepId]),
+  cancelSweep: z.tuple([sweepId]),
+  sweepCsv: z.tuple([sweepId]),
 };
 
 export const METHODS = Object.keys(ARG_SCHEMAS) as LabMethod[];

@@ -159,4 +159,29 @@ describe('LabApi over the service', () => {
     await api.deleteRun(item.id);
     expect((await api.listRuns()).some((r) => r.id === item.id)).toBe(false);
   });
+
+  it('runs a small sweep, reports progress per run and aggregates per grid point', async () => {
+    const presets = await api.sweepPresets();
+    expect(presets.map((p) => p.name)).toEqual(expect.arrayContaining(['innocent-victims', 'iopf-lockups', 'pasid-held']));
+    const { sweepId, total } = await api.startSweep({ scenario: 'oom-bound-victim', vary: [{ key: 'mmExit', values: [true, false] }], set: { dmaStopMs: 2000 }, seeds: 1 });
+    expect(total).toBe(2);
+    await new Promise<void>((resolve) => {
+      if (events.some((e) => e.type === 'sweep-finished' && e.sweepId === sweepId)) return resolve();
+      const off = api.onEvent((e) => {
+        if (e.type === 'sweep-finished' && e.sweepId === sweepId) {
+          off();
+          resolve();
+        }
+      });
+    });
+    expect(events.filter((e) => e.type === 'sweep-progress' && e.sweepId === sweepId).length).toBeGreaterThanOrEqual(2);
+    const sw = await api.getSweep(sweepId);
+    expect(sw.status).toBe('complete');
+    const byDesign = Object.fromEntries(sw.table.map((r) => [String(r.values.mmExit), r.stats.innocentVictims.mean]));
+    expect(byDesign).toEqual({ true: 1, false: 0 });
+    expect((await api.listSweeps()).map((x) => x.id)).toContain(sweepId);
+    const csv = Buffer.from((await api.sweepCsv(sweepId)).bytesBase64, 'base64').toString('utf8');
+    expect(csv.split('\n')[0]).toMatch(/^mmExit,/);
+    await expect(api.startSweep({ scenario: 'oom-bound-victim', vary: [{ key: 'dmaStopMs', values: [-1] }] })).rejects.toThrow(/dmaStopMs/);
+  });
 });
