@@ -646,6 +646,25 @@ export function createFakeLab(opts: FakeLabOptions = {}): FakeLab {
         for (const b of bytes) bin += String.fromCharCode(b);
         return { name: `${base}.${format === 'csv' ? 'csv' : 'json'}`, mime: format === 'csv' ? 'text/csv' : 'application/json', bytesBase64: btoa(bin) };
       }),
+    // Sweeps (issue 6) are not faked yet: a sweep view's tests will add them.
+    sweepPresets: () => answer('sweepPresets', [], () => []),
+    listSweeps: () => answer('listSweeps', [], () => []),
+    startSweep: (def) =>
+      answer('startSweep', [def], (): { sweepId: string; total: number } => {
+        throw new Error('The fake lab runs no sweeps.');
+      }),
+    getSweep: (id) =>
+      answer('getSweep', [id], (): never => {
+        throw new Error(`There is no sweep '${id}'.`);
+      }),
+    cancelSweep: (id) =>
+      answer('cancelSweep', [id], (): never => {
+        throw new Error(`There is no sweep '${id}'.`);
+      }),
+    sweepCsv: (id) =>
+      answer('sweepCsv', [id], (): never => {
+        throw new Error(`There is no sweep '${id}'.`);
+      }),
     onEvent(cb) {
       listeners.add(cb);
       return () => {

@@ -89,6 +89,12 @@ export function createHttpLab(opts: HttpLabOptions): LabApi {
     addAnnotation: m('addAnnotation'),
     deleteAnnotation: m('deleteAnnotation'),
     exportRun: m('exportRun'),
+    sweepPresets: m('sweepPresets'),
+    listSweeps: m('listSweeps'),
+    startSweep: m('startSweep'),
+    getSweep: m('getSweep'),
+    cancelSweep: m('cancelSweep'),
+    sweepCsv: m('sweepCsv'),
     onEvent(cb) {
       listeners.add(cb);
       open();
