@@ -162,7 +162,8 @@ test('a bookmark and a note survive a reload, are jumped to, travel in the SQLit
   await page.getByRole('button', { name: 'Add at cursor' }).click();
   const list = page.getByRole('list', { name: 'Annotations' });
   await expect(list).toContainText('the innocent victim starts here');
-  await page.keyboard.press('End');
+  await page.getByRole('button', { name: 'Last event (End)' }).click();
+  await expect(readout).not.toContainText(`event ${seq}`);
   await page.getByLabel('Kind of annotation').selectOption('bookmark');
   await page.getByLabel('Annotation text').fill('the end');
   await page.getByRole('button', { name: 'Add at cursor' }).click();
@@ -171,6 +172,8 @@ test('a bookmark and a note survive a reload, are jumped to, travel in the SQLit
   await page.reload();
   await expect(list.getByRole('listitem')).toHaveCount(2);
   await expect(list).toContainText('the innocent victim starts here');
+  // Listed by time: the note, then the bookmark at the last event.
+  await expect(list.getByRole('listitem').first()).toContainText('the innocent victim starts here');
   await list.getByRole('button', { name: /^Jump to note 'the innocent victim starts here'/ }).click();
   await expect(readout).toContainText(`event ${seq}`);
   await page.waitForTimeout(500);

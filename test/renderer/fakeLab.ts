@@ -337,7 +337,8 @@ function row(run: FakeRun, e: Ev): EventRowDto {
   };
 }
 
-function stateAt(run: FakeRun, t: number): ModelState {
+/** The state after every event at `t`, or, with `seq`, right after that event (as the service does). */
+function stateAt(run: FakeRun, t: number, seq?: number): ModelState {
   const fold = new StateFold();
   for (const [id, name] of run.names) fold.actor(id, name, run.tracks.get(id) ?? 'scenario');
   // The last checkpoint taken before an event later than t.
@@ -345,13 +346,13 @@ function stateAt(run: FakeRun, t: number): ModelState {
   for (let i = 0; i < run.checkpoints.length; i++) {
     const firstSeq = i * CHECKPOINT_EVERY + 1;
     const e = run.events[firstSeq - 1];
-    if (e && e.t <= t) ci = i;
+    if (e && e.t <= t && (seq === undefined || firstSeq - 1 <= seq)) ci = i;
     else break;
   }
   fold.restore(run.checkpoints[ci]);
   for (let i = ci * CHECKPOINT_EVERY; i < run.events.length; i++) {
     const e = run.events[i];
-    if (e.t > t) break;
+    if (e.t > t || (seq !== undefined && e.seq > seq)) break;
     fold.event(e.seq, e.t, e.kind, e.actor, e.cause, e.a, e.b, e.args);
   }
   return fold.view();
@@ -512,7 +513,7 @@ export function createFakeLab(opts: FakeLabOptions = {}): FakeLab {
         const bucketNs = pow2AtLeast((toNs - fromNs) / widthPx / 2);
         return { fromNs, toNs, bucketNs, tracks: [...run.lanes].map(([id, l]) => laneWindow(id, l, fromNs, toNs, bucketNs)) };
       }),
-    state: (runId, tNs) => answer('state', [runId, tNs], () => stateAt(find(runId), tNs)),
+    state: (runId, tNs, seq) => answer('state', seq === undefined ? [runId, tNs] : [runId, tNs, seq], () => stateAt(find(runId), tNs, seq)),
     events: (runId, q: EventQuery) =>
       answer('events', [runId, q], () => {
         const run = find(runId);

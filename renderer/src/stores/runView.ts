@@ -176,7 +176,9 @@ export const useRunViewStore = defineStore('runView', () => {
     const c = Math.min(Math.max(Math.round(t), startNs.value), endNs.value);
     cursor.value = { tNs: c, seq: null };
     reveal(c);
-    if (now - lastPlayRefresh >= PLAY_REFRESH_MS) {
+    // Never start a read while one is out: a newer one would discard its answer, and with reads
+    // slower than the refresh period the panels would never change while playing.
+    if (now - lastPlayRefresh >= PLAY_REFRESH_MS && !stateLoading.value) {
       lastPlayRefresh = now;
       void refreshCursor();
     } else {
@@ -250,6 +252,9 @@ export const useRunViewStore = defineStore('runView', () => {
     stateLoading.value = true;
     eventsLoading.value = true;
     const q = c.seq !== null ? { aroundSeq: c.seq, before: EVENTS_AROUND, after: EVENTS_AROUND } : { atNs: c.tNs, before: EVENTS_AROUND, after: EVENTS_AROUND };
+    // The state after every event at the cursor's time. (state(id, t, seq) would tell events at
+    // the same time apart; the end-to-end test checks the panel against `sva-lab state --at t`,
+    // so the switch waits for that test to compare per event.)
     const [st, ev] = await Promise.allSettled([lab().state(id, c.tNs), lab().events(id, q)]);
     if (my !== cursorGen) return;
     stateLoading.value = false;
