@@ -3,7 +3,7 @@ import { ref } from 'vue';
 import type { Ns, RunId } from '../../../main/contract';
 
 /** The screens. Another view (e.g. a sweep) adds its name here, a hash route below and a nav link. */
-export type Screen = 'archive' | 'new' | 'run' | 'compare';
+export type Screen = 'archive' | 'new' | 'run' | 'compare' | 'sweeps';
 
 /** Where a deep link asks a view to look: the cursor, the visible range, the alignment. */
 export interface LinkAt {
@@ -46,7 +46,7 @@ export function linkQuery(at: LinkAt): string {
 
 /**
  * Which screen is shown, mirrored in the location hash: `#/archive`, `#/new`, `#/run/<id>` and
- * `#/compare/<a>/<b>`, each optionally with `?t=<ns>&from=<ns>&to=<ns>` (and `align=<kind>` for a
+ * `#/compare/<a>/<b>` (and `#/sweeps` or `#/sweeps/<sweep id>`), each optionally with `?t=<ns>&from=<ns>&to=<ns>` (and `align=<kind>` for a
  * pair) saying where to look. A screen change is a history entry; the query follows the view as the
  * user scrubs and zooms without adding entries (the app uses replaceState for it).
  */
@@ -54,6 +54,8 @@ export const useNavStore = defineStore('nav', () => {
   const screen = ref<Screen>('archive');
   const runId = ref<RunId | null>(null);
   const pair = ref<{ a: RunId; b: RunId } | null>(null);
+  /** The sweep shown on the sweeps screen (null: the list only). */
+  const sweepId = ref<string | null>(null);
   /** The position a deep link asked for (a new object per link, so views can watch it). */
   const linkAt = ref<LinkAt | null>(null);
   /** The current view's position, kept up to date by the view (not a history entry). */
@@ -63,6 +65,7 @@ export const useNavStore = defineStore('nav', () => {
   function hash(): string {
     if (screen.value === 'run' && runId.value) return `#/run/${encodeURIComponent(runId.value)}`;
     if (screen.value === 'compare' && pair.value) return `#/compare/${encodeURIComponent(pair.value.a)}/${encodeURIComponent(pair.value.b)}`;
+    if (screen.value === 'sweeps' && sweepId.value) return `#/sweeps/${encodeURIComponent(sweepId.value)}`;
     return `#/${screen.value}`;
   }
 
@@ -76,6 +79,7 @@ export const useNavStore = defineStore('nav', () => {
     const [path, q = ''] = h.split('?', 2);
     const run = /^#\/run\/([^/]+)$/.exec(path);
     const cmp = /^#\/compare\/([^/]+)\/([^/]+)$/.exec(path);
+    const sweep = /^#\/sweeps(?:\/([^/]+))?$/.exec(path);
     query.value = '';
     linkAt.value = null;
     if (run) {
@@ -88,6 +92,9 @@ export const useNavStore = defineStore('nav', () => {
       pair.value = { a: decodeURIComponent(cmp[1]), b: decodeURIComponent(cmp[2]) };
       linkAt.value = parseQuery(q);
       query.value = q;
+    } else if (sweep) {
+      screen.value = 'sweeps';
+      sweepId.value = sweep[1] ? decodeURIComponent(sweep[1]) : null;
     } else if (path === '#/new') {
       screen.value = 'new';
     } else {
@@ -108,10 +115,16 @@ export const useNavStore = defineStore('nav', () => {
     go('compare');
   }
 
+  /** Open the sweeps screen, showing this sweep (null: the list and the presets). */
+  function goSweep(id: string | null): void {
+    sweepId.value = id;
+    go('sweeps');
+  }
+
   /** The view says where it is now (scrubbing, zooming): the location follows without a history entry. */
   function setQuery(q: string): void {
     query.value = q;
   }
 
-  return { screen, runId, pair, linkAt, query, hash, location, fromHash, go, goCompare, setQuery };
+  return { screen, runId, pair, sweepId, linkAt, query, hash, location, fromHash, go, goCompare, goSweep, setQuery };
 });
