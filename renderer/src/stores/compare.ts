@@ -1,6 +1,6 @@
 import { defineStore } from 'pinia';
 import { computed, ref, shallowRef } from 'vue';
-import type { CompareDto, DivergenceDto, EventRowDto, Ns, RunId, RunInfo } from '../../../main/contract';
+import type { AnnotationDto, CompareDto, DivergenceDto, EventRowDto, Ns, RunId, RunInfo } from '../../../main/contract';
 import { lab } from '../api/lab';
 import type { Cursor, LaneReport } from '../timeline/controller';
 import type { SharedLaneOrder } from '../timeline/lanes';
@@ -52,6 +52,9 @@ export const useCompareStore = defineStore('compare', () => {
   /** What each side's lanes hold in the visible window (reported by the timelines). */
   const sigA = shallowRef<Map<string, string>>(new Map());
   const sigB = shallowRef<Map<string, string>>(new Map());
+  /** Each run's bookmarks and notes, drawn on its pane. */
+  const notesA = shallowRef<AnnotationDto[]>([]);
+  const notesB = shallowRef<AnnotationDto[]>([]);
   /** Lanes alarming in either run so far (it only grows): both panes put them first. */
   const alarmNames = shallowRef<Set<string>>(new Set());
 
@@ -97,6 +100,8 @@ export const useCompareStore = defineStore('compare', () => {
     b.value = rb;
     infoA.value = null;
     infoB.value = null;
+    notesA.value = [];
+    notesB.value = [];
     diff.value = null;
     diffError.value = null;
     error.value = null;
@@ -115,6 +120,7 @@ export const useCompareStore = defineStore('compare', () => {
       infoA.value = ia;
       infoB.value = ib;
       void loadDiff(my);
+      void loadNotes(my);
       await applyAlign(align.value, my);
       if (my !== generation) return;
       if (at.fromNs !== undefined && at.toNs !== undefined && at.toNs > at.fromNs) setView({ fromNs: at.fromNs, toNs: at.toNs });
@@ -136,6 +142,17 @@ export const useCompareStore = defineStore('compare', () => {
     } catch (e) {
       if (my === generation) diffError.value = `The metrics could not be compared: ${messageOf(e)}`;
     }
+  }
+
+  async function loadNotes(my = generation): Promise<void> {
+    const ra = a.value;
+    const rb = b.value;
+    if (!ra || !rb) return;
+    // Bookmarks are a help here, not the point: a run whose list cannot be read shows none.
+    const [na, nb] = await Promise.allSettled([lab().listAnnotations(ra), lab().listAnnotations(rb)]);
+    if (my !== generation) return;
+    notesA.value = na.status === 'fulfilled' ? na.value : [];
+    notesB.value = nb.status === 'fulfilled' ? nb.value : [];
   }
 
   /** Find each run's first event of `kind` and line the two up there; the view fits both runs. */
@@ -271,7 +288,7 @@ export const useCompareStore = defineStore('compare', () => {
   }
 
   return {
-    a, b, infoA, infoB, loading, error, align, pointA, pointB, aligning, view, cursor, seqA, seqB, diff, diffError, divergenceShown, bounds, differing, laneOrder,
+    a, b, infoA, infoB, loading, error, align, pointA, pointB, aligning, view, cursor, seqA, seqB, diff, diffError, divergenceShown, bounds, differing, laneOrder, notesA, notesB,
     open, loadDiff, applyAlign, setView, fit, zoom, pan, setCursorTime, setCursorEvent, step, jumpToEnd, jumpToDivergence, setLanes, close,
   };
 });

@@ -6,6 +6,7 @@ import { METRIC_DOCS } from '../../../main/sim/metrics';
 import { setLab } from '../../../renderer/src/api/lab';
 import ArchiveScreen from '../../../renderer/src/components/ArchiveScreen.vue';
 import CompareView from '../../../renderer/src/components/CompareView.vue';
+import NewRunForm from '../../../renderer/src/components/NewRunForm.vue';
 import RunView from '../../../renderer/src/components/RunView.vue';
 import { useCompareStore } from '../../../renderer/src/stores/compare';
 import { useNavStore } from '../../../renderer/src/stores/nav';
@@ -104,6 +105,24 @@ describe('CompareView', () => {
     await wait(150);
     const nav = useNavStore();
     expect(nav.query).toMatch(/^align=trigger&t=0&from=-?\d+&to=\d+$/);
+  });
+});
+
+describe('NewRunForm: one-click pair', () => {
+  it('asks for the pair with the form as it stands, and not while a field is wrong', async () => {
+    wrapper = mount(NewRunForm, { global: { plugins: [pinia] } });
+    await flushPromises();
+    const pairBtn = () => wrapper!.findAll('button').find((b) => b.text() === 'Compare mm_exit vs quiet')!;
+    await wrapper.get('#param-dmaStopMs').setValue('-5');
+    await pairBtn().trigger('click');
+    await settle(2);
+    expect(wrapper.emitted('pair')).toBeUndefined();
+    expect(wrapper.text()).toContain('Fix the fields marked above first.');
+    await wrapper.get('#param-dmaStopMs').setValue('2500');
+    await wrapper.get('#seed').setValue('7');
+    await pairBtn().trigger('click');
+    await settle(2);
+    expect(wrapper.emitted('pair')).toEqual([[{ scenario: 'oom-bound-victim', params: { dmaStopMs: 2500 }, seed: 7 }]]);
   });
 });
 
