@@ -4,7 +4,8 @@ import type { ParamValue, ScenarioDto, SweepDefinitionDto } from '../../../main/
 export interface SweepFormInput {
   scenario: string;
   vary: { key: string; values: string }[];
-  seeds: string;
+  /** As typed (a number input's v-model may hand over a number). */
+  seeds: string | number;
 }
 
 /** Field → one sentence saying what is wrong and what would be valid (`vary.0`, `vary.1`, `seeds`, `scenario`). */
@@ -49,8 +50,9 @@ export function parseSweepForm(input: SweepFormInput, scenario: ScenarioDto | un
     }
     vary.push({ key: row.key, values });
   });
-  const seeds = Number(input.seeds.trim() || '1');
-  if (!Number.isInteger(seeds) || seeds < 1 || seeds > 1000) errors.seeds = `Seeds must be a whole number from 1 to 1000; got '${input.seeds}'.`;
+  const rawSeeds = String(input.seeds).trim();
+  const seeds = Number(rawSeeds || '1');
+  if (!Number.isInteger(seeds) || seeds < 1 || seeds > 1000) errors.seeds = `Seeds must be a whole number from 1 to 1000; got '${rawSeeds}'.`;
   if (Object.keys(errors).length) return { errors };
   return { def: { scenario: scenario.id, vary, seeds } };
 }

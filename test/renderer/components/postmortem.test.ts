@@ -99,6 +99,22 @@ describe('CompareView', () => {
     expect(wrapper.find('table[aria-label="Metric diff"]').exists()).toBe(true);
   });
 
+  it('says so when a run of the pair does not complete', async () => {
+    const slow = createFakeLab({ runs: [], progressSteps: 4, progressEveryMs: 10 });
+    setLab(slow);
+    const pair = usePairStore();
+    slow.onEvent((e) => pair.handleEvent(e));
+    const ids = await pair.start({ scenario: 'oom-bound-victim', params: {}, seed: 1 });
+    wrapper = mount(CompareView, { props: { a: ids!.a, b: ids!.b }, global: { plugins: [pinia] } });
+    await flushPromises();
+    await wrapper.findAll('button').find((b) => b.text() === 'Cancel both runs')!.trigger('click');
+    for (let i = 0; i < 30 && pair.running; i++) await settle(1);
+    await flushPromises();
+    expect(wrapper.get('[role="alert"]').text()).toMatch(/^The comparison needs both runs complete/);
+    expect(wrapper.get('[aria-label="Pair progress"]').text()).toContain('cancelled');
+    expect(wrapper.find('table[aria-label="Metric diff"]').exists()).toBe(false);
+  });
+
   it('keeps the location query on the view and cursor', async () => {
     wrapper = mount(CompareView, { props: { a: idOf('mm_exit'), b: idOf('quiet') }, global: { plugins: [pinia] } });
     await settle();
