@@ -295,7 +295,8 @@ export interface LabApi {
   /** Validate the parameters without running: one message per bad field (empty when valid). */
   validateRun(req: RunRequest): Promise<Record<string, string>>;
   openRun(runId: RunId): Promise<RunInfo>;
-  window(runId: RunId, fromNs: Ns, toNs: Ns, widthPx: number): Promise<WindowDto>;
+  /** Per-lane data for a view `widthPx` wide; `tracks` (actor ids) limits it to those lanes (all when absent). */
+  window(runId: RunId, fromNs: Ns, toNs: Ns, widthPx: number, tracks?: number[]): Promise<WindowDto>;
   /**
    * The whole model state at time t (checkpoint + replay): after every event at t, or, with
    * `seq`, right after that event (a cursor on an event).

@@ -256,9 +256,9 @@ export function createLabApi(opts: LabApiOptions = {}): LabApi {
       });
     },
 
-    async window(runId: RunId, fromNs: Ns, toNs: Ns, widthPx: number): Promise<WindowDto> {
+    async window(runId: RunId, fromNs: Ns, toNs: Ns, widthPx: number, tracks?: number[]): Promise<WindowDto> {
       if (!(toNs > fromNs)) throw new UserError(`A window needs fromNs < toNs; got ${fromNs}..${toNs}.`);
-      return withReader(runId, (r) => buildWindow(r, fromNs, toNs, widthPx));
+      return withReader(runId, (r) => buildWindow(r, fromNs, toNs, widthPx, tracks));
     },
 
     async state(runId: RunId, tNs: Ns, seq?: number) {
@@ -530,10 +530,11 @@ const STATE_NAMES: Record<string, readonly string[]> = {};
 /**
  * Shape the trace reader's level-of-detail answer into what the timeline draws. Raw events (few in
  * range) are folded per pixel and kind; when zoomed out the LOD buckets (per actor and kind) are
- * used as they are. Blocked-task spans become state intervals.
+ * used as they are. Blocked-task spans become state intervals. `lanes` (actor ids) limits the
+ * answer to those lanes (a view asks only for the ones it shows).
  */
-function buildWindow(r: TraceReader, fromNs: number, toNs: number, widthPx: number): WindowDto {
-  const w = r.window(fromNs, toNs, widthPx);
+function buildWindow(r: TraceReader, fromNs: number, toNs: number, widthPx: number, lanes?: readonly number[]): WindowDto {
+  const w = r.window(fromNs, toNs, widthPx, lanes);
   const tracks: TrackWindowDto[] = [];
   for (const t of w.tracks) {
     const dto: TrackWindowDto = { id: t.actor, spans: [], states: [], instants: [], counters: [] };

@@ -1,25 +1,8 @@
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { MessageChannel, Worker } from 'node:worker_threads';
+import { MessageChannel } from 'node:worker_threads';
 import { MODEL_VERSION, type Summary } from '../sim/run';
 import { UserError } from './errors';
+import { sharedPool, type PooledWorker, type WorkerPool } from './worker_pool';
 import type { Progress, VerifyOutcome, WorkerJob, WorkerMessage, WriterJob, WriterMessage } from './worker_protocol';
-
-/** How the workers are started: the tsx bootstrap when running from sources. */
-const WORKER_URL = new URL('./worker-boot.mjs', import.meta.url);
-
-/**
- * In a bundled build (electron-vite: out/main/sim_worker.js next to index.js, this module maybe in
- * out/main/chunks/) each worker is its own compiled entry; from sources it goes through the tsx
- * bootstrap, which picks the module named by workerData.entry.
- */
-function workerUrl(entry: 'sim_worker' | 'writer_worker'): URL {
-  for (const rel of [`./${entry}.js`, `../${entry}.js`]) {
-    const u = new URL(rel, import.meta.url);
-    if (u.protocol === 'file:' && existsSync(fileURLToPath(u))) return u;
-  }
-  return WORKER_URL;
-}
 
 /** A running job: its outcome, and ways to stop it. */
 export interface WorkerHandle {
@@ -27,7 +10,7 @@ export interface WorkerHandle {
   done: Promise<{ summary: Summary; verify?: VerifyOutcome }>;
   /** Ask the run to stop at its next slice (the trace is then finished as cancelled). */
   cancel(): void;
-  /** Kill the workers outright (what a crash looks like to the coordinator). */
+  /** Kill the job's workers outright (what a crash looks like to the coordinator); the pool replaces them. */
   terminate(): Promise<void>;
 }
 
@@ -37,28 +20,32 @@ export class WorkerDiedError extends Error {}
 type JobInput = Omit<WorkerJob, 'stop' | 'port' | 'pipe'>;
 
 /**
- * Start a job. `verify` runs in one sim worker. `record` runs two: the sim worker simulates and
- * streams event batches over a MessagePort to a writer worker that owns the trace file, so
- * simulating and writing overlap; shared memory carries the stop flag and the backpressure count.
+ * Start a job on warm workers from `pool` (the process's shared pool by default). `verify` runs
+ * in one sim worker. `record` runs in two: the sim worker simulates and streams event batches
+ * over a MessagePort to a writer worker that owns the trace file, so simulating and writing
+ * overlap; shared memory carries the stop flag and the backpressure count. When the job ends
+ * well both workers go back to the pool; when anything fails, both are terminated (the pool
+ * starts new ones on demand), so a worker in an unknown state is never reused.
  */
-export function startWorker(job: JobInput, onProgress?: (p: Progress) => void): WorkerHandle {
+export function startWorker(job: JobInput, onProgress?: (p: Progress) => void, pool: WorkerPool = sharedPool()): WorkerHandle {
   const stop = new SharedArrayBuffer(4);
   const flag = new Int32Array(stop);
-  const workers: Worker[] = [];
+  const held: PooledWorker[] = [];
   let simResult: { summary: Summary; verify?: VerifyOutcome } | null = null;
   let writerDone = job.mode !== 'record';
+  let settled = false;
 
   const done = new Promise<{ summary: Summary; verify?: VerifyOutcome }>((resolve, reject) => {
-    let settled = false;
     const failWith = (e: Error) => {
       if (settled) return;
       settled = true;
-      // One side failed: the other has nothing left to do.
-      Promise.all(workers.map((w) => w.terminate())).finally(() => reject(e));
+      // One side failed: the other has nothing left to do, and neither is reused.
+      Promise.all(held.map((pw) => pool.discard(pw))).finally(() => reject(e));
     };
     const maybeDone = () => {
       if (!settled && simResult && writerDone) {
         settled = true;
+        for (const pw of held) pool.release(pw);
         resolve(simResult);
       }
     };
@@ -84,36 +71,42 @@ export function startWorker(job: JobInput, onProgress?: (p: Progress) => void): 
         port: ch.port2,
         pipe,
       };
-      const writer = new Worker(workerUrl('writer_worker'), { workerData: { entry: 'writer_worker', ...wjob }, transferList: [ch.port2] });
-      workers.push(writer);
-      writer.on('message', (m: WriterMessage) => {
-        if (m.type === 'finished') {
-          writerDone = true;
-          maybeDone();
-        } else if (m.type === 'error') {
-          failWith(m.user ? new UserError(m.message) : new WorkerDiedError(`the trace writer failed: ${m.message}`));
-        }
+      const writer = pool.acquire('writer_worker', {
+        message: (m) => {
+          const wm = m as WriterMessage;
+          if (wm.type === 'finished') {
+            writerDone = true;
+            maybeDone();
+          } else if (wm.type === 'error') {
+            failWith(wm.user ? new UserError(wm.message) : new WorkerDiedError(`the trace writer failed: ${wm.message}`));
+          }
+        },
+        error: (e) => failWith(new WorkerDiedError(`the trace writer crashed: ${e.message}`)),
+        exit: (code) => {
+          if (!writerDone) failWith(new WorkerDiedError(`the trace writer exited with code ${code} before the run ended`));
+        },
       });
-      writer.on('error', (e) => failWith(new WorkerDiedError(`the trace writer crashed: ${e.message}`)));
-      writer.on('exit', (code) => {
-        if (!writerDone) failWith(new WorkerDiedError(`the trace writer exited with code ${code} before the run ended`));
-      });
+      held.push(writer);
+      writer.post({ type: 'job', job: wjob }, [ch.port2]);
     }
 
     const simJob: WorkerJob = { ...job, stop, port, pipe };
-    const sim = new Worker(workerUrl('sim_worker'), { workerData: { entry: 'sim_worker', ...simJob }, transferList: port ? [port] : [] });
-    workers.push(sim);
-    sim.on('message', (m: WorkerMessage) => {
-      if (m.type === 'progress') onProgress?.({ events: m.events, tNs: m.tNs, eventsPerSec: m.eventsPerSec });
-      else if (m.type === 'done') {
-        simResult = { summary: m.summary, verify: m.verify };
-        maybeDone();
-      } else failWith(m.user ? new UserError(m.message) : new WorkerDiedError(`the sim worker failed: ${m.message}`));
+    const sim = pool.acquire('sim_worker', {
+      message: (m) => {
+        const sm = m as WorkerMessage;
+        if (sm.type === 'progress') onProgress?.({ events: sm.events, tNs: sm.tNs, eventsPerSec: sm.eventsPerSec });
+        else if (sm.type === 'done') {
+          simResult = { summary: sm.summary, verify: sm.verify };
+          maybeDone();
+        } else failWith(sm.user ? new UserError(sm.message) : new WorkerDiedError(`the sim worker failed: ${sm.message}`));
+      },
+      error: (e) => failWith(new WorkerDiedError(`the sim worker crashed: ${e.message}`)),
+      exit: (code) => {
+        if (!simResult) failWith(new WorkerDiedError(`the sim worker exited with code ${code} before the run ended`));
+      },
     });
-    sim.on('error', (e) => failWith(new WorkerDiedError(`the sim worker crashed: ${e.message}`)));
-    sim.on('exit', (code) => {
-      if (!simResult) failWith(new WorkerDiedError(`the sim worker exited with code ${code} before the run ended`));
-    });
+    held.push(sim);
+    sim.post({ type: 'job', job: simJob }, port ? [port] : []);
   });
   return {
     done,
@@ -121,7 +114,8 @@ export function startWorker(job: JobInput, onProgress?: (p: Progress) => void): 
       Atomics.store(flag, 0, 1);
     },
     terminate: async () => {
-      await Promise.all(workers.map((w) => w.terminate()));
+      if (settled) return;
+      await Promise.all(held.map((pw) => pool.discard(pw)));
     },
   };
 }

@@ -1,9 +1,10 @@
 /**
- * The sim worker: runs one scenario off the coordinating thread and either records it into a
- * trace file (the writer lives here, one connection per worker) or re-runs it against a recorded
- * trace (verify). Talks to its parent only through the messages in worker_protocol.ts.
+ * The sim worker: runs scenarios off the coordinating thread, one job at a time, and either
+ * streams a run's events to a writer worker (record) or re-runs it against a recorded trace
+ * (verify). It lives in the worker pool: it takes a job by message, answers with the messages in
+ * worker_protocol.ts, and then waits for the next job.
  */
-import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import { parentPort, type MessagePort } from 'node:worker_threads';
 import type { TraceSink, TrackType } from '../sim/events';
 import { ParamError } from '../sim/params';
 import { runScenario, UnknownScenarioError, type Summary } from '../sim/run';
@@ -11,11 +12,9 @@ import type { Divergence } from '../trace/diverge';
 import { TraceFileError } from '../trace/errors';
 import { TraceReader, type EventRow } from '../trace/reader';
 import { TraceRecorder, type TraceBatch, type TraceEnd } from '../trace/writer';
-import { PIPE_FAILED, PIPE_MAX_AHEAD, PIPE_WRITTEN, type PipeMessage, type VerifyOutcome, type WorkerJob, type WorkerMessage } from './worker_protocol';
+import { PIPE_FAILED, PIPE_MAX_AHEAD, PIPE_WRITTEN, type PipeMessage, type PoolJobMessage, type VerifyOutcome, type WorkerJob, type WorkerMessage } from './worker_protocol';
 
-const job = workerData as WorkerJob;
 const post = (m: WorkerMessage) => parentPort?.postMessage(m);
-const stopFlag = new Int32Array(job.stop);
 
 function progressReporter(): (events: number, tNs: number) => void {
   const t0 = performance.now();
@@ -111,7 +110,8 @@ class Pipe {
   }
 }
 
-function record(): Summary {
+function record(job: WorkerJob): Summary {
+  const stopFlag = new Int32Array(job.stop);
   const pipe = new Pipe(job.port as MessagePort, job.pipe as SharedArrayBuffer);
   const rec = new TraceRecorder((b) => pipe.send(b), { checkpointEvery: job.checkpointEvery });
   const sinks: TraceSink[] = [rec];
@@ -149,7 +149,8 @@ function record(): Summary {
   return summary;
 }
 
-function verify(): VerifyOutcome {
+function verify(job: WorkerJob): VerifyOutcome {
+  const stopFlag = new Int32Array(job.stop);
   const rec = new TraceReader(job.file);
   try {
     const m = rec.meta();
@@ -171,15 +172,22 @@ function verify(): VerifyOutcome {
   }
 }
 
-try {
-  if (job.mode === 'record') {
-    const summary = record();
-    post({ type: 'done', summary });
-  } else {
-    const v = verify();
-    post({ type: 'done', summary: v.summary, verify: v });
+function runJob(job: WorkerJob): void {
+  try {
+    if (job.mode === 'record') {
+      const summary = record(job);
+      post({ type: 'done', summary });
+    } else {
+      const v = verify(job);
+      post({ type: 'done', summary: v.summary, verify: v });
+    }
+  } catch (e) {
+    const user = e instanceof ParamError || e instanceof UnknownScenarioError || e instanceof TraceFileError;
+    post({ type: 'error', message: e instanceof Error ? e.message : String(e), user });
   }
-} catch (e) {
-  const user = e instanceof ParamError || e instanceof UnknownScenarioError || e instanceof TraceFileError;
-  post({ type: 'error', message: e instanceof Error ? e.message : String(e), user });
 }
+
+// Jobs run synchronously, so a second job's message waits until the first is done.
+parentPort?.on('message', (m: PoolJobMessage<WorkerJob>) => {
+  if (m.type === 'job') runJob(m.job);
+});

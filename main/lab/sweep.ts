@@ -6,6 +6,7 @@ import { UserError } from './errors';
 import { LabService } from './service';
 import { aggregate, checkMetrics, expandGrid, flattenMetrics, type AggregatedPoint, type ResolvedSweepDefinition, type SweepDefinition, type SweepPointDto, type SweepRunDto } from './sweep_grid';
 import { APP_VERSION } from './version';
+import { sharedPool } from './worker_pool';
 
 export * from './sweep_grid';
 
@@ -185,6 +186,9 @@ export class SweepService {
       opts.onProgress?.({ sweepId: id, done: m.done, total: m.total, lastRun: { ...structuredClone(rec), point, values: { ...p.values } } });
     };
 
+    // Runs go to the lab's warm worker pool: start as many workers as lanes now, while the
+    // first runs are set up, so that no run after the first few waits for a worker to boot.
+    sharedPool().prewarm(Math.min(jobs, grid.runs.length));
     const done = (async (): Promise<SweepResult> => {
       let next = 0;
       const lane = async () => {

@@ -3,7 +3,7 @@ import type { Summary } from '../sim/run';
 import type { Divergence } from '../trace/diverge';
 import type { TraceBatch, TraceEnd, TraceHeader } from '../trace/writer';
 
-/** What the coordinator asks the sim worker to do (sent as workerData). */
+/** What the coordinator asks the sim worker to do (sent in a PoolJobMessage; the workers are pooled). */
 export interface WorkerJob {
   /** record: run and write `file`; verify: re-run and compare with the events recorded in `file`. */
   mode: 'record' | 'verify';
@@ -45,6 +45,12 @@ export const PIPE_MAX_AHEAD = 4;
 export type PipeMessage =
   | { type: 'batch'; batch: TraceBatch }
   | { type: 'end'; end: TraceEnd };
+
+/** Coordinator to a pooled worker: one job; the worker answers with its messages below and then waits for the next. */
+export interface PoolJobMessage<J extends WorkerJob | WriterJob = WorkerJob | WriterJob> {
+  type: 'job';
+  job: J;
+}
 
 /** Writer worker to coordinator. */
 export type WriterMessage = { type: 'opened' } | { type: 'finished'; events: number } | { type: 'error'; message: string; user: boolean };

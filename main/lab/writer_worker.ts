@@ -1,54 +1,62 @@
 /**
- * The writer worker: owns the trace file's connection while a run records. The sim worker sends
+ * The writer worker: owns a trace file's connection while a run records. The sim worker sends
  * it batches (events plus the spans, level-of-detail chunks and checkpoints derived from them)
  * over a MessagePort; it writes each in one transaction and counts them back through shared
  * memory so the sim never runs more than a few batches ahead. Simulating and writing thus
- * overlap on two threads.
+ * overlap on two threads. It lives in the worker pool: it takes one job (a file, a port) by
+ * message and, once the run's end is written, waits for the next.
  */
-import { workerData, parentPort } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import { TraceFileError } from '../trace/errors';
 import { TraceWriter } from '../trace/writer';
-import { PIPE_FAILED, PIPE_WRITTEN, type PipeMessage, type WriterJob, type WriterMessage } from './worker_protocol';
+import { PIPE_FAILED, PIPE_WRITTEN, type PipeMessage, type PoolJobMessage, type WriterJob, type WriterMessage } from './worker_protocol';
 
-const job = workerData as WriterJob;
-const pipe = new Int32Array(job.pipe);
 const post = (m: WriterMessage) => parentPort?.postMessage(m);
 
-function fail(e: unknown): void {
-  Atomics.store(pipe, PIPE_FAILED, 1);
-  Atomics.notify(pipe, PIPE_WRITTEN);
-  post({ type: 'error', message: e instanceof Error ? e.message : String(e), user: e instanceof TraceFileError });
-  job.port.close();
-}
+function runJob(job: WriterJob): void {
+  const pipe = new Int32Array(job.pipe);
+  const fail = (e: unknown): void => {
+    Atomics.store(pipe, PIPE_FAILED, 1);
+    Atomics.notify(pipe, PIPE_WRITTEN);
+    post({ type: 'error', message: e instanceof Error ? e.message : String(e), user: e instanceof TraceFileError });
+    job.port.close();
+  };
 
-let writer: TraceWriter | null = null;
-let busyMs = 0;
-try {
-  writer = new TraceWriter(job.file, job.header, { checkpointEvery: job.checkpointEvery });
-  post({ type: 'opened' });
-} catch (e) {
-  fail(e);
-}
-
-job.port.on('message', (m: PipeMessage) => {
-  const w = writer;
-  if (!w) return;
+  let writer: TraceWriter | null = null;
+  let busyMs = 0;
   try {
-    if (m.type === 'batch') {
-      const t0 = performance.now();
-      w.write(m.batch);
-      busyMs += performance.now() - t0;
-      Atomics.add(pipe, PIPE_WRITTEN, 1);
-      Atomics.notify(pipe, PIPE_WRITTEN);
-    } else {
-      w.finish(m.end);
-      if (process.env.SVA_LAB_PIPE_STATS) process.stderr.write(`writer: ${Math.round(busyMs)} ms writing batches\n`);
-      writer = null;
-      post({ type: 'finished', events: m.end.events });
-      job.port.close();
-    }
+    writer = new TraceWriter(job.file, job.header, { checkpointEvery: job.checkpointEvery });
+    post({ type: 'opened' });
   } catch (e) {
-    writer = null;
     fail(e);
+    return;
   }
+
+  job.port.on('message', (m: PipeMessage) => {
+    const w = writer;
+    if (!w) return;
+    try {
+      if (m.type === 'batch') {
+        const t0 = performance.now();
+        w.write(m.batch);
+        busyMs += performance.now() - t0;
+        Atomics.add(pipe, PIPE_WRITTEN, 1);
+        Atomics.notify(pipe, PIPE_WRITTEN);
+      } else {
+        const t0 = performance.now();
+        w.finish(m.end);
+        if (process.env.SVA_LAB_PIPE_STATS) process.stderr.write(`writer: ${Math.round(busyMs)} ms writing batches, ${Math.round(performance.now() - t0)} ms finishing (indexes)\n`);
+        writer = null;
+        job.port.close();
+        post({ type: 'finished', events: m.end.events });
+      }
+    } catch (e) {
+      writer = null;
+      fail(e);
+    }
+  });
+}
+
+parentPort?.on('message', (m: PoolJobMessage<WriterJob>) => {
+  if (m.type === 'job') runJob(m.job);
 });

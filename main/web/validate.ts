@@ -22,7 +22,10 @@ export const ARG_SCHEMAS: Record<LabMethod, z.ZodType<unknown[]>> = {
   cancelRun: z.tuple([runId]),
   validateRun: z.tuple([runRequest]),
   openRun: z.tuple([runId]),
-  window: z.tuple([runId, ns, ns, z.number().int().min(1).max(20_000)]),
+  window: z.union([
+    z.tuple([runId, ns, ns, z.number().int().min(1).max(20_000)]),
+    z.tuple([runId, ns, ns, z.number().int().min(1).max(20_000), z.array(z.number().int().min(0).max(Number.MAX_SAFE_INTEGER)).max(10_000)]),
+  ]),
   state: z.union([z.tuple([runId, ns]), z.tuple([runId, ns, z.number().int().min(0)])]),
   events: z.tuple([
     runId,

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LabApi, LabEvent, RunId } from '../../main/contract';
 import { createLabApi } from '../../main/lab/api';
+import { ARG_SCHEMAS } from '../../main/web/validate';
 
 let home: string;
 let api: LabApi;
@@ -68,6 +69,29 @@ describe('LabApi over the service', () => {
     expect(names).toEqual(expect.arrayContaining(['mm_count', 'mm_users', 'resident pages']));
     const users = w.tracks.find((t) => t.id === mm.id)!.counters.find((c) => c.name === 'mm_users')!;
     expect(Math.max(...users.points.map((p) => p.max))).toBeLessThanOrEqual(4);
+  });
+
+  it('limits a window to the lanes asked for (tracks), zoomed out and zoomed in alike', async () => {
+    const info = await api.openRun(mmExit);
+    const all = await api.window(mmExit, 0, info.endNs, 1200);
+    const victim = info.tracks.find((t) => t.name.startsWith('accel-app'))!;
+    const mm = info.tracks.find((t) => t.type === 'mm' && t.name.startsWith('mm accel-app'))!;
+    const some = await api.window(mmExit, 0, info.endNs, 1200, [victim.id, mm.id]);
+    expect(some.tracks.map((t) => t.id).sort((a, b) => a - b)).toEqual([victim.id, mm.id].sort((a, b) => a - b));
+    // Each lane asked for is what the full window has for it.
+    for (const t of some.tracks) expect(t).toEqual(all.tracks.find((x) => x.id === t.id));
+    expect((await api.window(mmExit, 0, info.endNs, 1200, [])).tracks).toEqual([]);
+    // Zoomed in around release(): raw events, still only the lanes asked for.
+    const rel = all.tracks.find((t) => t.id === victim.id)!.spans.find((s) => s.name === 'release()')!;
+    const near = await api.window(mmExit, rel.t0, rel.t0 + 1000, 800, [victim.id]);
+    expect(near.tracks.every((t) => t.id === victim.id)).toBe(true);
+    // The IPC/HTTP schema takes the 4- and the 5-argument form, and bounds the list.
+    const schema = ARG_SCHEMAS.window;
+    expect(schema.safeParse([mmExit, 0, 10, 100]).success).toBe(true);
+    expect(schema.safeParse([mmExit, 0, 10, 100, [1, 2]]).success).toBe(true);
+    expect(schema.safeParse([mmExit, 0, 10, 100, [-1]]).success).toBe(false);
+    expect(schema.safeParse([mmExit, 0, 10, 100, ['1']]).success).toBe(false);
+    expect(schema.safeParse([mmExit, 0, 10, 100, Array.from({ length: 10_001 }, (_, i) => i)]).success).toBe(false);
   });
 
   it('serves the state at a time, the events around it, stepping and the cause chain', async () => {
