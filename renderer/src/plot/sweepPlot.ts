@@ -191,6 +191,7 @@ export function buildPlot(sweep: SweepDto, choice: PlotChoice): PlotModel {
   const inSlice = (p: SweepPointDto) => Object.entries(fixed).every(([k, v]) => same(p.values[k], v));
 
   const seriesValues: (ParamValue | null)[] = sDef ? [...sDef.values] : [null];
+  if (sDef && sDef.values.every((v) => typeof v === 'number')) seriesValues.sort((a, b) => (a as number) - (b as number));
   let filled = 0;
   let pointCount = 0;
   const series: PlotSeries[] = seriesValues.map((sv, i) => {

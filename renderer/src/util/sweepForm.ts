@@ -30,7 +30,7 @@ export function parseSweepForm(input: SweepFormInput, scenario: ScenarioDto | un
       errors[`vary.${i}`] = `Scenario '${scenario.id}' has no parameter '${row.key}'.`;
       return;
     }
-    if (vary.some((v) => v.key === row.key)) {
+    if (input.vary.slice(0, i).some((v) => v.key === row.key)) {
       errors[`vary.${i}`] = `${row.key} is varied twice; pick another parameter.`;
       return;
     }
