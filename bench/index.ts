@@ -19,3 +19,4 @@ if (results.sim) {
   process.stdout.write(`\nsimulator alone (stress, ${s.events} events, best of ${s.runs}): ${(s.eventsPerSec / 1e6).toFixed(2)} M events/s  (target >= 2 M/s)\n`);
 }
 if (results.trace) process.stdout.write(formatTraceBench(results.trace as TraceBench));
+if (results.sweep) process.stdout.write((await import('./sweep')).formatSweepBench(results.sweep as import('./sweep').SweepBench));

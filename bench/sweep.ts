@@ -3,15 +3,22 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LabService } from '../main/lab/service';
+import { closeSharedPool } from '../main/lab/worker_pool';
 import { SweepService, type SweepDefinition } from '../main/lab/sweep';
 import { Worker } from 'node:worker_threads';
 import { runScenario } from '../main/sim/run';
 
 /**
- * Sweep benchmark (issue 6): a 12-point sweep of oom-bound-victim (6 DMA stop times × 2 designs)
- * recorded (a) one run at a time through LabService.run and (b) through the SweepService pool,
- * in alternating rounds (BENCH_SWEEP_ROUNDS, default 3) so that load from others hits both alike.
- * The target is pool wall time <= 0.6 × the sum of the single runs' wall times on 2 cores.
+ * Sweep benchmark (issue 6): a 12-point sweep of oom-bound-victim (6 DMA stop times × 2 designs).
+ * The target: the sweep's wall time <= 0.6 × the sum of the single runs' wall times, on 2 cores.
+ * What "a single run" costs depends on where it runs, so both are measured, in alternating rounds
+ * (BENCH_SWEEP_ROUNDS, default 3) so that load from others hits every figure alike:
+ *  (a) cold: each run alone on freshly started workers (the pool is closed before each run), as
+ *      `sva-lab run` pays for every run (its Node start-up itself not included);
+ *  (w) warm: each run alone on the lab's warm workers, as in the app (or serve) after its first run;
+ *  (b) the sweep through SweepService, starting from a closed pool, as `sva-lab sweep` does: it
+ *      pays its own worker start-up once;
+ * (bw) the same sweep on warm workers (the app's next sweep), to set against (w).
  * CPU figures are the whole process (main thread and every worker), so cpu/wall says how many
  * cores were busy on average.
  */
@@ -19,29 +26,30 @@ export interface SweepBench {
   runs: number;
   jobs: number;
   cores: number;
-  /** (a)/(b) are measured in alternation this many times; the best of each is reported (the machine is shared). */
+  /** Every figure is measured in alternation this many times; the best of each is reported (the machine is shared). */
   rounds: number;
-  /** (a) The runs one after another: each run's wall time, their sum, and the cores kept busy (best round). */
-  sequential: { runMs: number[]; sumMs: number; cpuMs: number; busyCores: number; sumMsPerRound: number[] };
-  /** (b) The same runs through the pool (best round). */
+  /** (a) One run at a time, each on freshly started workers: each run's wall time, their sum (best round). */
+  sequentialCold: { runMs: number[]; sumMs: number; cpuMs: number; busyCores: number; sumMsPerRound: number[] };
+  /** (w) One run at a time on warm workers (best round). */
+  sequentialWarm: { runMs: number[]; sumMs: number; cpuMs: number; busyCores: number; sumMsPerRound: number[] };
+  /** (b) The same runs as one sweep, from a cold pool (best round). */
   pool: { wallMs: number; cpuMs: number; busyCores: number; wallMsPerRound: number[] };
-  /** Best pool wall / best sequential sum: the target is <= 0.6. */
+  /** (bw) The same sweep on an already warm pool (the app's second sweep), best round. */
+  poolWarm: { wallMs: number; cpuMs: number; busyCores: number; wallMsPerRound: number[] };
+  /** Best sweep wall / best (a) sum: the target is <= 0.6. */
   ratio: number;
-  /** Pool wall / sequential sum within each round. */
+  /** Best warm sweep (bw) wall / best (w) sum: warm against warm. */
+  ratioToWarm: number;
+  /** Sweep wall / (a) sum and / (w) sum within each round. */
   ratioPerRound: number[];
+  ratioToWarmPerRound: number[];
   /** The same 12 simulations in this thread, unrecorded: how much of a recorded run is the model itself. */
   simOnlyMs: number;
   /**
    * Wall time to start one worker thread the way the lab does from sources (tsx registered in
-   * the worker, then the simulator and trace modules imported); a recorded run starts two.
+   * the worker, then the simulator and trace modules imported); a cold recorded run starts two.
    */
   workerBootMs: number;
-  /**
-   * Experiment, not the lab's path: the same 12 runs recorded (sim and writer in one thread) in
-   * workers started once and reused, one worker in turn vs one per core. What keeping workers
-   * warm would buy.
-   */
-  warmWorkers: { sequentialSumMs: number; poolWallMs: number; ratioToSequential: number; ratioToLabSequential: number };
   /** 1-minute load average before and after: on a shared machine, a figure taken under load says so. */
   loadAvg: { before: number; after: number };
 }
@@ -72,68 +80,31 @@ async function workerBoot(): Promise<number> {
   return performance.now() - t0;
 }
 
-interface WarmJob {
-  file: string;
-  params: Record<string, unknown>;
-}
-
-/** A worker that records one run per message, in its own thread, and stays up between runs. */
-function warmWorker(): { run: (j: WarmJob) => Promise<number>; close: () => Promise<number> } {
-  const url = (rel: string) => JSON.stringify(new URL(rel, import.meta.url).href);
-  const code = `
-    import { parentPort } from 'node:worker_threads';
-    import { register } from 'tsx/esm/api';
-    register({ tsconfig: ${JSON.stringify(fileURLToPath(new URL('../tsconfig.json', import.meta.url)))} });
-    const { runScenario, MODEL_VERSION } = await import(${url('../main/sim/run.ts')});
-    const { TraceRecorder, TraceWriter } = await import(${url('../main/trace/writer.ts')});
-    parentPort.on('message', (j) => {
-      const t0 = performance.now();
-      const model = j.params.mmExit ? 'mm_exit' : 'quiet';
-      const w = new TraceWriter(j.file, { appVersion: 'bench', scenario: 'oom-bound-victim', params: j.params, seed: 1, model, modelVersion: MODEL_VERSION, created: new Date().toISOString() }, {});
-      const rec = new TraceRecorder((b) => w.write(b), {});
-      const s = runScenario('oom-bound-victim', j.params, 1, { sinks: [rec] });
-      rec.finish(s.endTimeNs);
-      w.finish({ status: s.status, error: s.error, endReason: s.endReason, events: s.events, endTimeNs: s.endTimeNs, digest: s.digest, metrics: s.metrics });
-      parentPort.postMessage(performance.now() - t0);
-    });
-    parentPort.postMessage('ready');`;
-  const w = new Worker(code, { eval: true });
-  // One run at a time per worker: the pending promise is settled by the next message or an error.
-  let pending: { resolve: (ms: number) => void; reject: (e: Error) => void } | null = null;
-  let boot: Error | null = null;
-  const ready = new Promise<void>((resolve, reject) => {
-    w.on('message', (m: number | 'ready') => {
-      if (m === 'ready') resolve();
-      else pending?.resolve(m);
-    });
-    w.on('error', (e) => {
-      boot = e;
-      reject(e);
-      pending?.reject(e);
-    });
-  });
-  return {
-    run: async (j) => {
-      await ready;
-      if (boot) throw boot;
-      return new Promise<number>((resolve, reject) => {
-        pending = { resolve, reject };
-        w.postMessage(j);
-      });
-    },
-    close: () => w.terminate(),
-  };
-}
-
 const cpuMs = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1000;
 const r1 = (v: number) => Math.round(v * 10) / 10;
+
+/** The 12 runs one after another; `cold` closes the pool before each, so each starts its own workers. */
+async function sequential(lab: LabService, cold: boolean): Promise<{ runMs: number[]; sumMs: number; cpuMs: number; wallMs: number }> {
+  const runMs: number[] = [];
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  for (const d of DMA_STOP_MS) {
+    for (const m of [true, false]) {
+      if (cold) await closeSharedPool();
+      const t = performance.now();
+      await lab.run({ scenario: 'oom-bound-victim', params: { dmaStopMs: d, mmExit: m }, seed: 1 });
+      runMs.push(performance.now() - t);
+    }
+  }
+  return { runMs, sumMs: runMs.reduce((a, b) => a + b, 0), cpuMs: cpuMs(process.cpuUsage(cpu0)), wallMs: performance.now() - t0 };
+}
 
 export async function benchSweep(rounds = Number(process.env.BENCH_SWEEP_ROUNDS ?? 3)): Promise<SweepBench> {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'sva-bench-sweep-'));
   try {
     const load0 = os.loadavg()[0];
     const lab = new LabService(home);
-    // Warm-up: the first worker start fills tsx's transform cache; neither side should pay it.
+    // Warm-up: the first worker start fills tsx's transform cache; no figure should pay it.
     await lab.run({ scenario: 'oom-bound-victim', params: { dmaStopMs: 10 } });
 
     const t0sim = performance.now();
@@ -144,63 +115,55 @@ export async function benchSweep(rounds = Number(process.env.BENCH_SWEEP_ROUNDS 
 
     const jobs = os.availableParallelism();
     const sweeps = new SweepService(lab);
-    const seqRounds: { runMs: number[]; sumMs: number; cpuMs: number; wallMs: number }[] = [];
+    const coldRounds: Awaited<ReturnType<typeof sequential>>[] = [];
+    const warmRounds: Awaited<ReturnType<typeof sequential>>[] = [];
     const poolRounds: { wallMs: number; cpuMs: number }[] = [];
+    const poolWarmRounds: { wallMs: number; cpuMs: number }[] = [];
     for (let round = 0; round < rounds; round++) {
-      // (a) one at a time.
-      const runMs: number[] = [];
-      let cpu0 = process.cpuUsage();
-      let t0 = performance.now();
-      for (const d of DMA_STOP_MS) {
-        for (const m of [true, false]) {
-          const t = performance.now();
-          await lab.run({ scenario: 'oom-bound-victim', params: { dmaStopMs: d, mmExit: m }, seed: 1 });
-          runMs.push(performance.now() - t);
-        }
-      }
-      seqRounds.push({ runMs, sumMs: runMs.reduce((a, b) => a + b, 0), cpuMs: cpuMs(process.cpuUsage(cpu0)), wallMs: performance.now() - t0 });
-      // (b) through the pool.
-      cpu0 = process.cpuUsage();
-      t0 = performance.now();
+      // (a) one at a time, cold workers each.
+      coldRounds.push(await sequential(lab, true));
+      // (w) one at a time on warm workers (the first run of the round warms them, untimed).
+      await lab.run({ scenario: 'oom-bound-victim', params: { dmaStopMs: 10 } });
+      warmRounds.push(await sequential(lab, false));
+      // (b) the sweep, from a cold pool.
+      await closeSharedPool();
+      const cpu0 = process.cpuUsage();
+      const t0 = performance.now();
       const r = await sweeps.start(DEF, { jobs }).done;
       poolRounds.push({ wallMs: performance.now() - t0, cpuMs: cpuMs(process.cpuUsage(cpu0)) });
       if (r.status !== 'complete' || r.points.some((p) => p.runs.some((x) => x.status !== 'complete'))) throw new Error(`bench sweep did not complete: ${r.status}`);
+      // (bw) the sweep again, its workers now warm.
+      const cpu1 = process.cpuUsage();
+      const t1 = performance.now();
+      const rw = await sweeps.start(DEF, { jobs }).done;
+      poolWarmRounds.push({ wallMs: performance.now() - t1, cpuMs: cpuMs(process.cpuUsage(cpu1)) });
+      if (rw.status !== 'complete') throw new Error(`bench sweep did not complete: ${rw.status}`);
     }
-    const seq = seqRounds.reduce((a, b) => (b.sumMs < a.sumMs ? b : a));
-    const pool = poolRounds.reduce((a, b) => (b.wallMs < a.wallMs ? b : a));
-    const sumMs = seq.sumMs;
-
-    // Warm workers (experiment): started before the clock, as a long-lived pool would be.
-    const grid = DMA_STOP_MS.flatMap((d) => [true, false].map((m) => ({ dmaStopMs: d, mmExit: m })));
-    const warm = Array.from({ length: jobs }, () => warmWorker());
-    await Promise.all(warm.map((w, i) => w.run({ file: path.join(home, `warmup-${i}.sqlite`), params: { dmaStopMs: 10 } })));
-    let warmSum = 0;
-    for (const [i, p] of grid.entries()) warmSum += await warm[0].run({ file: path.join(home, `warm-seq-${i}.sqlite`), params: p });
-    const t0 = performance.now();
-    let nextWarm = 0;
-    await Promise.all(
-      warm.map(async (w) => {
-        while (nextWarm < grid.length) {
-          const i = nextWarm++;
-          await w.run({ file: path.join(home, `warm-pool-${i}.sqlite`), params: grid[i] });
-        }
-      }),
-    );
-    const warmPool = performance.now() - t0;
-    await Promise.all(warm.map((w) => w.close()));
-
+    await closeSharedPool();
+    const best = <T extends { sumMs: number }>(xs: T[]) => xs.reduce((a, b) => (b.sumMs < a.sumMs ? b : a));
+    const cold = best(coldRounds);
+    const warm = best(warmRounds);
+    const fastest = (xs: { wallMs: number; cpuMs: number }[]) => xs.reduce((a, b) => (b.wallMs < a.wallMs ? b : a));
+    const pool = fastest(poolRounds);
+    const poolWarm = fastest(poolWarmRounds);
+    const poolDto = (p: typeof pool, per: typeof poolRounds) => ({ wallMs: r1(p.wallMs), cpuMs: r1(p.cpuMs), busyCores: Math.round((p.cpuMs / p.wallMs) * 100) / 100, wallMsPerRound: per.map((x) => r1(x.wallMs)) });
+    const seqDto = (s: typeof cold, per: typeof coldRounds) => ({ runMs: s.runMs.map(r1), sumMs: r1(s.sumMs), cpuMs: r1(s.cpuMs), busyCores: Math.round((s.cpuMs / s.wallMs) * 100) / 100, sumMsPerRound: per.map((x) => r1(x.sumMs)) });
+    const r3 = (v: number) => Math.round(v * 1000) / 1000;
     return {
-      runs: seq.runMs.length,
+      runs: cold.runMs.length,
       jobs,
       cores: os.availableParallelism(),
       rounds,
-      sequential: { runMs: seq.runMs.map(r1), sumMs: r1(seq.sumMs), cpuMs: r1(seq.cpuMs), busyCores: Math.round((seq.cpuMs / seq.wallMs) * 100) / 100, sumMsPerRound: seqRounds.map((x) => r1(x.sumMs)) },
-      pool: { wallMs: r1(pool.wallMs), cpuMs: r1(pool.cpuMs), busyCores: Math.round((pool.cpuMs / pool.wallMs) * 100) / 100, wallMsPerRound: poolRounds.map((x) => r1(x.wallMs)) },
-      ratio: Math.round((pool.wallMs / seq.sumMs) * 1000) / 1000,
-      ratioPerRound: poolRounds.map((x, i) => Math.round((x.wallMs / seqRounds[i].sumMs) * 1000) / 1000),
+      sequentialCold: seqDto(cold, coldRounds),
+      sequentialWarm: seqDto(warm, warmRounds),
+      pool: poolDto(pool, poolRounds),
+      poolWarm: poolDto(poolWarm, poolWarmRounds),
+      ratio: r3(pool.wallMs / cold.sumMs),
+      ratioToWarm: r3(poolWarm.wallMs / warm.sumMs),
+      ratioPerRound: poolRounds.map((x, i) => r3(x.wallMs / coldRounds[i].sumMs)),
+      ratioToWarmPerRound: poolWarmRounds.map((x, i) => r3(x.wallMs / warmRounds[i].sumMs)),
       simOnlyMs: r1(simOnlyMs),
       workerBootMs: r1(Math.min(...boots)),
-      warmWorkers: { sequentialSumMs: r1(warmSum), poolWallMs: r1(warmPool), ratioToSequential: Math.round((warmPool / warmSum) * 1000) / 1000, ratioToLabSequential: Math.round((warmPool / sumMs) * 1000) / 1000 },
       loadAvg: { before: Math.round(load0 * 100) / 100, after: Math.round(os.loadavg()[0] * 100) / 100 },
     };
   } finally {
@@ -209,15 +172,20 @@ export async function benchSweep(rounds = Number(process.env.BENCH_SWEEP_ROUNDS 
 }
 
 export function formatSweepBench(b: SweepBench): string {
+  const ms = (v: number) => `${(v / 1000).toFixed(2)} s`;
   return [
     '',
-    `sweep: ${b.runs} recorded runs of oom-bound-victim (${DMA_STOP_MS.length} dmaStopMs × 2 designs), ${b.cores} cores`,
-    `  best of ${b.rounds} alternating rounds; ratio per round ${b.ratioPerRound.join(', ')}`,
-    `  (a) one at a time: sum of run wall times ${(b.sequential.sumMs / 1000).toFixed(2)} s (${Math.round(b.sequential.sumMs / b.runs)} ms/run), ${b.sequential.busyCores} cores busy on average`,
-    `  (b) pool of ${b.jobs}:       wall ${(b.pool.wallMs / 1000).toFixed(2)} s, ${b.pool.busyCores} cores busy on average`,
-    `  ratio pool / sequential sum: ${b.ratio.toFixed(3)}  (target <= 0.6)`,
-    `  the simulations alone, unrecorded in one thread: ${Math.round(b.simOnlyMs)} ms for all ${b.runs}; one worker start from sources: ${Math.round(b.workerBootMs)} ms (a recorded run starts two at once)`,
-    `  experiment, warm workers reused across runs: one at a time ${Math.round(b.warmWorkers.sequentialSumMs)} ms, pool ${Math.round(b.warmWorkers.poolWallMs)} ms (ratio ${b.warmWorkers.ratioToSequential.toFixed(3)}; ${b.warmWorkers.ratioToLabSequential.toFixed(3)} of (a))`,
+    `sweep: ${b.runs} recorded runs of oom-bound-victim (${DMA_STOP_MS.length} dmaStopMs × 2 designs), ${b.cores} cores, best of ${b.rounds} alternating rounds`,
+    `  (a) one run at a time, fresh workers each (what \`sva-lab run\` pays per run, Node start not included):`,
+    `      sum of run wall times ${ms(b.sequentialCold.sumMs)} (${Math.round(b.sequentialCold.sumMs / b.runs)} ms/run), ${b.sequentialCold.busyCores} cores busy on average`,
+    `  (w) one run at a time on warm workers (the app or serve after its first run):`,
+    `      sum of run wall times ${ms(b.sequentialWarm.sumMs)} (${Math.round(b.sequentialWarm.sumMs / b.runs)} ms/run), ${b.sequentialWarm.busyCores} cores busy on average`,
+    `  (b) the sweep, ${b.jobs} at once on the warm-worker pool, started cold (what \`sva-lab sweep\` pays):`,
+    `      wall ${ms(b.pool.wallMs)}, ${b.pool.busyCores} cores busy on average`,
+    `  (bw) the same sweep on warm workers (the app's next sweep): wall ${ms(b.poolWarm.wallMs)}, ${b.poolWarm.busyCores} cores busy on average`,
+    `  (b) / (a): ${b.ratio.toFixed(3)}  (target <= 0.6: ${b.ratio <= 0.6 ? 'ok' : 'MISSED'}); per round ${b.ratioPerRound.join(', ')}`,
+    `  (bw) / (w): ${b.ratioToWarm.toFixed(3)}  (warm against warm: what 2 cores buy once no run pays a worker start); per round ${b.ratioToWarmPerRound.join(', ')}`,
+    `  the simulations alone, unrecorded in one thread: ${Math.round(b.simOnlyMs)} ms for all ${b.runs}; one worker start from sources: ${Math.round(b.workerBootMs)} ms (a cold run starts two at once)`,
     `  load average (1 min) before/after: ${b.loadAvg.before} / ${b.loadAvg.after}`,
     '',
   ].join('\n');
