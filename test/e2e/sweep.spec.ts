@@ -9,8 +9,9 @@ test.describe.configure({ mode: 'serial' });
 async function points(page: Page): Promise<{ series: string; x: string; mean: string }[]> {
   return page.locator('table.sweep-points tbody tr').evaluateAll((rows) =>
     rows.map((r) => {
-      const el = r as HTMLElement;
-      return { series: el.dataset.series ?? '', x: el.dataset.x ?? '', mean: el.dataset.mean ?? '' };
+      // The page's DOM (this file is typed for Node: no DOM types here).
+      const d = (r as unknown as { dataset: Record<string, string | undefined> }).dataset;
+      return { series: d.series ?? '', x: d.x ?? '', mean: d.mean ?? '' };
     }),
   );
 }
@@ -48,7 +49,7 @@ test('from the archive, a custom sweep of the OOM scenario draws innocent victim
   sweepId = decodeURIComponent(/#\/sweeps\/([^/?]+)/.exec(page.url())?.[1] ?? '');
   const progress = page.getByRole('region', { name: 'Sweep progress' });
   await expect(progress).toContainText(/\/ 6 runs/);
-  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.evaluate('window.scrollTo(0, 0)');
   await shot(page, 'e2e-sweep-01-running');
   await expect(progress).toContainText('complete', { timeout: 60_000 });
   await expect(progress).toContainText('6 / 6 runs');
@@ -73,7 +74,7 @@ test('from the archive, a custom sweep of the OOM scenario draws innocent victim
   expect(list.map((s) => s.id)).toContain(sweepId);
   await expect(page.getByRole('navigation', { name: 'Recorded sweeps' })).toContainText('oom-bound-victim: dmaStopMs × mmExit');
 
-  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.evaluate('window.scrollTo(0, 0)');
   await page.waitForTimeout(300);
   await shot(page, 'e2e-sweep-02-plot');
 });
