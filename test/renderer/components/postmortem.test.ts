@@ -115,6 +115,17 @@ describe('CompareView', () => {
     expect(wrapper.find('table[aria-label="Metric diff"]').exists()).toBe(false);
   });
 
+  it('copies a link to the view', async () => {
+    const writes: string[] = [];
+    Object.defineProperty(navigator, 'clipboard', { configurable: true, value: { writeText: async (t: string) => void writes.push(t) } });
+    wrapper = mount(CompareView, { props: { a: idOf('mm_exit'), b: idOf('quiet') }, global: { plugins: [pinia] } });
+    await settle();
+    await wrapper.findAll('button').find((b) => b.text() === 'Copy link')!.trigger('click');
+    await flushPromises();
+    expect(writes).toEqual([window.location.href]);
+    expect(wrapper.text()).toContain('Link copied');
+  });
+
   it('keeps the location query on the view and cursor', async () => {
     wrapper = mount(CompareView, { props: { a: idOf('mm_exit'), b: idOf('quiet') }, global: { plugins: [pinia] } });
     await settle();
