@@ -47,6 +47,14 @@ function drawWhiskers(model: PlotModel): (u: uPlot) => void {
   };
 }
 
+/** Powers of ten from `min` to `max`. */
+export function decades(min: number, max: number): number[] {
+  const out: number[] = [];
+  if (!(min > 0) || !(max >= min)) return out;
+  for (let e = Math.ceil(Math.log10(min) - 1e-9); 10 ** e <= max * (1 + 1e-9); e++) out.push(10 ** e);
+  return out;
+}
+
 const COUNT_INCRS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 20_000, 50_000, 100_000, 1e6, 1e7, 1e8, 1e9];
 
 /** uPlot options for a sweep plot `width` × `height` CSS pixels; `hooks` are the component's. */
@@ -77,9 +85,10 @@ export function plotOptions(model: PlotModel, width: number, height: number, hoo
       y: {
         distr: model.yScale === 'log' ? 3 : 1,
         log: 10,
+        // Log: uPlot's own range, snapped to whole decades.
         range:
           model.yScale === 'log'
-            ? (_u, min, max) => [min / 2, max * 2]
+            ? undefined
             : (_u, min, max) => {
                 const lo = Math.min(0, min);
                 const hi = max > lo ? max : lo + 1;
@@ -93,11 +102,15 @@ export function plotOptions(model: PlotModel, width: number, height: number, hoo
         labelSize: 26,
         stroke: '#1f2933',
         grid: { stroke: '#e5e7eb' },
+        // A tick at every swept value (uPlot's log axis would label only powers of ten).
         splits: explicitTicks ? () => model.xs : undefined,
-        values: (_u, splits) => splits.map((v) => {
-          const i = model.xs.indexOf(v);
-          return i >= 0 ? model.xLabels[i] : category ? '' : String(v);
-        }),
+        filter: explicitTicks ? (_u, splits) => splits : undefined,
+        values: (_u, splits) =>
+          splits.map((v) => {
+            if (v === null) return '';
+            const i = model.xs.indexOf(v);
+            return i >= 0 ? model.xLabels[i] : category ? '' : String(v);
+          }),
       },
       {
         label: c.metric,
@@ -106,7 +119,9 @@ export function plotOptions(model: PlotModel, width: number, height: number, hoo
         stroke: '#1f2933',
         grid: { stroke: '#e5e7eb' },
         incrs: model.timeMetric ? undefined : COUNT_INCRS,
-        values: (_u, splits) => splits.map((v) => yFmt(v)),
+        // Log: a line per decade only (uPlot would add 2..9 × each decade, unlabelled).
+        splits: model.yScale === 'log' ? (_u, _i, min, max) => decades(min, max) : undefined,
+        values: (_u, splits) => splits.map((v) => (v === null ? '' : yFmt(v))),
       },
     ],
     series: [

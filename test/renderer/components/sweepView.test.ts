@@ -236,7 +236,7 @@ describe('SweepView', () => {
     await w.get('button[aria-label="Export the sweep table as CSV"]').trigger('click');
     await flushPromises();
     expect(clicks).toEqual([`${id}-innocentVictims-vs-dmaStopMs.png`, `${id}.csv`]);
-    expect(texts).toEqual(['oom-bound-victim: dmaStopMs × mmExit: innocentVictims vs dmaStopMs, one line per design (mm_exit, quiet)', 'mm_exit', 'quiet']);
+    expect(texts).toEqual(['oom-bound-victim: dmaStopMs × mmExit', 'innocentVictims vs dmaStopMs, one line per design (mm_exit, quiet)', 'mm_exit', 'quiet']);
   });
 
   it('a sweep in progress can be cancelled from the view', async () => {
