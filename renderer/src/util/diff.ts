@@ -115,7 +115,16 @@ export function diffRow(d: MetricDiffDto): DiffRow {
  * latency they count; page-request breakdowns stay out unless they differ.
  */
 export function diffRows(metrics: readonly MetricDiffDto[], showSame: boolean): DiffRow[] {
-  const rows = metrics.map(diffRow);
+  // A release() latency that is missing because the call never returned says so, not "never".
+  const unfinished = metrics.find((m) => m.name === 'releaseUnfinished');
+  const rows = metrics.map((m) => {
+    const r = diffRow(m);
+    if (!unfinished || !/^releaseLatencyNs\.(max|p50)$/.test(m.name)) return r;
+    const a = m.a === null && (unfinished.a ?? 0) > 0 ? 'never returned' : r.a;
+    const b = m.b === null && (unfinished.b ?? 0) > 0 ? 'never returned' : r.b;
+    if (a === r.a && b === r.b) return r;
+    return { ...r, a, b, text: r.change && r.direction !== 'same' ? `${a} → ${b} (${r.change})` : `${a} → ${b}` };
+  });
   const differs = (r: DiffRow) => r.direction !== 'same' && r.direction !== 'none';
   return [...rows.filter(differs), ...(showSame ? rows.filter((r) => !differs(r) && r.direction !== 'none') : [])];
 }

@@ -44,6 +44,12 @@ describe('metric diff formatting', () => {
     expect(metricLabel('someNewMetric')).toBe('someNewMetric');
   });
 
+  it('says a release() that never returned did so, not that its latency is "never"', () => {
+    const rows = diffRows([d('releaseLatencyNs.max', null, 9_500), d('releaseUnfinished', 1, 0)], false);
+    expect(rows[0].text).toBe('never returned → 9.5 µs (appeared)');
+    expect(rows[1].text).toBe('1 → 0 (−1)');
+  });
+
   it('lists what differs in the service order (release() first), the same ones only when asked', () => {
     const ms = [d('releaseLatencyNs.max', 5e9, 9500), d('releaseLatencyNs.count', 1, 1), d('innocentVictims', 1, 0), d('lockups', 0, 0), d('drainNs.max', null, null)];
     expect(diffRows(ms, false).map((r) => r.name)).toEqual(['releaseLatencyNs.max', 'innocentVictims']);
