@@ -37,6 +37,19 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
+/** Every button, input and select has a name a screen reader can read. */
+function expectNamedControls(w: VueWrapper): void {
+  for (const el of w.findAll('button, input, select').map((x) => x.element as HTMLElement)) {
+    const id = el.getAttribute('id');
+    const named =
+      (el.getAttribute('aria-label') ?? '').trim() !== '' ||
+      (el.tagName === 'BUTTON' && (el.textContent ?? '').trim() !== '') ||
+      (id !== null && w.find(`label[for="${id}"]`).exists()) ||
+      el.closest('label') !== null;
+    expect(named, `unnamed control: ${el.outerHTML.slice(0, 120)}`).toBe(true);
+  }
+}
+
 const idOf = (model: 'mm_exit' | 'quiet') => lab.runs.find((x) => x.item.model === model)?.item.id ?? '';
 
 describe('CompareView', () => {
@@ -59,6 +72,7 @@ describe('CompareView', () => {
     const innocent = rows.find((r) => r.text().includes('innocentVictims'));
     expect(innocent?.findAll('td').map((td) => td.text())).toEqual(['1', '0', expect.stringMatching(/−1$/)]);
     expect(innocent?.attributes('title')).toBe(METRIC_DOCS.innocentVictims);
+    expectNamedControls(wrapper);
   });
 
   it('aligns at a chosen kind of event and jumps to the first divergence with its explanation', async () => {
@@ -260,6 +274,7 @@ describe('RunView: replay, verify, annotations, export', () => {
     await items[0].get('button.link').trigger('click');
     await settle(2);
     expect(store.cursor?.seq).toBe(at.seq);
+    expectNamedControls(wrapper);
     await wrapper.get(`button[aria-label="Delete note 'victim two'"]`).trigger('click');
     await settle(2);
     expect(wrapper.find('ul[aria-label="Annotations"]').exists()).toBe(false);
