@@ -86,6 +86,7 @@ function seriesColor(key: string | null, v: ParamValue | null, i: number): strin
 
 /** A parameter value as an axis or table label: `…Ms` parameters read as durations (1000 -> "1 s"). */
 export function formatParam(key: string, v: ParamValue): string {
+  if (v === 0 && /[MN]s$/.test(key)) return '0';
   if (typeof v === 'number' && /Ms$/.test(key)) return formatNs(v * 1e6);
   if (typeof v === 'number' && /Ns$/.test(key)) return formatNs(v);
   return String(v);

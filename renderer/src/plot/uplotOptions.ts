@@ -3,7 +3,7 @@
 // are built here, apart from Vue; the component only mounts it and feeds it data.
 import type uPlot from 'uplot';
 import { formatNs } from '../timeline/time';
-import { formatMetric, type PlotModel } from './sweepPlot';
+import { formatMetric, formatParam, type PlotModel } from './sweepPlot';
 
 /** The data uPlot draws: the x positions, then each series' means (null: no point yet). */
 export function plotData(model: PlotModel): uPlot.AlignedData {
@@ -109,7 +109,7 @@ export function plotOptions(model: PlotModel, width: number, height: number, hoo
           splits.map((v) => {
             if (v === null) return '';
             const i = model.xs.indexOf(v);
-            return i >= 0 ? model.xLabels[i] : category ? '' : String(v);
+            return i >= 0 ? model.xLabels[i] : category ? '' : formatParam(c.x, v);
           }),
       },
       {
@@ -130,10 +130,13 @@ export function plotOptions(model: PlotModel, width: number, height: number, hoo
         label: s.label,
         stroke: s.color,
         width: 2.5,
-        // A second series drawn dashed: where the two coincide (e.g. both 0) both stay visible.
+        // Every other series dashed, with dots inside the first one's rings: where two coincide
+        // (both designs at 0 innocent victims) both stay visible.
         dash: i % 2 === 1 ? [8, 5] : undefined,
         spanGaps: true,
-        points: { show: true, size: 9, fill: s.color, stroke: s.color },
+        // Categories are not a continuum: points only, no line between them.
+        paths: category ? () => null : undefined,
+        points: i % 2 === 0 ? { show: true, size: category ? 16 : 13, width: 2.5, fill: '#ffffff', stroke: s.color } : { show: true, size: category ? 9 : 7, fill: s.color, stroke: s.color },
         value: (_u, v) => (v === null ? '—' : yFmt(v)),
       })),
     ],

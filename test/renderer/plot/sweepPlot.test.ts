@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { SweepDto, SweepRunDto } from '../../../main/contract';
 import { PRESETS } from '../../../main/lab/presets';
+import { decades } from '../../../renderer/src/plot/uplotOptions';
 import { autoXScale, buildPlot, defaultChoice, formatMetric, formatParam, pointStats, pointTarget, type PlotChoice } from '../../../renderer/src/plot/sweepPlot';
 
 const run = (seed: number, innocent: number | null, id: string, status: SweepRunDto['status'] = 'complete'): SweepRunDto => ({
@@ -139,10 +140,20 @@ describe('formatting', () => {
   it('reads ms parameters and ns metrics in their units, counts as numbers', () => {
     expect(formatParam('dmaStopMs', 300000)).toBe('300 s');
     expect(formatParam('iopfPut', 'mmput')).toBe('mmput');
+    expect(formatParam('unbindDelayMs', 0)).toBe('0');
+    expect(formatParam('unbindDelayMs', 600)).toBe('600 ms');
     expect(formatMetric('memoryFreedNs', 1_052_538_300)).toBe('1.053 s');
     expect(formatMetric('memoryFreedNs', null)).toBe('never');
     expect(formatMetric('innocentVictims', 0.5)).toBe('0.5');
     expect(formatMetric('releaseLatencyNs.count', 3)).toBe('3');
     expect(pointStats([run(1, 2, 'a'), run(2, 4, 'b'), run(3, 9, 'c', 'failed')], 'innocentVictims')).toEqual({ mean: 3, min: 2, max: 4, n: 2, nulls: 0, total: 3 });
+  });
+});
+
+describe('decades', () => {
+  it('puts a log axis line at each power of ten in range', () => {
+    expect(decades(0.05, 300)).toEqual([0.1, 1, 10, 100]);
+    expect(decades(1e7, 1e12)).toEqual([1e7, 1e8, 1e9, 1e10, 1e11, 1e12]);
+    expect(decades(0, 10)).toEqual([]);
   });
 });
