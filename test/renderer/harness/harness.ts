@@ -4,12 +4,16 @@
  * archive; `?slow=1` answers every call after 300 ms (to see the loading states).
  */
 import { createFakeLab, STORY_RUNS } from '../fakeLab';
+import { withFakeSweeps } from '../fakeSweeps';
 
 const q = new URLSearchParams(window.location.search);
-window.lab = createFakeLab({
-  runs: q.has('empty') ? [] : [...STORY_RUNS, { scenario: 'iopf-last-mmput', params: { mmExit: true }, seed: 1 }],
-  latencyMs: q.has('slow') ? 300 : 2,
-  progressSteps: 10,
-  progressEveryMs: 120,
-});
+window.lab = withFakeSweeps(
+  createFakeLab({
+    runs: q.has('empty') ? [] : [...STORY_RUNS, { scenario: 'iopf-last-mmput', params: { mmExit: true }, seed: 1 }],
+    latencyMs: q.has('slow') ? 300 : 2,
+    progressSteps: 10,
+    progressEveryMs: 120,
+  }),
+  { everyMs: 150 },
+);
 await import('../../../renderer/src/main');
