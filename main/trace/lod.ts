@@ -1,3 +1,4 @@
+import type Database from 'better-sqlite3';
 import { LOD_CHUNK, LOD_LEVELS, LOD_RECORD } from './schema';
 
 /** One `lod` row: the buckets of one actor at one level within one chunk, packed (see schema.ts). */
@@ -115,20 +116,7 @@ export class LodBuilder {
   private flushChunk(actor: number, i: number, p: Pending): void {
     let n = 0;
     for (let k = 1; k < p.recs.length; k += LOD_RECORD) n += p.recs[k];
-    const r = p.recs;
-    const i32 = new Int32Array(r.length);
-    let fits = true;
-    for (let k = 0; k < r.length; k++) {
-      const v = r[k];
-      if (v !== v) i32[k] = LOD_I32_NONE;
-      else if ((v | 0) === v && v !== LOD_I32_NONE) i32[k] = v;
-      else {
-        fits = false;
-        break;
-      }
-    }
-    const data = fits ? i32 : Float64Array.from(r);
-    this.emit({ level: LOD_LEVELS[i], chunk: p.chunk, actor, n, data });
+    this.emit({ level: LOD_LEVELS[i], chunk: p.chunk, actor, n, data: packLod(p.recs) });
   }
 
   /** Write every bucket and chunk still open (the run has ended). */
@@ -145,6 +133,63 @@ export class LodBuilder {
     this.open.clear();
     this.pending.clear();
   }
+}
+
+/** Pack LOD numbers (NaN: no value) as int32 when every one fits, else float64. */
+export function packLod(r: ArrayLike<number>): Int32Array | Float64Array {
+  const i32 = new Int32Array(r.length);
+  for (let k = 0; k < r.length; k++) {
+    const v = r[k];
+    if (v !== v) i32[k] = LOD_I32_NONE;
+    else if ((v | 0) === v && v !== LOD_I32_NONE) i32[k] = v;
+    else return Float64Array.from(r);
+  }
+  return i32;
+}
+
+const blobOf = (d: Int32Array | Float64Array) => Buffer.from(d.buffer, d.byteOffset, d.byteLength);
+
+/**
+ * Fill `lod_all` from `lod` (see schema.ts): for each (level, chunk), every lane's records with
+ * their actor and kind, in one row. Run once the run's lod rows are all written and indexed
+ * (the writer's finish, or marking a crashed trace failed); a few hundred rows for millions of events.
+ */
+export function buildLodAll(db: Database.Database): void {
+  const next = db.prepare('SELECT min(chunk) FROM lod WHERE level = ? AND chunk >= ?').pluck();
+  const rows = db.prepare('SELECT chunk, actor, kind, width, data FROM lod WHERE level = ? AND chunk >= ? AND chunk < ? ORDER BY chunk, actor, kind').raw(true);
+  const ins = db.prepare('INSERT INTO lod_all (level, chunk, n, width, data) VALUES (?, ?, ?, ?, ?)');
+  const STEP = 16;
+  db.transaction(() => {
+    db.exec('DELETE FROM lod_all');
+    for (const level of LOD_LEVELS) {
+      for (let c = next.get(level, 0) as number | null; c !== null; c = next.get(level, c) as number | null) {
+        let cur = -1;
+        let recs: number[] = [];
+        let n = 0;
+        const flush = () => {
+          if (recs.length === 0) return;
+          const d = packLod(recs);
+          ins.run(level, cur, n, d.BYTES_PER_ELEMENT, blobOf(d));
+          recs = [];
+          n = 0;
+        };
+        for (const [chunk, actor, kind, width, data] of rows.all(level, c, c + STEP) as [number, number, number, number, Uint8Array][]) {
+          if (chunk !== cur) {
+            flush();
+            cur = chunk;
+          }
+          const d = decodeLod(data, width);
+          for (let o = 0; o < d.length; o += LOD_RECORD) {
+            recs.push(actor, kind);
+            for (let k = 0; k < LOD_RECORD; k++) recs.push(d[o + k]);
+            n += d[o + 1];
+          }
+        }
+        flush();
+        c += STEP;
+      }
+    }
+  })();
 }
 
 /** Decode a `lod` blob of `width` bytes per number into float64 records (NaN: no value). */

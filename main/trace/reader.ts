@@ -6,7 +6,7 @@ import { StateFold, type FoldSnapshot, type ModelState } from '../sim/state';
 import { TraceFileError } from './errors';
 import { corruptionError, openReadOnly } from './open';
 import { decodeLod } from './lod';
-import { LOD_CHUNK, LOD_KINDS, LOD_LEVELS, LOD_OTHER_KIND, LOD_RECORD, ROLE_BIT } from './schema';
+import { LOD_ALL_RECORD, LOD_CHUNK, LOD_KINDS, LOD_LEVELS, LOD_OTHER_KIND, LOD_RECORD, ROLE_BIT } from './schema';
 
 /** Counter and state kinds: their values are kept apart in windows. */
 const HAS_VALUE = KINDS.map((k) => k.role === 'counter' || k.role === 'state');
@@ -106,6 +106,9 @@ export interface WindowRange {
 const ROLE_BITS = KINDS.map((k) => ROLE_BIT[k.role]);
 /** SQL condition: `actor` is one of the ids in a JSON array parameter. */
 const ACTOR_IN = 'actor IN (SELECT value FROM json_each(?))';
+
+/** A window for more lanes than this reads `lod_all` (every lane, one row per chunk) rather than a row per lane. */
+const LOD_ALL_MIN_LANES = 256;
 
 /** Up to this many events in a range, `window` reads raw events instead of buckets. */
 export const WINDOW_RAW_MAX = 4096;
@@ -417,20 +420,42 @@ export class TraceReader {
         const b1 = Math.floor(toNs / w);
         const c0 = Math.floor(b0 / LOD_CHUNK);
         const c1 = Math.floor(b1 / LOD_CHUNK);
-        const rows = (
-          want
-            ? this.stmt(`SELECT actor, kind, width, data FROM lod WHERE level = ? AND chunk BETWEEN ? AND ? AND ${ACTOR_IN}`).raw(true).all(level, c0, c1, lanes)
-            : this.stmt('SELECT actor, kind, width, data FROM lod WHERE level = ? AND chunk BETWEEN ? AND ?').raw(true).all(level, c0, c1)
-        ) as [number, number, number, Uint8Array][];
         const nan = (v: number) => (v === v ? v : null);
-        for (const [actor, kind, width, blob] of rows) {
-          const t = track(actor);
-          if (!t) continue;
-          const d = decodeLod(blob, width);
-          for (let o = 0; o < d.length; o += LOD_RECORD) {
-            const b = d[o];
-            if (b < b0 || b > b1) continue;
-            t.buckets.push({ t0: b * w, t1: (b + 1) * w, n: d[o + 1], firstSeq: d[o + 2], lastSeq: d[o + 3], vmin: nan(d[o + 4]), vmax: nan(d[o + 5]), vlast: nan(d[o + 6]), roles: d[o + 7], kind: kind === LOD_OTHER_KIND ? null : kind });
+        const push = (t: WindowTrack, kind: number, d: Float64Array, o: number) => {
+          const b = d[o];
+          t.buckets.push({ t0: b * w, t1: (b + 1) * w, n: d[o + 1], firstSeq: d[o + 2], lastSeq: d[o + 3], vmin: nan(d[o + 4]), vmax: nan(d[o + 5]), vlast: nan(d[o + 6]), roles: d[o + 7], kind: kind === LOD_OTHER_KIND ? null : kind });
+        };
+        if ((!want || want.size > LOD_ALL_MIN_LANES) && this.hasLodAll()) {
+          // Every lane (or most): one row per chunk holds them all.
+          const rows = this.stmt('SELECT width, data FROM lod_all WHERE level = ? AND chunk BETWEEN ? AND ?').raw(true).all(level, c0, c1) as [number, Uint8Array][];
+          for (const [width, blob] of rows) {
+            const d = decodeLod(blob, width);
+            let actor = -1;
+            let t: WindowTrack | null = null;
+            for (let o = 0; o < d.length; o += LOD_ALL_RECORD) {
+              // A lane with buckets in the chunks read gets its track, as when read row by row.
+              if (d[o] !== actor) {
+                actor = d[o];
+                t = track(actor);
+              }
+              const b = d[o + 2];
+              if (t && b >= b0 && b <= b1) push(t, d[o + 1], d, o + 2);
+            }
+          }
+        } else {
+          const rows = (
+            want
+              ? this.stmt(`SELECT actor, kind, width, data FROM lod WHERE level = ? AND chunk BETWEEN ? AND ? AND ${ACTOR_IN}`).raw(true).all(level, c0, c1, lanes)
+              : this.stmt('SELECT actor, kind, width, data FROM lod WHERE level = ? AND chunk BETWEEN ? AND ?').raw(true).all(level, c0, c1)
+          ) as [number, number, number, Uint8Array][];
+          for (const [actor, kind, width, blob] of rows) {
+            const t = track(actor);
+            if (!t) continue;
+            const d = decodeLod(blob, width);
+            for (let o = 0; o < d.length; o += LOD_RECORD) {
+              const b = d[o];
+              if (b >= b0 && b <= b1) push(t, kind, d, o);
+            }
           }
         }
         // Chunks come in (chunk, actor) order: put each track's buckets in time order.
@@ -456,6 +481,13 @@ export class TraceReader {
       for (const t of out.values()) t.spans.sort((a, b) => a.t0 - b.t0 || b.t1 - a.t1);
       return { fromNs, toNs, width, pxNs, level, tracks: [...out.values()].sort((a, b) => a.actor - b.actor) };
     });
+  }
+
+  private lodAll: boolean | null = null;
+  /** lod_all is filled when the run ends (or is marked failed); a trace left 'running' by a dead recorder has only lod. */
+  private hasLodAll(): boolean {
+    this.lodAll ??= this.stmt('SELECT EXISTS (SELECT 1 FROM lod_all)').pluck().get() === 1;
+    return this.lodAll;
   }
 
   private spanLvlMax: number | null = null;

@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { MetricsFold } from '../sim/metrics';
 import { TraceFileError } from './errors';
+import { buildLodAll } from './lod';
 import { checkHeader } from './open';
 import { FINAL_INDEX_SQL } from './schema';
 
@@ -26,6 +27,7 @@ export function markFailed(file: string, error: string): number {
     >;
     for (const r of it) metrics.event(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]);
     db.exec(FINAL_INDEX_SQL);
+    buildLodAll(db);
     db.prepare("UPDATE meta SET status = 'failed', error = ?, end_reason = 'failed', event_count = ?, end_time_ns = ?, metrics_json = ?").run(
       error,
       last?.[0] ?? 0,

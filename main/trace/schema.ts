@@ -5,7 +5,7 @@
  */
 
 /** Format of the files this build writes and reads. Stored in `meta` and in PRAGMA user_version. */
-export const TRACE_FORMAT_VERSION = 2;
+export const TRACE_FORMAT_VERSION = 3;
 
 /** PRAGMA application_id of a trace ('SVAL'): tells a trace from any other SQLite file by its header. */
 export const TRACE_APPLICATION_ID = 0x5356414c;
@@ -21,12 +21,14 @@ export const LOD_KINDS = 128;
 export const LOD_CHUNK = 64;
 /** Numbers per bucket record in a `lod` blob. */
 export const LOD_RECORD = 8;
+/** Numbers per record in a `lod_all` blob: actor, kind, then the LOD_RECORD numbers of a `lod` record. */
+export const LOD_ALL_RECORD = 10;
 
 /** Checkpoint JSON longer than this many characters is stored deflated. */
 export const CHECKPOINT_DEFLATE_MIN = 4096;
 
 /** Tables a reader needs; a file without one of them is refused. */
-export const REQUIRED_TABLES = ['meta', 'kinds', 'actors', 'events', 'spans', 'checkpoints', 'lod', 'annotations'] as const;
+export const REQUIRED_TABLES = ['meta', 'kinds', 'actors', 'events', 'spans', 'checkpoints', 'lod', 'lod_all', 'annotations'] as const;
 
 export const SCHEMA_SQL = `
 CREATE TABLE meta (
@@ -108,6 +110,17 @@ CREATE TABLE lod (
   width  INTEGER NOT NULL CHECK (width IN (4, 8)),
   data   BLOB NOT NULL
 );
+-- lod_all: the same buckets as lod, all lanes of one (level, chunk) in one row, so that a view of
+-- every track reads a few rows instead of one per lane (a long run has thousands of actors).
+-- Records of LOD_ALL_RECORD numbers: actor, kind, then a lod record; in (actor, kind, bucket)
+-- order; width as in lod. Built from lod when the run ends (or is marked failed after a crash).
+CREATE TABLE lod_all (
+  level  INTEGER NOT NULL,
+  chunk  INTEGER NOT NULL,
+  n      INTEGER NOT NULL,
+  width  INTEGER NOT NULL CHECK (width IN (4, 8)),
+  data   BLOB NOT NULL
+);
 CREATE TABLE annotations (id INTEGER PRIMARY KEY, t_ns INTEGER NOT NULL, seq INTEGER, kind TEXT NOT NULL, text TEXT NOT NULL, created TEXT NOT NULL);
 `;
 
@@ -116,6 +129,7 @@ export const FINAL_INDEX_SQL = `
 CREATE INDEX IF NOT EXISTS spans_by_lvl ON spans (lvl, t0);
 CREATE INDEX IF NOT EXISTS checkpoints_by_t ON checkpoints (t_ns);
 CREATE UNIQUE INDEX IF NOT EXISTS lod_by_chunk ON lod (level, chunk, actor, kind);
+CREATE UNIQUE INDEX IF NOT EXISTS lod_all_by_chunk ON lod_all (level, chunk);
 `;
 
 /** Role bits used in `lod.roles`. */

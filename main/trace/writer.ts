@@ -5,7 +5,7 @@ import { KINDS, TS_X, type TraceSink, type TrackType } from '../sim/events';
 import type { Metrics } from '../sim/metrics';
 import { StateFold, type FoldSnapshot } from '../sim/state';
 import { TraceFileError } from './errors';
-import { LodBuilder, type LodChunk } from './lod';
+import { buildLodAll, LodBuilder, type LodChunk } from './lod';
 import { CHECKPOINT_DEFLATE_MIN, FINAL_INDEX_SQL, LOD_KINDS, LOD_OTHER_KIND, ROLE_BIT, SCHEMA_SQL, TRACE_APPLICATION_ID, TRACE_FORMAT_VERSION } from './schema';
 import { SpanDeriver, type SpanRow } from './spans';
 
@@ -320,6 +320,7 @@ export class TraceWriter {
   finish(end: TraceEnd): void {
     if (this.closed) return;
     this.db.exec(FINAL_INDEX_SQL);
+    buildLodAll(this.db);
     this.db
       .prepare('UPDATE meta SET status = ?, error = ?, end_reason = ?, event_count = ?, end_time_ns = ?, digest = ?, metrics_json = ?')
       .run(end.status, end.error, end.endReason, end.events, end.endTimeNs, end.digest, end.metrics ? JSON.stringify(end.metrics) : null);

@@ -8,7 +8,7 @@ import { StateFold } from '../../main/sim/state';
 import { TraceFileError } from '../../main/trace/errors';
 import { TraceReader } from '../../main/trace/reader';
 import { decodeLod } from '../../main/trace/lod';
-import { LOD_CHUNK, LOD_LEVELS, LOD_RECORD, TRACE_FORMAT_VERSION } from '../../main/trace/schema';
+import { LOD_ALL_RECORD, LOD_CHUNK, LOD_LEVELS, LOD_RECORD, TRACE_FORMAT_VERSION } from '../../main/trace/schema';
 import { fingerprint, recordInline, tempDir } from './helpers';
 
 const dir = tempDir();
@@ -28,7 +28,7 @@ describe('trace format', () => {
   it('has the tables, the event_log view with its exact columns, and meta', () => {
     const db = new Database(dma, { readonly: true });
     const names = db.prepare("SELECT name FROM sqlite_master WHERE type IN ('table','view')").pluck().all();
-    for (const t of ['meta', 'events', 'kinds', 'actors', 'event_log', 'spans', 'checkpoints', 'lod', 'annotations']) expect(names).toContain(t);
+    for (const t of ['meta', 'events', 'kinds', 'actors', 'event_log', 'spans', 'checkpoints', 'lod', 'lod_all', 'annotations']) expect(names).toContain(t);
     expect(db.prepare('SELECT * FROM event_log LIMIT 1').columns().map((c) => c.name)).toEqual(['seq', 't_ns', 'kind', 'actor', 'cause_seq', 'args_json']);
     expect(db.prepare('PRAGMA table_info(events)').all().map((c) => (c as { name: string }).name)).toEqual(['seq', 't_ns', 'kind', 'actor', 'cause_seq', 'a', 'b', 'args']);
     const m = db.prepare('SELECT * FROM meta').get() as Record<string, unknown>;
@@ -87,6 +87,41 @@ describe('trace format', () => {
       }
     }
     db.close();
+  });
+
+  it('holds every lane of a (level, chunk) in one lod_all row, with the records of lod', () => {
+    const db = new Database(stress, { readonly: true });
+    for (const level of LOD_LEVELS) {
+      const fromLod: number[][] = [];
+      for (const [actor, kind, width, blob] of db.prepare('SELECT actor, kind, width, data FROM lod WHERE level = ? ORDER BY chunk, actor, kind').raw(true).all(level) as [number, number, number, Buffer][]) {
+        const d = decodeLod(blob, width);
+        for (let o = 0; o < d.length; o += LOD_RECORD) fromLod.push([actor, kind, ...d.subarray(o, o + LOD_RECORD)]);
+      }
+      const fromAll: number[][] = [];
+      for (const [chunk, n, width, blob] of db.prepare('SELECT chunk, n, width, data FROM lod_all WHERE level = ? ORDER BY chunk').raw(true).all(level) as [number, number, number, Buffer][]) {
+        const d = decodeLod(blob, width);
+        let sum = 0;
+        for (let o = 0; o < d.length; o += LOD_ALL_RECORD) {
+          fromAll.push([...d.subarray(o, o + LOD_ALL_RECORD)]);
+          sum += d[o + 3];
+          expect(Math.floor(d[o + 2] / LOD_CHUNK)).toBe(chunk);
+        }
+        expect(sum).toBe(n);
+      }
+      expect(fromAll, `level ${level}`).toEqual(fromLod);
+    }
+    db.close();
+    // A window of every track (read from lod_all) is the one read lane by lane from lod.
+    const r = new TraceReader(stress);
+    const ids = r.actors().map((a) => a.id);
+    expect(ids.length).toBeLessThanOrEqual(256);
+    const end = r.meta().endTimeNs;
+    for (const [from, to] of [[0, end], [Math.floor(end / 4), end]]) {
+      const all = r.window(from, to, 300);
+      expect(all.level).not.toBeNull();
+      expect(r.window(from, to, 300, ids)).toEqual(all);
+    }
+    r.close();
   });
 
   it('recomputes the metrics the run printed (round trip)', () => {
