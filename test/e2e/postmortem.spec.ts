@@ -104,7 +104,8 @@ test('aligns at a chosen event, and the URL opens the pair at the same place', a
   await expect(page.getByLabel('Align the runs at')).toHaveValue('oom_kill');
   await expect(page).toHaveURL(new RegExp(`from=${q.get('from')}&to=${q.get('to')}`));
   await expect(page.getByRole('region', { name: 'Timeline A: mm_exit' })).toBeVisible();
-  // The run view's link: a time and a window.
+  // The run view's link: a time and a window (a fresh page, as when the link is opened).
+  await page.goto('about:blank');
   await page.goto(`/#/run/${encodeURIComponent(pair!.a)}?t=300000000&from=250000000&to=350000000`);
   await expect(page.getByText('cursor 300 ms', { exact: true })).toBeVisible();
   await page.waitForTimeout(600);
