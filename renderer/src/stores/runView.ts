@@ -221,6 +221,8 @@ export const useRunViewStore = defineStore('runView', () => {
     const id = runId.value;
     if (!id) return;
     const my = generation;
+    // The cursor goes to the run's edge at once; it lands on the event when the service answers.
+    cursor.value = { tNs: which === 'first' ? startNs.value : endNs.value, seq: null };
     try {
       const seq = which === 'first' ? 1 : Math.max(1, lastSeq.value);
       const rows = await lab().events(id, { aroundSeq: seq, before: 0, after: 0 });
