@@ -58,9 +58,9 @@ export const useSweepStore = defineStore('sweep', () => {
     }
   }
 
-  /** Show a sweep (null: none); the drawing starts from its preset's first plot. */
+  /** Show a sweep (null: none); the drawing starts from its preset's first plot. The same sweep again is refreshed, keeping the drawing. */
   async function select(id: string | null): Promise<void> {
-    if (id === currentId.value && (current.value || fetching)) return;
+    if (id !== null && id === currentId.value) return fetchCurrent();
     currentId.value = id;
     current.value = null;
     choice.value = null;

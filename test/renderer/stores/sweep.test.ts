@@ -157,3 +157,23 @@ describe('sweep store', () => {
     expect(s.notice).toBe(`Saved ${s.currentId}.csv.`);
   });
 });
+
+describe('sweep store: coming back', () => {
+  it('showing the same sweep again refreshes it and keeps what is drawn', async () => {
+    setActivePinia(createPinia());
+    const l = withFakeSweeps(createFakeLab({ runs: [] }), { everyMs: 5 });
+    setLab(l);
+    const s = useSweepStore();
+    await s.load();
+    const id = (await s.start({ scenario: 'oom-bound-victim', vary: [{ key: 'dmaStopMs', values: [10] }, { key: 'mmExit', values: [true, false] }] }))!;
+    s.setChoice({ metric: 'memoryFreedNs' });
+    // Nobody listens (the view is not mounted): the store's copy falls behind.
+    await until(() => l.sweeps.get(id)?.status === 'complete');
+    expect(s.current?.status).toBe('running');
+    await s.select(id);
+    expect(s.current?.status).toBe('complete');
+    expect(s.choice?.metric).toBe('memoryFreedNs');
+    await s.select(null);
+    expect([s.currentId, s.current, s.plot]).toEqual([null, null, null]);
+  });
+});
