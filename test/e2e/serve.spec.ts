@@ -50,20 +50,25 @@ test('zooms, scrubs with the keys, and the state panel matches `sva-lab state` a
   await expect(canvas).toBeVisible();
   await canvas.focus();
   const cursor = page.getByText(/^cursor /).first();
+  // Each key moves the cursor through a server round trip: wait for the label to change.
+  const text = async () => (await cursor.textContent()) ?? '';
+  const initial = await text();
   await page.keyboard.press('End');
-  const atEnd = await cursor.textContent();
+  await expect.poll(text).not.toBe(initial);
+  const atEnd = await text();
   await page.keyboard.press('Home');
-  const atStart = await cursor.textContent();
-  expect(atStart).not.toBe(atEnd);
+  await expect.poll(text).not.toBe(atEnd);
+  const atStart = await text();
   for (let i = 0; i < 40; i++) await page.keyboard.press('ArrowRight');
-  const after = await cursor.textContent();
-  expect(after).not.toBe(atStart);
+  await expect.poll(text).not.toBe(atStart);
   await page.keyboard.press('+');
   await page.keyboard.press('+');
   await page.waitForTimeout(500);
   await shot(page, 'e2e-05-zoomed-scrubbed');
   // The state panel says which event the cursor is on; ask the CLI for the state at that event's time.
   const panel = page.getByRole('complementary', { name: 'Model state' });
+  // Wait until the panel has caught up with the cursor (no read in flight).
+  await expect(panel.locator('[aria-busy="true"]')).toHaveCount(0);
   const header = await panel.textContent();
   const seq = Number(/after event (\d+)/.exec(header ?? '')?.[1]);
   expect(seq).toBeGreaterThan(0);
