@@ -45,6 +45,18 @@ export interface FoldSnapshot {
   victims: number[];
 }
 
+/** task_state args repeat (the same few wait reasons): parse each string once. */
+const ON_CACHE = new Map<string, string | null>();
+function waitsOn(args: string): string | null {
+  let v = ON_CACHE.get(args);
+  if (v === undefined) {
+    v = (JSON.parse(args) as { on?: string }).on ?? null;
+    if (ON_CACHE.size >= 4096) ON_CACHE.clear();
+    ON_CACHE.set(args, v);
+  }
+  return v;
+}
+
 /**
  * Folds events into the observable model state. The trace layer stores snapshots of it as
  * checkpoints and replays the events after the nearest one to answer "state at t".
@@ -100,7 +112,7 @@ export class StateFold implements TraceSink {
         const ts = this.tasks.get(actor);
         if (ts) {
           ts.state = a;
-          ts.on = args === null ? null : ((JSON.parse(args) as { on?: string }).on ?? null);
+          ts.on = args === null ? null : waitsOn(args);
         }
         break;
       }

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { LOD_CHUNK, LOD_LEVELS, LOD_RECORD } from './schema';
+import { LOD_ALL_MIN_LEVEL, LOD_CHUNK, LOD_LEVELS, LOD_RECORD } from './schema';
 
 /** One `lod` row: the buckets of one actor at one level within one chunk, packed (see schema.ts). */
 export interface LodChunk {
@@ -161,7 +161,7 @@ export function buildLodAll(db: Database.Database): void {
   const STEP = 16;
   db.transaction(() => {
     db.exec('DELETE FROM lod_all');
-    for (const level of LOD_LEVELS) {
+    for (const level of LOD_LEVELS.filter((l) => l >= LOD_ALL_MIN_LEVEL)) {
       for (let c = next.get(level, 0) as number | null; c !== null; c = next.get(level, c) as number | null) {
         let cur = -1;
         let recs: number[] = [];

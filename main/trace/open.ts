@@ -95,6 +95,8 @@ export function openReadOnly(file: string): { db: Database.Database; close: () =
   };
   try {
     db.pragma('query_only = ON');
+    // Up to 32 MiB of page cache (grown as used): a view re-reads the same pages as it pans and zooms.
+    db.pragma('cache_size = -32768');
     const have = new Set((db.prepare("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')").pluck().all() as string[]));
     const missing = REQUIRED_TABLES.filter((t) => !have.has(t));
     if (missing.length > 0) {

@@ -6,7 +6,7 @@ import { StateFold, type FoldSnapshot, type ModelState } from '../sim/state';
 import { TraceFileError } from './errors';
 import { corruptionError, openReadOnly } from './open';
 import { decodeLod } from './lod';
-import { LOD_ALL_RECORD, LOD_CHUNK, LOD_KINDS, LOD_LEVELS, LOD_OTHER_KIND, LOD_RECORD, ROLE_BIT } from './schema';
+import { LOD_ALL_MIN_LEVEL, LOD_ALL_RECORD, LOD_CHUNK, LOD_KINDS, LOD_LEVELS, LOD_OTHER_KIND, LOD_RECORD, ROLE_BIT } from './schema';
 
 /** Counter and state kinds: their values are kept apart in windows. */
 const HAS_VALUE = KINDS.map((k) => k.role === 'counter' || k.role === 'state');
@@ -425,7 +425,7 @@ export class TraceReader {
           const b = d[o];
           t.buckets.push({ t0: b * w, t1: (b + 1) * w, n: d[o + 1], firstSeq: d[o + 2], lastSeq: d[o + 3], vmin: nan(d[o + 4]), vmax: nan(d[o + 5]), vlast: nan(d[o + 6]), roles: d[o + 7], kind: kind === LOD_OTHER_KIND ? null : kind });
         };
-        if ((!want || want.size > LOD_ALL_MIN_LANES) && this.hasLodAll()) {
+        if ((!want || want.size > LOD_ALL_MIN_LANES) && level >= LOD_ALL_MIN_LEVEL && this.hasLodAll()) {
           // Every lane (or most): one row per chunk holds them all.
           const rows = this.stmt('SELECT width, data FROM lod_all WHERE level = ? AND chunk BETWEEN ? AND ?').raw(true).all(level, c0, c1) as [number, Uint8Array][];
           for (const [width, blob] of rows) {
@@ -458,8 +458,17 @@ export class TraceReader {
             }
           }
         }
-        // Chunks come in (chunk, actor) order: put each track's buckets in time order.
-        for (const t of out.values()) if (t.buckets.length > 1) t.buckets.sort((x, y) => x.t0 - y.t0);
+        // Chunks come in (chunk, actor, kind) order: put each track's buckets in time order (a
+        // stable sort, so buckets of one time keep their kind order), unless they are already.
+        for (const t of out.values()) {
+          const bs = t.buckets;
+          for (let i = 1; i < bs.length; i++) {
+            if (bs[i].t0 < bs[i - 1].t0) {
+              bs.sort((x, y) => x.t0 - y.t0);
+              break;
+            }
+          }
+        }
       }
       // Spans at least a pixel long (all of them when reading raw events), one query per length class.
       const minLvl = level === null ? 0 : Math.max(0, Math.floor(Math.log2(pxNs)));

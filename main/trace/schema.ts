@@ -21,6 +21,11 @@ export const LOD_KINDS = 128;
 export const LOD_CHUNK = 64;
 /** Numbers per bucket record in a `lod` blob. */
 export const LOD_RECORD = 8;
+/**
+ * `lod_all` holds the levels from this one up: finer levels serve narrow ranges, where few lanes
+ * have buckets and reading their `lod` rows is cheap.
+ */
+export const LOD_ALL_MIN_LEVEL = 20;
 /** Numbers per record in a `lod_all` blob: actor, kind, then the LOD_RECORD numbers of a `lod` record. */
 export const LOD_ALL_RECORD = 10;
 
@@ -110,8 +115,9 @@ CREATE TABLE lod (
   width  INTEGER NOT NULL CHECK (width IN (4, 8)),
   data   BLOB NOT NULL
 );
--- lod_all: the same buckets as lod, all lanes of one (level, chunk) in one row, so that a view of
--- every track reads a few rows instead of one per lane (a long run has thousands of actors).
+-- lod_all: the same buckets as lod at levels >= LOD_ALL_MIN_LEVEL, all lanes of one (level, chunk)
+-- in one row, so that a zoomed-out view of every track reads a few rows instead of one per lane
+-- (a long run has thousands of actors).
 -- Records of LOD_ALL_RECORD numbers: actor, kind, then a lod record; in (actor, kind, bucket)
 -- order; width as in lod. Built from lod when the run ends (or is marked failed after a crash).
 CREATE TABLE lod_all (

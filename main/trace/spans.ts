@@ -25,6 +25,15 @@ const SPAN_NAMES = [...new Set([...BEGIN, ...END].filter((x): x is string => x !
 const SPAN_ID = new Map(SPAN_NAMES.map((n, i) => [n, i]));
 /** Spans paired by `a` as well as the actor: several holders of one lock, several work items. */
 const KEYED_BY_A = new Set(['held', 'work']);
+/** Per kind: the span id (SPAN_NAMES index) of its begin or end, -1 for other kinds; whether it pairs by `a`. */
+const SPAN_ID_OF = KINDS.map((_, k) => {
+  const n = BEGIN[k] ?? END[k];
+  return n === undefined ? -1 : (SPAN_ID.get(n) as number);
+});
+const KEYED_OF = KINDS.map((_, k) => {
+  const n = BEGIN[k] ?? END[k];
+  return n !== undefined && KEYED_BY_A.has(n);
+});
 
 /**
  * Pairs begin/end events into spans while recording: release(), kernel functions (stop_queue is
@@ -55,8 +64,8 @@ export class SpanDeriver {
     return v;
   }
 
-  private stack(actor: number, span: string, key: number, create: boolean): Open[] | undefined {
-    const k = actor * 64 + (SPAN_ID.get(span) as number);
+  private stack(actor: number, spanId: number, key: number, create: boolean): Open[] | undefined {
+    const k = actor * 64 + spanId;
     let byKey = this.open.get(k);
     if (!byKey) {
       if (!create) return undefined;
@@ -79,12 +88,12 @@ export class SpanDeriver {
     }
     const b = BEGIN[kind];
     if (b !== undefined) {
-      (this.stack(actor, b, KEYED_BY_A.has(b) ? a : 0, true) as Open[]).push({ name: b === 'fn' ? (this.field(args, 'fn') ?? 'fn') : b, seq, t });
+      (this.stack(actor, SPAN_ID_OF[kind], KEYED_OF[kind] ? a : 0, true) as Open[]).push({ name: b === 'fn' ? (this.field(args, 'fn') ?? 'fn') : b, seq, t });
       return;
     }
     const e = END[kind];
     if (e !== undefined) {
-      const st = this.stack(actor, e, KEYED_BY_A.has(e) ? a : 0, false);
+      const st = this.stack(actor, SPAN_ID_OF[kind], KEYED_OF[kind] ? a : 0, false);
       if (!st || st.length === 0) return;
       let i = st.length - 1;
       if (e === 'fn') {
