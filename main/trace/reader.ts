@@ -107,6 +107,22 @@ const ROLE_BITS = KINDS.map((k) => ROLE_BIT[k.role]);
 /** SQL condition: `actor` is one of the ids in a JSON array parameter. */
 const ACTOR_IN = 'actor IN (SELECT value FROM json_each(?))';
 
+/**
+ * `bs` (buckets of one track at one level, `w` ns wide) in time order, ties in their given order:
+ * what a stable sort by t0 gives, done as a numeric sort of (bucket index, position) keys, which
+ * is several times faster than sorting the objects with a comparator.
+ */
+function sortBuckets(bs: WindowBucket[], w: number): WindowBucket[] {
+  const P = 2 ** 21;
+  if (bs.length >= P) return bs.sort((x, y) => x.t0 - y.t0);
+  const keys = new Float64Array(bs.length);
+  for (let i = 0; i < bs.length; i++) keys[i] = Math.round(bs[i].t0 / w) * P + i;
+  keys.sort();
+  const out = new Array<WindowBucket>(bs.length);
+  for (let i = 0; i < keys.length; i++) out[i] = bs[keys[i] % P];
+  return out;
+}
+
 /** A window for more lanes than this reads `lod_all` (every lane, one row per chunk) rather than a row per lane. */
 const LOD_ALL_MIN_LANES = 256;
 
@@ -464,7 +480,7 @@ export class TraceReader {
           const bs = t.buckets;
           for (let i = 1; i < bs.length; i++) {
             if (bs[i].t0 < bs[i - 1].t0) {
-              bs.sort((x, y) => x.t0 - y.t0);
+              t.buckets = sortBuckets(bs, w);
               break;
             }
           }

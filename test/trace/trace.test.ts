@@ -122,6 +122,18 @@ describe('trace format', () => {
       expect(all.level).toBeGreaterThanOrEqual(LOD_ALL_MIN_LEVEL);
       expect(r.window(from, to, 2, ids)).toEqual(all);
     }
+    // Buckets of a track come in time order; buckets of one time in lane order (kinds, then the rest).
+    const fine = r.window(0, end, 1200);
+    let checked = 0;
+    for (const t of fine.tracks) {
+      for (let i = 1; i < t.buckets.length; i++) {
+        const [p, q] = [t.buckets[i - 1], t.buckets[i]];
+        expect(q.t0).toBeGreaterThanOrEqual(p.t0);
+        if (q.t0 === p.t0) expect(q.kind ?? 127).toBeGreaterThan(p.kind ?? 127);
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThan(100);
     r.close();
   });
 
