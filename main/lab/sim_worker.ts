@@ -83,7 +83,7 @@ class Pipe {
     this.pipe = new Int32Array(pipe);
   }
   send(batch: TraceBatch): void {
-    this.port.postMessage({ type: 'batch', batch } satisfies PipeMessage, [batch.num.buffer as ArrayBuffer]);
+    this.port.postMessage({ type: 'batch', batch } satisfies PipeMessage, [batch.num.buffer as ArrayBuffer, batch.spans.num.buffer as ArrayBuffer]);
     this.sent++;
     for (;;) {
       if (Atomics.load(this.pipe, PIPE_FAILED) === 1) throw new Error('the trace writer failed');

@@ -33,6 +33,64 @@ export interface TraceEnd {
 }
 
 /**
+ * A batch's spans, packed so that they cross the MessagePort as one transferable buffer rather
+ * than thousands of objects: per span actor, cat, name, holder, begin_seq, end_seq, t0, t1 (cat
+ * and name as indexes into `names`; NaN for a NULL holder or end_seq).
+ */
+export interface PackedSpans {
+  n: number;
+  num: Float64Array;
+  names: string[];
+}
+const SPAN_NUMS = 8;
+
+/** Collects one batch's spans into a PackedSpans. */
+class SpanPacker {
+  private num = new Float64Array(1024 * SPAN_NUMS);
+  private n = 0;
+  private names: string[] = [];
+  private ids = new Map<string, number>();
+  private id(s: string): number {
+    let i = this.ids.get(s);
+    if (i === undefined) {
+      i = this.names.length;
+      this.names.push(s);
+      this.ids.set(s, i);
+    }
+    return i;
+  }
+  get size(): number {
+    return this.n;
+  }
+  add(s: SpanRow): void {
+    if ((this.n + 1) * SPAN_NUMS > this.num.length) {
+      const bigger = new Float64Array(this.num.length * 2);
+      bigger.set(this.num);
+      this.num = bigger;
+    }
+    const o = this.n * SPAN_NUMS;
+    const a = this.num;
+    a[o] = s.actor;
+    a[o + 1] = this.id(s.cat);
+    a[o + 2] = this.id(s.name);
+    a[o + 3] = s.holder ?? NaN;
+    a[o + 4] = s.beginSeq;
+    a[o + 5] = s.endSeq ?? NaN;
+    a[o + 6] = s.t0;
+    a[o + 7] = s.t1;
+    this.n++;
+  }
+  /** Hand over what was collected and start afresh. */
+  take(): PackedSpans {
+    const p = { n: this.n, num: this.num.slice(0, this.n * SPAN_NUMS), names: this.names };
+    this.n = 0;
+    this.names = [];
+    this.ids = new Map();
+    return p;
+  }
+}
+
+/**
  * One write transaction's worth of rows: `n` events packed 7 numbers each in `num` (seq, t_ns,
  * kind, actor, cause_seq, a, b) plus their args, the actors first seen in them, and what was
  * derived from them. Plain data, so it can cross a MessagePort (`num` is transferable).
@@ -42,7 +100,8 @@ export interface TraceBatch {
   n: number;
   num: Float64Array;
   args: (string | null)[];
-  spans: SpanRow[];
+  /** Spans packed SPAN_NUMS numbers each (see PackedSpans); cat and name index `names`. */
+  spans: PackedSpans;
   lod: LodChunk[];
   /** [seq, t_ns, state]: JSON text, or deflated JSON (see schema.ts). */
   checkpoints: [number, number, string | Uint8Array][];
@@ -95,7 +154,7 @@ export class TraceRecorder implements TraceSink {
   private args: (string | null)[] = [];
   private actors: [number, string, TrackType][] = [];
   private n = 0;
-  private spanRows: SpanRow[] = [];
+  private readonly spanRows = new SpanPacker();
   private lodRows: LodChunk[] = [];
   private ckRows: [number, number, string | Uint8Array][] = [];
   private readonly fold = new StateFold();
@@ -113,7 +172,7 @@ export class TraceRecorder implements TraceSink {
     this.batch = opts.batch ?? DEFAULT_BATCH;
     this.ckEvery = opts.checkpointEvery ?? DEFAULT_CHECKPOINT_EVERY;
     this.num = new Float64Array(this.batch * 7);
-    this.spans = new SpanDeriver((s) => this.spanRows.push(s));
+    this.spans = new SpanDeriver((s) => this.spanRows.add(s));
     this.lod = new LodBuilder((c) => this.lodRows.push(c));
   }
 
@@ -154,13 +213,13 @@ export class TraceRecorder implements TraceSink {
 
   /** Hand over what is buffered (the event buffer moves with the batch; a new one is allocated). */
   flush(): void {
-    if (this.n === 0 && this.actors.length === 0 && this.spanRows.length === 0 && this.lodRows.length === 0) return;
+    if (this.n === 0 && this.actors.length === 0 && this.spanRows.size === 0 && this.lodRows.length === 0) return;
     const b: TraceBatch = {
       actors: this.actors,
       n: this.n,
       num: this.num,
       args: this.args,
-      spans: this.spanRows,
+      spans: this.spanRows.take(),
       lod: this.lodRows,
       checkpoints: this.ckRows,
       lastSeq: this.lastSeq,
@@ -169,7 +228,6 @@ export class TraceRecorder implements TraceSink {
     this.num = new Float64Array(this.batch * 7);
     this.args = [];
     this.actors = [];
-    this.spanRows = [];
     this.lodRows = [];
     this.ckRows = [];
     this.n = 0;
@@ -284,28 +342,32 @@ export class TraceWriter {
     const one = this.insEvent;
     for (; i < b.n; i++, o += 7) one.run(num[o], num[o + 1], num[o + 2], num[o + 3], num[o + 4], num[o + 5], num[o + 6], args[i]);
     const sp = this.spParams;
-    const spans = b.spans;
-    let j = 0;
-    const spanRow = (s: SpanRow, to: unknown[], q: number) => {
-      const dur = s.t1 - s.t0;
-      to[q] = s.actor;
-      to[q + 1] = s.cat;
-      to[q + 2] = s.name;
-      to[q + 3] = s.holder;
-      to[q + 4] = s.beginSeq;
-      to[q + 5] = s.endSeq;
-      to[q + 6] = s.t0;
-      to[q + 7] = s.t1;
+    const { n: nSpans, num: sn, names } = b.spans;
+    const nul = (v: number) => (v === v ? v : null);
+    const spanRow = (j: number, to: unknown[], q: number) => {
+      const o = j * SPAN_NUMS;
+      const t0 = sn[o + 6];
+      const t1 = sn[o + 7];
+      const dur = t1 - t0;
+      to[q] = sn[o];
+      to[q + 1] = names[sn[o + 1]];
+      to[q + 2] = names[sn[o + 2]];
+      to[q + 3] = nul(sn[o + 3]);
+      to[q + 4] = sn[o + 4];
+      to[q + 5] = nul(sn[o + 5]);
+      to[q + 6] = t0;
+      to[q + 7] = t1;
       to[q + 8] = dur;
       to[q + 9] = dur > 1 ? Math.floor(Math.log2(dur)) : 0;
     };
-    for (; j + R <= spans.length; ) {
-      for (let k = 0, q = 0; k < R; k++, j++, q += 10) spanRow(spans[j], sp, q);
+    let j = 0;
+    for (; j + R <= nSpans; ) {
+      for (let k = 0, q = 0; k < R; k++, j++, q += 10) spanRow(j, sp, q);
       this.insSpans.run(sp);
     }
     const one10 = new Array<unknown>(10);
-    for (; j < spans.length; j++) {
-      spanRow(spans[j], one10, 0);
+    for (; j < nSpans; j++) {
+      spanRow(j, one10, 0);
       this.insSpan.run(one10);
     }
     for (const c of b.lod) this.insLod.run(c.level, c.chunk, Math.floor(c.actor / LOD_KINDS), c.actor % LOD_KINDS, c.n, c.data.BYTES_PER_ELEMENT, Buffer.from(c.data.buffer, c.data.byteOffset, c.data.byteLength));
