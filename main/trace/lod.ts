@@ -159,33 +159,57 @@ export function buildLodAll(db: Database.Database): void {
   const rows = db.prepare('SELECT chunk, actor, kind, width, data FROM lod WHERE level = ? AND chunk >= ? AND chunk < ? ORDER BY chunk, actor, kind').raw(true);
   const ins = db.prepare('INSERT INTO lod_all (level, chunk, n, width, data) VALUES (?, ?, ?, ?, ?)');
   const STEP = 16;
+  type Row = [number, number, number, number, Uint8Array];
+  /** One (level, chunk): int32 records when every lane's are (the usual case), copied without decoding. */
+  const write = (level: number, chunk: number, group: Row[]) => {
+    let recs = 0;
+    let n = 0;
+    let i32 = true;
+    for (const [, actor, , width, data] of group) {
+      recs += data.byteLength / width / LOD_RECORD;
+      if (width !== 4 || actor !== (actor | 0) || actor === LOD_I32_NONE) i32 = false;
+    }
+    let out: Int32Array | Float64Array;
+    if (i32) {
+      out = new Int32Array(recs * (LOD_RECORD + 2));
+      let o = 0;
+      for (const [, actor, kind, , data] of group) {
+        const d = new Int32Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength));
+        for (let k = 0; k < d.length; k += LOD_RECORD) {
+          out[o] = actor;
+          out[o + 1] = kind;
+          out.set(d.subarray(k, k + LOD_RECORD), o + 2);
+          n += d[k + 1];
+          o += LOD_RECORD + 2;
+        }
+      }
+    } else {
+      const r: number[] = [];
+      for (const [, actor, kind, width, data] of group) {
+        const d = decodeLod(data, width);
+        for (let k = 0; k < d.length; k += LOD_RECORD) {
+          r.push(actor, kind);
+          for (let q = 0; q < LOD_RECORD; q++) r.push(d[k + q]);
+          n += d[k + 1];
+        }
+      }
+      out = packLod(r);
+    }
+    ins.run(level, chunk, n, out.BYTES_PER_ELEMENT, blobOf(out));
+  };
   db.transaction(() => {
     db.exec('DELETE FROM lod_all');
     for (const level of LOD_LEVELS.filter((l) => l >= LOD_ALL_MIN_LEVEL)) {
       for (let c = next.get(level, 0) as number | null; c !== null; c = next.get(level, c) as number | null) {
-        let cur = -1;
-        let recs: number[] = [];
-        let n = 0;
-        const flush = () => {
-          if (recs.length === 0) return;
-          const d = packLod(recs);
-          ins.run(level, cur, n, d.BYTES_PER_ELEMENT, blobOf(d));
-          recs = [];
-          n = 0;
-        };
-        for (const [chunk, actor, kind, width, data] of rows.all(level, c, c + STEP) as [number, number, number, number, Uint8Array][]) {
-          if (chunk !== cur) {
-            flush();
-            cur = chunk;
+        let group: Row[] = [];
+        for (const row of rows.all(level, c, c + STEP) as Row[]) {
+          if (group.length > 0 && row[0] !== group[0][0]) {
+            write(level, group[0][0], group);
+            group = [];
           }
-          const d = decodeLod(data, width);
-          for (let o = 0; o < d.length; o += LOD_RECORD) {
-            recs.push(actor, kind);
-            for (let k = 0; k < LOD_RECORD; k++) recs.push(d[o + k]);
-            n += d[o + 1];
-          }
+          group.push(row);
         }
-        flush();
+        if (group.length > 0) write(level, group[0][0], group);
         c += STEP;
       }
     }
