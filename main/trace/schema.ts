@@ -25,7 +25,7 @@ export const LOD_RECORD = 8;
  * `lod_all` holds the levels from this one up: finer levels serve narrow ranges, where few lanes
  * have buckets and reading their `lod` rows is cheap.
  */
-export const LOD_ALL_MIN_LEVEL = 20;
+export const LOD_ALL_MIN_LEVEL = 18;
 /** Numbers per record in a `lod_all` blob: actor, kind, then the LOD_RECORD numbers of a `lod` record. */
 export const LOD_ALL_RECORD = 10;
 
