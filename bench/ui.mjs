@@ -3,6 +3,7 @@
 // report frame times (draw time of each timeline frame, and the interval between animation frames
 // while the user interacts) and the page's JS heap, for a ~1M-event trace and a small one: the
 // target is frame p95 <= 16 ms and memory that does not grow with the trace. Measured, not asserted.
+/* global window, performance, requestAnimationFrame -- used inside page.evaluate, in the browser */
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
