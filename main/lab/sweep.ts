@@ -1,3 +1,4 @@
+import type { SweepListItemDto } from '../contract';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -37,21 +38,8 @@ export interface SweepResult extends SweepDto {
   table: AggregatedPoint[];
 }
 
-/** One sweep in the list, without its runs. */
-export interface SweepListItem {
-  id: string;
-  scenario: string;
-  preset: string | null;
-  vary: ResolvedSweepDefinition['vary'];
-  seeds: number;
-  status: SweepStatus;
-  created: string;
-  finished: string | null;
-  total: number;
-  done: number;
-  /** Set (and the rest mostly empty) for a manifest that cannot be read. */
-  problem?: string;
-}
+/** One sweep in the list, without its runs (`problem` is set for a manifest that cannot be read). */
+export type SweepListItem = SweepListItemDto;
 
 /** Sent each time a run of the sweep finishes. */
 export interface SweepProgress {

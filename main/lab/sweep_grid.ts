@@ -1,3 +1,4 @@
+import type { MetricStatsDto, SweepPointDto as ContractSweepPointDto, SweepRunDto as ContractSweepRunDto } from '../contract';
 import { MetricsFold, type Metrics } from '../sim/metrics';
 import { ParamError, parseValue, type ParamSpec, type ParamValue } from '../sim/params';
 import { UserError } from './errors';
@@ -58,33 +59,12 @@ export interface ExpandedGrid {
 /** Status of one run of a sweep. `pending`: not started (yet, or ever if the sweep was cancelled). */
 export type SweepRunStatus = 'pending' | 'running' | 'complete' | 'cancelled' | 'failed';
 
-/** One run of a grid point as the manifest records it. */
-export interface SweepRunDto {
-  seed: number;
-  /** The trace's file name in the archive (a RunId); null while pending or if no trace was written. */
-  run: string | null;
-  status: SweepRunStatus;
-  error: string | null;
-  /** Every numeric metric of the run, flattened (`releaseLatencyNs.max`); times in ns, null = never. */
-  metrics: Record<string, number | null> | null;
-}
-
-export interface SweepPointDto {
-  index: number;
-  values: Record<string, ParamValue>;
-  runs: SweepRunDto[];
-}
-
+/** One run of a grid point as the manifest records it (the contract's DTO: `run` is a RunId or null). */
+export type SweepRunDto = ContractSweepRunDto;
+/** A grid point's varied values and its runs. */
+export type SweepPointDto = ContractSweepPointDto;
 /** A metric over the complete runs of one grid point. `mean`, `min`, `max` are over non-null values. */
-export interface MetricStats {
-  mean: number | null;
-  min: number | null;
-  max: number | null;
-  /** Complete runs that had a value. */
-  n: number;
-  /** Complete runs where it was null (never happened). */
-  nulls: number;
-}
+export type MetricStats = MetricStatsDto;
 
 export interface AggregatedPoint {
   index: number;
