@@ -6,7 +6,7 @@ import type {
   RunListItem, RunRequest, SweepDefinitionDto, SweepDto, SweepListItemDto, SweepPresetDto, TrackWindowDto, Unsubscribe, VerifyDto, WindowDto,
 } from '../contract';
 import { addAnnotation as addAnnotationRow, deleteAnnotation as deleteAnnotationRow } from '../trace/annotations';
-import { KINDS } from '../sim/events';
+import { DMA_STATE, KINDS, PASID_ENTRY_STATE, UACCE_Q_STATE } from '../sim/events';
 import { parseValue, ParamError } from '../sim/params';
 import { findScenario } from '../sim/scenarios/index';
 import type { Metrics } from '../sim/metrics';
@@ -525,7 +525,7 @@ function explainDivergence(a: EventRowDto | null, b: EventRowDto | null): string
 
 const ROLE = KINDS.map((k) => k.role);
 const SPAN_OF = KINDS.map((k) => (k as { span?: string }).span ?? k.name);
-const STATE_NAMES: Record<string, readonly string[]> = {};
+const STATE_NAMES: Record<string, readonly string[]> = { pasid_entry: PASID_ENTRY_STATE, dma_state: DMA_STATE, uacce_q: UACCE_Q_STATE };
 
 /**
  * Shape the trace reader's level-of-detail answer into what the timeline draws. Raw events (few in
@@ -595,12 +595,9 @@ function buildWindow(r: TraceReader, fromNs: number, toNs: number, widthPx: numb
   return { fromNs, toNs, bucketNs: w.level === null ? Math.max(1, Math.round(w.pxNs)) : 2 ** w.level, tracks };
 }
 
+/** The names of a state kind's codes (events.ts is the one place that spells them). */
 function stateNames(kind: string): readonly string[] {
-  if (!STATE_NAMES[kind]) {
-    STATE_NAMES[kind] =
-      kind === 'pasid_entry' ? ['CLEARED', 'PRESENT', 'NOT_PRESENT_FPD'] : kind === 'dma_state' ? ['STOPPED', 'RUNNING', 'STOPPING', 'IDLE'] : kind === 'uacce_q' ? ['INIT', 'STARTED', 'ZOMBIE'] : [];
-  }
-  return STATE_NAMES[kind];
+  return STATE_NAMES[kind] ?? [];
 }
 
 export { RAW_WINDOW_MAX };
