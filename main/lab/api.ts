@@ -7,7 +7,7 @@ import type {
 } from '../contract';
 import { addAnnotation as addAnnotationRow, deleteAnnotation as deleteAnnotationRow } from '../trace/annotations';
 import { DMA_STATE, KINDS, PASID_ENTRY_STATE, UACCE_Q_STATE } from '../sim/events';
-import { parseValue, ParamError } from '../sim/params';
+import { paramFieldErrors } from '../sim/params';
 import { findScenario } from '../sim/scenarios/index';
 import type { Metrics } from '../sim/metrics';
 import { resolveScenarioParams, type Summary } from '../sim/run';
@@ -159,20 +159,7 @@ export function createLabApi(opts: LabApiOptions = {}): LabApi {
     async validateRun(req: RunRequest): Promise<Record<string, string>> {
       const sc = findScenario(req.scenario);
       if (!sc) return { scenario: `Unknown scenario '${req.scenario}'.` };
-      const out: Record<string, string> = {};
-      for (const [k, v] of Object.entries(req.params)) {
-        const spec = sc.params.find((p) => p.key === k);
-        if (!spec) {
-          out[k] = `Scenario '${req.scenario}' has no parameter '${k}'.`;
-          continue;
-        }
-        try {
-          parseValue(spec, v, req.scenario);
-        } catch (e) {
-          if (e instanceof ParamError) out[k] = e.message;
-          else throw e;
-        }
-      }
+      const out = paramFieldErrors(sc.params, req.params, req.scenario);
       if (!Number.isSafeInteger(req.seed) || req.seed < 0) out.seed = `The seed must be a non-negative integer; got '${req.seed}'.`;
       return out;
     },

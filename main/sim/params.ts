@@ -77,3 +77,25 @@ export function resolveParams(specs: readonly ParamSpec[], given: Record<string,
   }
   return out;
 }
+
+/**
+ * One message per bad field of `given` (unknown parameter, wrong type, out of range); empty when all
+ * are valid. For forms, which show each message beside its field.
+ */
+export function paramFieldErrors(specs: readonly ParamSpec[], given: Record<string, unknown>, scenario: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(given)) {
+    const spec = specs.find((p) => p.key === k);
+    if (!spec) {
+      out[k] = `Scenario '${scenario}' has no parameter '${k}'.`;
+      continue;
+    }
+    try {
+      parseValue(spec, v, scenario);
+    } catch (e) {
+      if (e instanceof ParamError) out[k] = e.message;
+      else throw e;
+    }
+  }
+  return out;
+}

@@ -274,15 +274,7 @@ export class TraceReader {
 
   /** Index of the last checkpoint with t_ns <= t (0 if none). */
   private ckIndex(t: number): number {
-    const T = this.ckT as Float64Array;
-    let lo = 0;
-    let hi = T.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (T[mid] <= t) lo = mid;
-      else hi = mid - 1;
-    }
-    return lo;
+    return lastAtOrBefore(this.ckT as Float64Array, t);
   }
 
   /** Time of event `seq` (which must exist). */
@@ -340,15 +332,7 @@ export class TraceReader {
   stateAtSeq(seq: number): StateAt {
     return this.guard(() => {
       this.loadCheckpoints();
-      const ck = this.ckSeq as Float64Array;
-      let lo = 0;
-      let hi = ck.length - 1;
-      while (lo < hi) {
-        const mid = (lo + hi + 1) >> 1;
-        if (ck[mid] <= seq) lo = mid;
-        else hi = mid - 1;
-      }
-      const fold = this.restoreCheckpoint(lo);
+      const fold = this.restoreCheckpoint(lastAtOrBefore(this.ckSeq as Float64Array, seq));
       const rows = this.stmt('SELECT seq, t_ns, kind, actor, cause_seq, a, b, args FROM events WHERE seq > ? AND seq <= ? ORDER BY seq').raw(true).all(fold.seq, seq) as EventRow[];
       for (const r of rows) fold.event(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]);
       return { atNs: fold.t, ...fold.view() };
@@ -555,4 +539,16 @@ export class TraceReader {
     }
     return { columns, rows, truncated };
   }
+}
+
+/** Index of the last element <= v in an ascending array (0 if none is). */
+function lastAtOrBefore(a: Float64Array, v: number): number {
+  let lo = 0;
+  let hi = a.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (a[mid] <= v) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
 }

@@ -26,7 +26,7 @@ import type {
 } from '../../main/contract';
 import { DMA_STATE, KIND, KINDS, PASID_ENTRY_STATE, TASK_STATE, type TrackType } from '../../main/sim/events';
 import { METRIC_DOCS } from '../../main/sim/metrics';
-import { describeRange, ParamError, parseValue, type ParamValue } from '../../main/sim/params';
+import { describeRange, paramFieldErrors, type ParamValue } from '../../main/sim/params';
 import { runScenario, type Summary } from '../../main/sim/run';
 import { SCENARIOS } from '../../main/sim/scenarios/index';
 import { StateFold, type FoldSnapshot } from '../../main/sim/state';
@@ -427,20 +427,7 @@ export function createFakeLab(opts: FakeLabOptions = {}): FakeLab {
   const validate = (req: RunRequest): Record<string, string> => {
     const sc = SCENARIOS.find((s) => s.id === req.scenario);
     if (!sc) return { scenario: `Unknown scenario '${req.scenario}'; valid scenarios: ${SCENARIOS.map((s) => s.id).join(', ')}.` };
-    const out: Record<string, string> = {};
-    for (const [k, v] of Object.entries(req.params)) {
-      const spec = sc.params.find((p) => p.key === k);
-      if (!spec) {
-        out[k] = `Scenario '${req.scenario}' has no parameter '${k}'.`;
-        continue;
-      }
-      try {
-        parseValue(spec, v, req.scenario);
-      } catch (e) {
-        if (e instanceof ParamError) out[k] = e.message;
-        else throw e;
-      }
-    }
+    const out = paramFieldErrors(sc.params, req.params, req.scenario);
     if (!Number.isSafeInteger(req.seed) || req.seed < 0) out.seed = `Seed must be a non-negative integer; got '${req.seed}'.`;
     return out;
   };
