@@ -157,7 +157,14 @@ test('a bookmark and a note survive a reload, are jumped to, travel in the SQLit
   for (let i = 0; i < 3; i++) await page.keyboard.press('ArrowRight');
   const readout = page.getByText(/^cursor /).first();
   await expect(readout).toContainText(/event \d+/);
-  const seq = Number(/event (\d+)/.exec((await readout.textContent()) ?? '')?.[1]);
+  // Each key moves the cursor through a server round trip: read the readout once it has settled.
+  let settled = '';
+  for (let prev = null as string | null; settled !== prev; ) {
+    prev = settled;
+    await page.waitForTimeout(400);
+    settled = (await readout.textContent()) ?? '';
+  }
+  const seq = Number(/event (\d+)/.exec(settled)?.[1]);
   await page.getByLabel('Kind of annotation').selectOption('note');
   await page.getByLabel('Annotation text').fill('the innocent victim starts here');
   await page.getByRole('button', { name: 'Add at cursor' }).click();
