@@ -1,7 +1,7 @@
 import { EventHeap, type HeapEntry } from './heap';
 import { RngStreams } from './rng';
 import type { Ns } from './time';
-import { Digest, KIND, TASK_STATE, TS_D, TS_R, TS_S, TS_X, TS_Z, type TraceSink, type TrackType } from './events';
+import { Digest, fnArgs, KIND, TASK_STATE, TS_D, TS_R, TS_S, TS_X, TS_Z, type TraceSink, type TrackType } from './events';
 import { BLOCK, FatalSignal, Task, type Gen, type TaskType, type Waitable } from './task';
 
 /** Heap priorities: at equal times hardware and interrupts go before wake-ups, daemons last. */
@@ -9,6 +9,14 @@ export const PRIO_HW = 0;
 export const PRIO_WAKE = 1;
 export const PRIO_TIMER = 2;
 export const PRIO_DAEMON = 3;
+
+/** Options of `Sim.call`: the integers and args of `fn_begin`, and what `fn_end` carries. */
+export interface CallOpts<R> {
+  a?: number;
+  b?: number;
+  args?: Record<string, unknown>;
+  end?: (r: R) => { a?: number; b?: number; args?: Record<string, unknown> };
+}
 
 /** A broken model invariant (negative refcount, double free). The run fails loudly. */
 export class InvariantError extends Error {}
@@ -86,6 +94,30 @@ export class Sim {
     this.emit(KIND.invariant, this.actor('kernel', 'log'), 0, 0, { msg });
     this.failed = msg;
     throw new InvariantError(msg);
+  }
+
+  /**
+   * A traced kernel call on task t: `fn_begin`, the body, `fn_end`, with `fn` on the task's call
+   * stack while the body runs. `a`/`b` are the events' integers (mm actor, PASID); `end` computes
+   * what `fn_end` carries from the body's result (a return code, a branch taken).
+   * Use as `const r = yield* sim.call(t, 'exit_mmap', exit_mmap_body(k, t, mm), { a: mm.actor })`.
+   */
+  *call<R>(t: Task, fn: string, body: Gen<R>, o: CallOpts<R> = {}): Gen<R> {
+    const a = o.a ?? 0;
+    const b = o.b ?? 0;
+    this.emitJson(KIND.fn_begin, t.actor, a, b, o.args ? JSON.stringify({ fn, ...o.args }) : fnArgs(fn));
+    t.stack.push(fn);
+    let r: R;
+    try {
+      r = yield* body;
+    } finally {
+      // A fatal signal or a failed run unwinds through here; a task blocked for good never does.
+      t.stack.pop();
+    }
+    const e = o.end?.(r);
+    const args = e?.args ?? o.args;
+    this.emitJson(KIND.fn_end, t.actor, e?.a ?? a, e?.b ?? b, args ? JSON.stringify({ fn, ...args }) : fnArgs(fn));
+    return r;
   }
 
   // ---------------------------------------------------------------- scheduling

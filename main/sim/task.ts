@@ -53,6 +53,11 @@ export class Task {
   /** Running user code: a SIGKILL interrupts it at once. */
   inUser = false;
   exited = false;
+  /**
+   * The kernel functions this task is inside, outermost first, as `Sim.call` enters and leaves them:
+   * what a call trace prints (innermost first). A task blocked for good keeps its stack.
+   */
+  readonly stack: string[] = [];
 
   constructor(
     readonly actor: number,

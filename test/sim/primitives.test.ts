@@ -210,3 +210,33 @@ describe('engine', () => {
     for (const e of ev.events) expect(e.cause).toBeLessThan(e.seq);
   });
 });
+
+describe('Sim.call', () => {
+  it('brackets the body with fn_begin/fn_end and keeps the function on the task stack while it runs', () => {
+    const { sim: s, ev } = sim();
+    const stacks: string[][] = [];
+    let code = -1;
+    s.spawn('caller', 'kthread', function* (t: Task): Gen {
+      code = yield* s.call(t, 'outer', (function* (): Gen<number> {
+        stacks.push([...t.stack]);
+        yield* s.call(t, 'inner', (function* (): Gen {
+          stacks.push([...t.stack]);
+          yield 1 * MS;
+        })(), { a: 7, b: 3 });
+        return 42;
+      })(), { end: (r) => ({ args: { code: r } }) });
+      stacks.push([...t.stack]);
+    });
+    s.run(S);
+    expect(code).toBe(42);
+    expect(stacks).toEqual([['outer'], ['outer', 'inner'], []]);
+    const fns = ev.events.filter((e) => e.kind === 'fn_begin' || e.kind === 'fn_end').map((e) => [e.kind, e.args?.fn, e.a, e.b, e.t]);
+    expect(fns).toEqual([
+      ['fn_begin', 'outer', 0, 0, 0],
+      ['fn_begin', 'inner', 7, 3, 0],
+      ['fn_end', 'inner', 7, 3, 1 * MS],
+      ['fn_end', 'outer', 0, 0, 1 * MS],
+    ]);
+    expect(ev.fn('outer', 'fn_end')[0].args).toEqual({ fn: 'outer', code: 42 });
+  });
+});
