@@ -10,7 +10,7 @@ import { DMA_STATE, KINDS, PASID_ENTRY_STATE, UACCE_Q_STATE } from '../sim/event
 import { paramFieldErrors } from '../sim/params';
 import { findScenario } from '../sim/scenarios/index';
 import type { Metrics } from '../sim/metrics';
-import { resolveScenarioParams, type Summary } from '../sim/run';
+import { kernelWarnings, resolveScenarioParams, type Summary } from '../sim/run';
 import { TraceReader, type EventRow } from '../trace/reader';
 import { TraceFileError } from '../trace/errors';
 import { archiveDir, runFileName } from './archive';
@@ -225,6 +225,8 @@ export function createLabApi(opts: LabApiOptions = {}): LabApi {
           status: m.status === 'running' ? 'complete' : m.status,
           error: m.error,
           endReason: m.endReason ?? m.status,
+          // Recomputed from the recorded params (a pure function of them).
+          warnings: kernelWarnings(m.params as Summary['params']),
           events: m.events,
           endTimeNs: m.endTimeNs,
           digest: m.digest ?? '',

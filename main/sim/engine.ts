@@ -1,7 +1,7 @@
 import { EventHeap, type HeapEntry } from './heap';
 import { RngStreams } from './rng';
 import type { Ns } from './time';
-import { Digest, fnArgs, KIND, TASK_STATE, TS_D, TS_R, TS_S, TS_X, TS_Z, type TraceSink, type TrackType } from './events';
+import { Digest, fnArgs, KIND, KINDS, TASK_STATE, TS_D, TS_R, TS_S, TS_X, TS_Z, type TraceSink, type TrackType } from './events';
 import { BLOCK, FatalSignal, Task, type Gen, type TaskType, type Waitable } from './task';
 
 /** Heap priorities: at equal times hardware and interrupts go before wake-ups, daemons last. */
@@ -16,6 +16,19 @@ export interface CallOpts<R> {
   b?: number;
   args?: Record<string, unknown>;
   end?: (r: R) => { a?: number; b?: number; args?: Record<string, unknown> };
+}
+
+/** Why `Sim.run` returned. */
+export type EndReason = 'quiescent' | 'horizon' | 'budget' | 'stopped' | 'panic';
+
+/** What `Sim.run` calls while it runs: the one polling path for progress and cancellation. */
+export interface RunHooks {
+  /** Events between two polls (default 65536). */
+  every?: number;
+  /** Polled every `every` events; returning true stops the run with 'stopped'. */
+  tick?: () => boolean;
+  /** Called every `every` events and once when the run ends, with (events, virtual time). */
+  progress?: (events: number, tNs: Ns) => void;
 }
 
 /** A broken model invariant (negative refcount, double free). The run fails loudly. */
@@ -39,6 +52,8 @@ export class Sim {
   /** Deadlock cycles found (each cycle once, when the task closing it blocks). */
   deadlocks = 0;
   failed: string | null = null;
+  /** Set by `halt` (a kernel panic): the run stops after the current event. */
+  private halted: 'panic' | null = null;
   /** Events emitted per kind; cheap counters the summary and tests read. */
   readonly kindCounts: Uint32Array;
 
@@ -57,7 +72,7 @@ export class Sim {
   constructor(seed: number, sinks: TraceSink[] = []) {
     this.rng = new RngStreams(seed);
     this.sinks = sinks;
-    this.kindCounts = new Uint32Array(64);
+    this.kindCounts = new Uint32Array(KINDS.length);
   }
 
   // ---------------------------------------------------------------- events and actors
@@ -120,26 +135,52 @@ export class Sim {
     return r;
   }
 
+  /**
+   * `call` for a kernel function that cannot sleep (a free callback, a put): the same fn_begin and
+   * fn_end, the body runs at once.
+   */
+  callNow<R>(t: Task, fn: string, body: () => R, o: CallOpts<R> = {}): R {
+    const a = o.a ?? 0;
+    const b = o.b ?? 0;
+    this.emitJson(KIND.fn_begin, t.actor, a, b, o.args ? JSON.stringify({ fn, ...o.args }) : fnArgs(fn));
+    t.stack.push(fn);
+    let r: R;
+    try {
+      r = body();
+    } finally {
+      t.stack.pop();
+    }
+    const e = o.end?.(r);
+    const args = e?.args ?? o.args;
+    this.emitJson(KIND.fn_end, t.actor, e?.a ?? a, e?.b ?? b, args ? JSON.stringify({ fn, ...args }) : fnArgs(fn));
+    return r;
+  }
+
   // ---------------------------------------------------------------- scheduling
 
-  /** Run `fn` at absolute time t. Background entries (daemons) do not keep a run alive. */
+  /**
+   * Run `fn` at absolute time t. Background entries (daemons) do not keep a run alive and run after
+   * the foreground ones at the same time. A time in the past (or not a number) is a broken model
+   * invariant: the run fails rather than silently moving the event to now.
+   */
   at(t: Ns, fn: () => void, prio = PRIO_TIMER, background = false): HeapEntry {
-    if (t < this.now) t = this.now;
-    const e: HeapEntry = { t, prio, seq: ++this.hseq, live: true, run: fn, cause: this.cause };
-    if (background) e.prio += 100;
-    else this.foreground++;
+    if (!(t >= this.now)) this.invariant(`event scheduled at ${t} ns, before the current time ${this.now} ns`);
+    const e: HeapEntry = { t, prio, seq: ++this.hseq, background, live: true, run: fn, cause: this.cause };
+    if (!background) this.foreground++;
     this.heap.push(e);
     return e;
   }
 
+  /** Run `fn` dt from now (dt >= 0). */
   after(dt: Ns, fn: () => void, prio = PRIO_TIMER, background = false): HeapEntry {
+    if (!(dt >= 0)) this.invariant(`event scheduled ${dt} ns from now: a delay must be >= 0`);
     return this.at(this.now + dt, fn, prio, background);
   }
 
   cancel(e: HeapEntry | null): void {
     if (e && e.live) {
       e.live = false;
-      if (e.prio < 100) this.foreground--;
+      if (!e.background) this.foreground--;
     }
   }
 
@@ -319,28 +360,52 @@ export class Sim {
   // ---------------------------------------------------------------- running
 
   /**
-   * Run until the horizon, an event budget, or quiescence: no foreground work is left and every
-   * blocked task has been reported (by the quiescence hook, normally khungtaskd).
+   * Run until the horizon, an event budget, quiescence (no foreground work is left and every blocked
+   * task has been reported, by the quiescence hook, normally khungtaskd), a kernel panic, or a stop
+   * request. `hooks.tick` is the one place a caller polls: it runs every `hooks.every` events and
+   * returns true to stop the run ('stopped'); `hooks.progress` runs at the same points and once at
+   * the end.
    */
-  run(horizon: Ns, maxEvents = Number.MAX_SAFE_INTEGER, shouldStop?: () => boolean): 'quiescent' | 'horizon' | 'budget' | 'stopped' {
+  run(horizon: Ns, maxEvents = Number.MAX_SAFE_INTEGER, hooks: RunHooks = {}): EndReason {
     const heap = this.heap;
+    const every = hooks.every ?? 65_536;
+    const polled = hooks.tick !== undefined || hooks.progress !== undefined;
+    let nextPoll = polled ? this.seq + every : Number.MAX_SAFE_INTEGER;
+    const end = (r: EndReason): EndReason => {
+      hooks.progress?.(this.seq, this.now);
+      return r;
+    };
     for (;;) {
-      if (this.foreground === 0 && (!this.quiescentHook || this.quiescentHook())) return 'quiescent';
+      if (this.halted) return end(this.halted);
+      if (this.foreground === 0 && (!this.quiescentHook || this.quiescentHook())) return end('quiescent');
       const e = heap.pop();
-      if (!e) return 'quiescent';
+      if (!e) return end('quiescent');
       if (!e.live) continue;
       if (e.t > horizon) {
         this.now = horizon;
-        return 'horizon';
+        return end('horizon');
       }
-      if (e.prio < 100) this.foreground--;
+      if (!e.background) this.foreground--;
       e.live = false;
       this.now = e.t;
       this.cause = e.cause;
       e.run();
-      if (this.seq >= maxEvents) return 'budget';
-      if (shouldStop && shouldStop()) return 'stopped';
+      if (this.halted) return end(this.halted);
+      if (this.seq >= maxEvents) return end('budget');
+      if (this.seq >= nextPoll) {
+        nextPoll = this.seq + every;
+        hooks.progress?.(this.seq, this.now);
+        if (hooks.tick?.()) return 'stopped';
+      }
     }
+  }
+
+  /**
+   * The kernel stops (panic()): no further event runs; `run` returns `reason`. The caller has
+   * emitted what the kernel prints.
+   */
+  halt(reason: 'panic'): void {
+    this.halted = reason;
   }
 
   /** Tasks blocked in D state now. */

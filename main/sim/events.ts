@@ -69,6 +69,12 @@ export const MMF_OOM_SKIP = 1;
 export const MMF_OOM_VICTIM = 2;
 export const MMF_UNSTABLE = 3;
 
+/** How an oom_reaper attempt ended, as `reap_end.b`. */
+export const REAP_OUTCOME = ['mmap_lock_busy', 'reaped', 'skipped'] as const;
+export const REAP_BUSY = 0;
+export const REAP_REAPED = 1;
+export const REAP_SKIPPED = 2;
+
 /** Invalidation types, as `inval.b`. */
 export const INVAL_TYPE = ['', 'pasid-cache', 'iotlb', 'dev-tlb', 'drain'] as const;
 
@@ -83,7 +89,7 @@ export const KINDS = K([
   { name: 'task_state', role: 'state', a: 'state (R S D Z X)', doc: 'task state change; args.on names what a blocked task waits on' },
   { name: 'signal', role: 'instant', a: 'signo', doc: 'a signal is sent to the task (9 = SIGKILL)' },
   { name: 'deadlock', role: 'instant', a: 'cycle length', doc: 'the wait-for graph closed a cycle when this task blocked; args.cycle lists it' },
-  { name: 'hung_task', role: 'instant', a: 'seconds reported', doc: 'khungtaskd reported this task (INFO: task ... blocked for more than N seconds)' },
+  { name: 'hung_task', role: 'instant', a: 'hung_task_timeout_secs', b: 'seconds blocked, as printed', doc: 'khungtaskd reported this task (INFO: task ... blocked for more than N seconds, N the time since khungtaskd last saw it switch)' },
   { name: 'printk', role: 'instant', a: 'log level', b: 'suppressed before it', doc: 'a kernel log line; args.msg' },
   { name: 'lock_contend', role: 'instant', a: 'task actor', doc: 'a task finds the lock held and waits' },
   { name: 'lock_acquire', role: 'begin', span: 'held', a: 'task actor', b: '0 exclusive, 1 shared', doc: 'the lock is taken' },
@@ -122,9 +128,9 @@ export const KINDS = K([
   { name: 'oom_abort', role: 'instant', a: 'victim task actor', doc: 'select_bad_process met a victim whose mm lacks MMF_OOM_SKIP: no new kill' },
   { name: 'oom_skip', role: 'instant', a: 'victim task actor', doc: 'select_bad_process skipped a victim whose mm has MMF_OOM_SKIP' },
   { name: 'oom_kill', role: 'instant', a: 'victim task actor', b: 'badness points', doc: 'oom_kill_process: a victim is chosen and killed; args {pid, comm, rssPages, lockedPages, adj}' },
-  { name: 'oom_none', role: 'instant', doc: 'no killable task left (the kernel would panic)' },
+  { name: 'oom_none', role: 'instant', doc: 'no killable task left: out_of_memory prints "Out of memory and no killable processes..." and panics' },
   { name: 'reap_begin', role: 'begin', span: 'oom_reap', a: 'victim task actor', b: 'attempt', doc: 'oom_reaper attempt on a victim' },
-  { name: 'reap_end', role: 'end', span: 'oom_reap', a: 'pages reaped', b: '1 success, 0 mmap_lock busy', doc: 'the attempt ends' },
+  { name: 'reap_end', role: 'end', span: 'oom_reap', a: 'pages reaped', b: '1 reaped, 0 mmap_lock busy, 2 skipped (MMF_OOM_SKIP already set)', doc: 'the attempt ends' },
   // --- IOMMU, SVA ---
   { name: 'pasid_alloc', role: 'instant', a: 'pasid', b: 'mm actor', doc: 'a PASID is allocated' },
   { name: 'pasid_alloc_fail', role: 'instant', a: 'max usable', doc: 'PASID allocation failed: the space is exhausted' },
@@ -143,6 +149,9 @@ export const KINDS = K([
   { name: 'prq_depth', role: 'counter', span: 'PRQ entries', a: 'entries', b: 'overflow bit', doc: 'page request queue occupancy' },
   { name: 'prq_overflow', role: 'instant', a: 'pasid', doc: 'the PRQ was full: the request is dropped and the overflow bit set' },
   { name: 'dmar_fault', role: 'instant', a: 'pasid', b: 'reason (1 PASID entry not present, 2 invalid PASID page request)', doc: 'a fault the IOMMU reports (logged, ratelimited)' },
+  // --- appended in model 3 (kinds are stored by name; append only) ---
+  { name: 'panic', role: 'instant', doc: 'panic(): the kernel stops and the run ends; args.msg ("System is deadlocked on memory")' },
+  { name: 'oom_reap_fail', role: 'instant', a: 'victim task actor', b: 'attempts', doc: 'oom_reap_task gave up: "oom_reaper: unable to reap" (mmap_lock never taken); MMF_OOM_SKIP follows' },
 ] as const satisfies readonly KindInfo[]);
 
 export type KindName = (typeof KINDS)[number]['name'];

@@ -1,10 +1,15 @@
 import type { Ns } from './time';
 
-/** One scheduled occurrence. Ordered by (t, prio, seq): equal times run by priority, then FIFO. */
+/**
+ * One scheduled occurrence. Ordered by (t, background, prio, seq): at equal times foreground entries
+ * run before background ones (daemons), then by priority, then FIFO.
+ */
 export interface HeapEntry {
   t: Ns;
   prio: number;
   seq: number;
+  /** A daemon's entry (khungtaskd's timer): it does not keep a run alive and runs last at its time. */
+  background: boolean;
   /** Set to false to cancel without an O(n) removal; the engine skips dead entries. */
   live: boolean;
   run: () => void;
@@ -14,11 +19,12 @@ export interface HeapEntry {
 
 function less(a: HeapEntry, b: HeapEntry): boolean {
   if (a.t !== b.t) return a.t < b.t;
+  if (a.background !== b.background) return b.background;
   if (a.prio !== b.prio) return a.prio < b.prio;
   return a.seq < b.seq;
 }
 
-/** Binary min-heap keyed (t, prio, seq). seq is unique, so the order is total and stable. */
+/** Binary min-heap keyed (t, background, prio, seq). seq is unique, so the order is total and stable. */
 export class EventHeap {
   private a: HeapEntry[] = [];
 

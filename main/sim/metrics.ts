@@ -1,4 +1,4 @@
-import { KIND, MMF_OOM_SKIP, RESP_FAILURE, RESP_INVALID, RESP_SUCCESS, TX_ABORT_REPORTED, TX_ABORT_SILENT, TX_STRAY, type TraceSink, type TrackType } from './events';
+import { KIND, MMF_OOM_SKIP, REAP_REAPED, RESP_FAILURE, RESP_INVALID, RESP_SUCCESS, TX_ABORT_REPORTED, TX_ABORT_SILENT, TX_STRAY, type TraceSink, type TrackType } from './events';
 
 /** Latency statistics in ns over completed calls. */
 export interface LatencyStats {
@@ -16,6 +16,9 @@ export interface Metrics {
   releaseUnfinished: number;
   oomVictims: number;
   innocentVictims: number;
+  oomReaped: number;
+  oomReapFailed: number;
+  panics: number;
   oomSkipSetNs: number | null;
   memoryFreedNs: number | null;
   abortedTransactions: number;
@@ -45,7 +48,10 @@ export const METRIC_DOCS: Record<keyof Metrics, string> = {
   releaseLatencyNs: 'duration of each MMU-notifier release() call, entry to return (count, max, median) over calls that returned',
   releaseUnfinished: 'release() calls that never returned before the run ended',
   oomVictims: 'processes killed by the OOM killer',
-  innocentVictims: 'OOM kills made while an earlier victim\'s memory was still held',
+  innocentVictims: 'OOM kills made while an earlier victim still held memory the reaper could not free (its mlocked pages, or all of it when the reaper gave up): the kernel had moved past that victim (MMF_OOM_SKIP) although its memory was still to come back',
+  oomReaped: 'oom_reaper passes that reaped a victim ("oom_reaper: reaped process")',
+  oomReapFailed: 'victims the oom_reaper gave up on ("oom_reaper: unable to reap": mmap_lock never taken)',
+  panics: 'kernel panics ("Kernel panic - not syncing"): the run ends there',
   oomSkipSetNs: 'time until MMF_OOM_SKIP is set on the first victim\'s mm',
   memoryFreedNs: 'time until the first victim\'s memory is returned, locked pages included (the first OOM victim, else the process the trigger killed)',
   abortedTransactions: 'device DMA transactions aborted (silently or with a reported error)',
@@ -83,7 +89,9 @@ export class MetricsFold implements TraceSink {
   private trigger: number | null = null;
   private firstVictimMm = 0;
   private triggerMm = 0;
-  private readonly victimsHeld = new Set<number>();
+  /** Earlier victims' mms that still hold pages (mm_pages.a > 0), until exit_mmap returns them all. */
+  private readonly victimsHolding = new Set<number>();
+  private readonly victimMms = new Set<number>();
   private readonly freedMms = new Set<number>();
   private readonly releaseOpen = new Map<number, number[]>();
   private readonly releases: number[] = [];
@@ -96,11 +104,16 @@ export class MetricsFold implements TraceSink {
   private firstPasidFreed: number | null = null;
   private readonly pasidOwner = new Map<number, number>();
   private readonly mmUsers = new Map<number, number>();
+  /** Resident pages per mm (mm_pages.a). */
+  private readonly pages = new Map<number, number>();
   readonly m: Metrics = {
     releaseLatencyNs: { count: 0, max: null, p50: null },
     releaseUnfinished: 0,
     oomVictims: 0,
     innocentVictims: 0,
+    oomReaped: 0,
+    oomReapFailed: 0,
+    panics: 0,
     oomSkipSetNs: null,
     memoryFreedNs: null,
     abortedTransactions: 0,
@@ -149,18 +162,35 @@ export class MetricsFold implements TraceSink {
       }
       case KIND.oom_kill: {
         m.oomVictims++;
-        const mm = (JSON.parse(args ?? '{}') as { mm?: number }).mm ?? 0;
-        if (this.victimsHeld.size > 0) m.innocentVictims++;
+        const mm = (JSON.parse(args ?? '{}') as { mm?: number; rssPages?: number }).mm ?? 0;
+        // A second kill can only come after select_bad_process stopped waiting for the earlier
+        // victims (MMF_OOM_SKIP): whatever they still hold then is memory the reaper could not free.
+        if (this.victimsHolding.size > 0) m.innocentVictims++;
         if (this.firstVictimMm === 0) this.firstVictimMm = mm;
-        if (!this.freedMms.has(mm)) this.victimsHeld.add(mm);
+        this.victimMms.add(mm);
+        if (!this.freedMms.has(mm) && (this.pages.get(mm) ?? 1) > 0) this.victimsHolding.add(mm);
         break;
       }
+      case KIND.mm_pages:
+        this.pages.set(actor, a);
+        if (a === 0) this.victimsHolding.delete(actor);
+        else if (this.victimMms.has(actor) && !this.freedMms.has(actor)) this.victimsHolding.add(actor);
+        break;
+      case KIND.reap_end:
+        if (b === REAP_REAPED) m.oomReaped++;
+        break;
+      case KIND.oom_reap_fail:
+        m.oomReapFailed++;
+        break;
+      case KIND.panic:
+        m.panics++;
+        break;
       case KIND.mm_flag:
         if (a === MMF_OOM_SKIP && !this.skipAt.has(actor)) this.skipAt.set(actor, t);
         break;
       case KIND.mm_freed:
         this.freedMms.add(actor);
-        this.victimsHeld.delete(actor);
+        this.victimsHolding.delete(actor);
         if (!this.freedAt.has(actor)) this.freedAt.set(actor, t);
         break;
       case KIND.dma_tx:

@@ -15,7 +15,16 @@ export interface ParamSpec {
   readonly doc: string;
   /** 'scenario' for the scenario's own knobs, 'design' for the kernel design switches, 'cost' for model costs. */
   readonly group: 'scenario' | 'design' | 'cost';
+  /**
+   * A default that follows the design (`mmExit`): the value used when the parameter is not given,
+   * for each design. `default` is then the value for the scenario's own default design, the one a
+   * form shows first; a form that lets the user flip `mmExit` should show the other value then.
+   */
+  readonly byDesign?: { readonly mm_exit: ParamValue; readonly quiet: ParamValue };
 }
+
+/** The parameter that chooses the design, on which `byDesign` defaults depend. */
+export const DESIGN_KEY = 'mmExit';
 
 export type ParamValue = number | boolean | string;
 export type Params = Record<string, ParamValue>;
@@ -64,7 +73,10 @@ export function parseValue(s: ParamSpec, raw: unknown, scenario: string): ParamV
   }
 }
 
-/** Defaults overlaid with the given values; unknown keys are refused. */
+/**
+ * Defaults overlaid with the given values; unknown keys are refused. A parameter with a `byDesign`
+ * default that is not given takes the value of the design chosen (given `mmExit`, else its default).
+ */
 export function resolveParams(specs: readonly ParamSpec[], given: Record<string, unknown>, scenario: string): Params {
   const out: Params = {};
   for (const s of specs) out[s.key] = s.default;
@@ -75,6 +87,8 @@ export function resolveParams(specs: readonly ParamSpec[], given: Record<string,
     }
     out[k] = parseValue(s, raw, scenario);
   }
+  const design = out[DESIGN_KEY] === true ? 'mm_exit' : 'quiet';
+  for (const s of specs) if (s.byDesign && !Object.prototype.hasOwnProperty.call(given, s.key)) out[s.key] = s.byDesign[design];
   return out;
 }
 

@@ -6,9 +6,17 @@ import { findScenario, SCENARIOS } from './scenarios/index';
 import type { Scenario } from './scenarios/scenario';
 import type { Task } from './task';
 import { do_exit } from './kernel/exit';
+import { kernelWarnings } from './kernel/config';
 
-/** Bumped whenever a change to the model can change an event stream for the same inputs. */
-export const MODEL_VERSION = 2;
+export { kernelWarnings };
+
+/**
+ * Bumped whenever a change to the model can change an event stream for the same inputs.
+ * 3: the mm_exit model frees the PASID at exit (v4 io_mm_release → io_mm_free), its unbind uses
+ * mmu_notifier_put; design-dependent defaults (iopfPut); panic ends a run; kernel log lines in the
+ * kernel's words; innocentVictims counts only kills while unreapable memory is held.
+ */
+export const MODEL_VERSION = 3;
 
 export type RunStatus = 'complete' | 'cancelled' | 'failed';
 
@@ -21,8 +29,16 @@ export interface Summary {
   modelVersion: number;
   status: RunStatus;
   error: string | null;
-  /** Why the clock stopped: nothing left to happen, the horizon, or the event budget. */
+  /**
+   * Why the clock stopped: `quiescent` (nothing left to happen), `horizon`, `budget` (stress),
+   * `panic` (the kernel panicked: "System is deadlocked on memory"), `cancelled` or `failed`.
+   */
   endReason: string;
+  /**
+   * Settings that no kernel shipped together, each named with the kernel it comes from (empty for
+   * a coherent run). Such runs are allowed: the seed's deadlock needs mm_exit with plain mmput.
+   */
+  warnings: string[];
   events: number;
   endTimeNs: number;
   digest: string;
@@ -45,10 +61,11 @@ export function resolveScenarioParams(id: string, given: Record<string, unknown>
 export interface RunOptions {
   /** Extra sinks (a trace writer). */
   sinks?: TraceSink[];
-  /** Polled between events; returning true cancels the run. */
+  /** Polled every `progressEvery` events (the engine's one polling point); true cancels the run. */
   shouldStop?: () => boolean;
-  /** Called every `progressEvery` events with (events, virtual time). */
+  /** Called every `progressEvery` events and once at the end, with (events, virtual time). */
   onProgress?: (events: number, tNs: number) => void;
+  /** Events between two polls (default 65536). */
   progressEvery?: number;
 }
 
@@ -71,27 +88,15 @@ export function runScenario(id: string, given: Record<string, unknown>, seed: nu
     k.start();
     const horizon = sc.horizon(params);
     const budget = sc.eventBudget ? sc.eventBudget(params) : Number.MAX_SAFE_INTEGER;
-    const every = opts.progressEvery ?? 0;
-    if (every > 0 || opts.shouldStop) {
-      // Run in slices so progress can be reported and cancellation polled.
-      let next = every > 0 ? every : 65536;
-      for (;;) {
-        const r = sim.run(horizon, Math.min(budget, sim.seq + next));
-        opts.onProgress?.(sim.seq, sim.now);
-        if (r !== 'budget' || sim.seq >= budget) {
-          endReason = r;
-          break;
-        }
-        if (opts.shouldStop?.()) {
-          status = 'cancelled';
-          endReason = 'cancelled';
-          break;
-        }
-        next = every > 0 ? every : 65536;
-      }
-    } else {
-      endReason = sim.run(horizon, budget);
-    }
+    const r = sim.run(horizon, budget, {
+      every: opts.progressEvery && opts.progressEvery > 0 ? opts.progressEvery : 65_536,
+      tick: opts.shouldStop,
+      progress: opts.onProgress,
+    });
+    if (r === 'stopped') {
+      status = 'cancelled';
+      endReason = 'cancelled';
+    } else endReason = r;
   } catch (e) {
     status = 'failed';
     error = e instanceof InvariantError ? `model invariant broken: ${e.message}` : e instanceof Error ? `${e.name}: ${e.message}` : String(e);
@@ -106,6 +111,7 @@ export function runScenario(id: string, given: Record<string, unknown>, seed: nu
     status,
     error,
     endReason,
+    warnings: kernelWarnings(params),
     events: sim.seq,
     endTimeNs: sim.now,
     digest: sim.digest.hex(),

@@ -231,6 +231,8 @@ export class Srcu {
   private readonly readers = new Map<number, Task>();
   private nextToken = 1;
   private readonly syncs = new Set<SrcuSync>();
+  /** call_srcu callbacks waiting for the readers present when they were queued. */
+  private readonly callbacks: { pending: Set<number>; fn: () => void }[] = [];
   readonly actor: number;
 
   constructor(
@@ -257,6 +259,29 @@ export class Srcu {
         this.sim.wake(s.task);
       }
     }
+    for (let i = 0; i < this.callbacks.length; ) {
+      const c = this.callbacks[i];
+      if (c.pending.delete(tok) && c.pending.size === 0) {
+        this.callbacks.splice(i, 1);
+        this.invoke(c.fn);
+      } else i++;
+    }
+  }
+
+  /**
+   * call_srcu: run `fn` once every reader inside a read-side section now has left it, and the grace
+   * period machinery (`gpNs`) has run. The caller does not wait. srcutree invokes callbacks from a
+   * work item (srcu_invoke_callbacks); here `fn` runs from the engine and queues its own work if it
+   * needs a task.
+   */
+  call_srcu(fn: () => void): void {
+    const pending = new Set(this.readers.keys());
+    if (pending.size === 0) this.invoke(fn);
+    else this.callbacks.push({ pending, fn });
+  }
+
+  private invoke(fn: () => void): void {
+    this.sim.after(this.gpNs, fn);
   }
 
   *synchronize_srcu(t: Task): Gen {

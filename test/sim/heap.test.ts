@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { EventHeap, type HeapEntry } from '../../main/sim/heap';
 import { Rng } from '../../main/sim/rng';
 
-const entry = (t: number, prio: number, seq: number): HeapEntry => ({ t, prio, seq, live: true, run: () => undefined, cause: 0 });
+const entry = (t: number, prio: number, seq: number): HeapEntry => ({ t, prio, seq, background: false, live: true, run: () => undefined, cause: 0 });
 
 describe('EventHeap', () => {
   it('orders by time, then priority, then insertion (FIFO at equal keys)', () => {

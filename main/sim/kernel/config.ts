@@ -1,20 +1,28 @@
-import type { ParamSpec, Params } from '../params';
+import type { ParamSpec, Params, ParamValue } from '../params';
 import { ms, ns, us, type Ns } from '../time';
 
 /**
  * The kernel design switches and model costs every scenario shares. Costs that no document gives
  * (invalidation and entry-update latencies, fault handling) are model parameters with defaults
  * chosen to be plausible, not measured.
+ *
+ * Each design's defaults follow the kernel series it models: the mm_exit model is the v4 SVA series
+ * (Feb 2020, never merged: iommu-sva.c io_mm_release, io-pgfault.c iopf_handle_single with
+ * mmput_async), the quiet model is mainline v5.8 (plain mmput in the fault handler). The ~v5.18
+ * settings (per-mm PASID, OOM_REAPER_DELAY) are opt-in. `byDesign` gives the default of a switch
+ * for each design, so flipping only mmExit keeps a run coherent; a combination no kernel shipped
+ * stays possible when asked for (the seed's deadlock needs mm_exit with plain mmput), and the
+ * summary's `warnings` name it (`kernelWarnings`).
  */
 export const KERNEL_PARAMS: readonly ParamSpec[] = [
-  { key: 'mmExit', type: 'bool', default: false, group: 'design', doc: 'true: the mm_exit model (release() calls the driver\'s mm_exit, which stops DMA, then flushes the IOPF queue); false: the quiet-release model merged in v5.8' },
-  { key: 'iopfPut', type: 'enum', default: 'mmput', values: ['mmput', 'mmput_async'], group: 'design', doc: 'how the I/O page fault handler drops its mm reference (mainline: mmput; SVA series v4: mmput_async)' },
-  { key: 'pasidPerMm', type: 'bool', default: false, group: 'design', doc: '~v5.18 lifetime: one PASID per mm, freed at mmdrop when mm_count reaches 0 (false: freed at the last unbind)' },
+  { key: 'mmExit', type: 'bool', default: false, group: 'design', doc: 'true: the mm_exit model, the v4 SVA series (release() calls the driver\'s mm_exit, which stops DMA, then flushes the IOPF queue and frees the PASID); false: the quiet-release model merged in v5.8' },
+  { key: 'iopfPut', type: 'enum', default: 'mmput', values: ['mmput', 'mmput_async'], byDesign: { mm_exit: 'mmput_async', quiet: 'mmput' }, group: 'design', doc: 'how the I/O page fault handler drops its mm reference (SVA series v4: mmput_async; mainline v5.8+: mmput)' },
+  { key: 'pasidPerMm', type: 'bool', default: false, byDesign: { mm_exit: false, quiet: false }, group: 'design', doc: '~v5.18 lifetime: one PASID per mm, freed at mmdrop when mm_count reaches 0 (false: freed at the last unbind, or by release() in the mm_exit model)' },
   { key: 'dmaStopMs', type: 'number', default: 10, min: 0, max: 600_000, unit: 'ms', group: 'scenario', doc: 'time the device takes to stop DMA (the seed commit: up to several minutes)' },
   { key: 'lockedMemory', type: 'int', default: 1024, min: 0, max: 65_536, unit: 'MiB', group: 'scenario', doc: 'mlocked memory of the SVA-bound process: the OOM reaper cannot free it' },
   { key: 'reaperRetries', type: 'int', default: 10, min: 1, max: 100, group: 'cost', doc: 'oom_reaper attempts before giving up (MAX_OOM_REAP_RETRIES)' },
   { key: 'reaperIntervalMs', type: 'number', default: 100, min: 1, max: 10_000, unit: 'ms', group: 'cost', doc: 'sleep between oom_reaper attempts (HZ/10)' },
-  { key: 'reaperDelayMs', type: 'number', default: 0, min: 0, max: 10_000, unit: 'ms', group: 'cost', doc: 'delay before the reaper starts (OOM_REAPER_DELAY = 2000 from ~v5.18; 0 in v5.8)' },
+  { key: 'reaperDelayMs', type: 'number', default: 0, min: 0, max: 10_000, unit: 'ms', byDesign: { mm_exit: 0, quiet: 0 }, group: 'cost', doc: 'delay before the reaper starts (OOM_REAPER_DELAY = 2000 from ~v5.18; 0 before, and in the v4 series)' },
   { key: 'hungTaskTimeoutS', type: 'int', default: 120, min: 0, max: 3600, unit: 's', group: 'cost', doc: 'hung-task timeout (DEFAULT_HUNG_TASK_TIMEOUT); 0 disables khungtaskd' },
   { key: 'pasidBits', type: 'int', default: 20, min: 1, max: 20, group: 'cost', doc: 'PASID width: usable PASIDs are 1 .. 2^bits - 1 (0 is reserved)' },
   { key: 'prqDepth', type: 'int', default: 128, min: 1, max: 4096, group: 'cost', doc: 'page request queue entries (4 KiB of 32-byte descriptors = 128)' },
@@ -85,4 +93,68 @@ export function kernelConfig(p: Params): KernelConfig {
     allocRetry: ms(p.allocRetryMs as number),
     lazyTlbHold: ms(p.lazyTlbHoldMs as number),
   };
+}
+
+/** The kernel lines a setting can come from. */
+type Era = 'v4' | 'v5.8' | 'v5.18';
+
+interface Origin {
+  eras: readonly Era[];
+  /** Where the setting comes from, in words. */
+  from: string;
+}
+
+/** Where each value of a design-defining setting comes from (the eras are coarse: v4 series, v5.8–v5.17, ~v5.18+). */
+function origin(key: string, v: ParamValue): Origin | null {
+  switch (key) {
+    case 'mmExit':
+      return v
+        ? { eras: ['v4'], from: 'the v4 SVA series (Feb 2020, never merged: iommu-sva.c io_mm_release)' }
+        : { eras: ['v5.8', 'v5.18'], from: 'mainline v5.8+ (release() no longer calls mm_exit)' };
+    case 'iopfPut':
+      return v === 'mmput_async'
+        ? { eras: ['v4'], from: 'the v4 SVA series (io-pgfault.c iopf_handle_single)' }
+        : { eras: ['v5.8', 'v5.18'], from: 'mainline (v5.8 prq_event_thread, v5.13+ io-pgfault.c iopf_handle_single)' };
+    case 'pasidPerMm':
+      return v
+        ? { eras: ['v5.18'], from: '~v5.18 (mm->pasid, dropped at __mmdrop)' }
+        : { eras: ['v4', 'v5.8'], from: 'v5.17 and earlier, and the v4 series (the PASID goes with the last bond)' };
+    case 'reaperDelayMs':
+      return (v as number) > 0
+        ? { eras: ['v5.18'], from: '~v5.18 (OOM_REAPER_DELAY, 2 s)' }
+        : { eras: ['v4', 'v5.8'], from: 'v5.17 and earlier, and the v4 series (the reaper starts at once)' };
+    default:
+      return null;
+  }
+}
+
+/**
+ * Warnings for a combination of settings no kernel shipped, naming the kernel each setting comes
+ * from. Empty when the settings fit one kernel line. The run goes ahead either way: such
+ * combinations are how the seed's arguments are shown (mm_exit with plain mmput deadlocks).
+ */
+export function kernelWarnings(p: Params): string[] {
+  const settings: { key: string; v: ParamValue; o: Origin }[] = [];
+  for (const key of ['mmExit', 'iopfPut', 'pasidPerMm', 'reaperDelayMs']) {
+    if (!(key in p)) continue;
+    const o = origin(key, p[key]);
+    if (o) settings.push({ key, v: p[key], o });
+  }
+  let common: readonly Era[] = ['v4', 'v5.8', 'v5.18'];
+  for (const s of settings) common = common.filter((e) => s.o.eras.includes(e));
+  if (common.length > 0) return [];
+  // Name the settings that no kernel had together with some other one, each with its kernel.
+  const disjoint = (a: Origin, b: Origin) => !a.eras.some((e) => b.eras.includes(e));
+  const odd = settings.filter((s) => settings.some((t) => t !== s && disjoint(s.o, t.o)));
+  const listed = odd.length > 0 ? odd : settings;
+  return [`No kernel shipped this combination: ${listed.map((s) => `${s.key}=${String(s.v)} is ${s.o.from}`).join('; ')}.`];
+}
+
+/**
+ * The `uname -r` and build number the kernel log prints for this configuration (the hung-task
+ * line's second line): the modelled kernel line, not a documented build.
+ */
+export function kernelRelease(c: KernelConfig): string {
+  if (c.mmExit) return '5.6.0-rc3-sva-v4+ #1';
+  return c.pasidPerMm || c.reaperDelay > 0 ? '5.18.0 #1' : '5.8.0 #1';
 }

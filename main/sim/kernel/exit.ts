@@ -1,4 +1,4 @@
-import { KIND, TS_X, TS_Z } from '../events';
+import { TS_X, TS_Z } from '../events';
 import type { Gen, Task } from '../task';
 import type { Kernel, Proc } from './kernel';
 import { mmdrop, mmgrab, mmput } from './mm';
@@ -10,12 +10,14 @@ import { mmdrop, mmgrab, mmput } from './mm';
 export function* do_exit(k: Kernel, t: Task): Gen {
   const p = k.procOf.get(t);
   if (!p) return;
-  k.sim.emit(KIND.fn_begin, t.actor, 0, 0, { fn: 'do_exit' });
-  yield* exit_mm(k, t);
+  yield* k.sim.call(t, 'do_exit', do_exit_body(k, t, p));
+}
+
+function* do_exit_body(k: Kernel, t: Task, p: Proc): Gen {
+  yield* k.sim.call(t, 'exit_mm', exit_mm(k, t));
   exit_files(k, t, p);
-  yield* exit_task_work(k, t);
+  yield* k.sim.call(t, 'exit_task_work', exit_task_work(k, t));
   exit_notify(k, t, p);
-  k.sim.emit(KIND.fn_end, t.actor, 0, 0, { fn: 'do_exit' });
 }
 
 /**
@@ -41,7 +43,7 @@ function exit_files(k: Kernel, t: Task, p: Proc): void {
   for (const f of p.files.splice(0)) k.fput(t, f);
 }
 
-/** exit_task_work: run the deferred work (____fput) queued on this task, until none is left. */
+/** exit_task_work (include/linux/task_work.h → task_work_run): run the deferred work (____fput) queued on this task, until none is left. */
 function* exit_task_work(k: Kernel, t: Task): Gen {
   for (;;) {
     const l = k.taskWork.get(t);

@@ -34,6 +34,8 @@ export const FAULT_INVALID_PASID = 2;
  */
 export class Iommu {
   readonly actor: number;
+  /** Which IOMMU this is (simB makes it the `iommu` parameter; until then VT-d). */
+  readonly flavour: 'vt-d' | 'smmuv3' = 'vt-d';
   readonly pasids: PasidAllocator;
   readonly entries = new Map<number, PasidEntry>();
   /** Device engines, whose ATC a device-TLB invalidation clears. */

@@ -1,17 +1,19 @@
 import { KIND } from '../events';
 import type { Sim } from '../engine';
-import { Mutex, Srcu } from '../sync';
+import { Srcu } from '../sync';
 import type { Gen, Task } from '../task';
 import { Work, Workqueue } from '../workqueue';
-import type { KernelConfig } from './config';
+import { kernelRelease, type KernelConfig } from './config';
 import { HungTaskDetector } from './hung_task';
 import { Iommu } from './iommu';
 import { MmStruct } from './mm';
 import { OomKiller } from './oom';
-import { Printk } from './printk';
+import { Printk, type LogClass } from './printk';
 import { Sva } from './sva';
 
 export const PAGES_PER_MIB = 256;
+/** KERN_EMERG (include/linux/kern_levels.h): the level pr_emerg and panic() print at. */
+export const KERN_EMERG = 0;
 
 /** struct file: a reference-counted open file; the last fput runs `release`. */
 export class File {
@@ -98,10 +100,17 @@ export class Kernel {
     // system_wq: bound, per-CPU; max_active 256 per pool. One pool is enough here.
     this.systemWq = new Workqueue(sim, 'events', 256);
     this.iommu = new Iommu(this);
-    this.sva = new Sva(this, new Mutex(sim, 'iommu_sva_lock'));
+    this.sva = new Sva(this);
     this.oom = new OomKiller(this);
-    this.hung = new HungTaskDetector(sim, this.log, cfg.hungTaskTimeoutS, 0);
+    this.hung = new HungTaskDetector(sim, this.log, cfg.hungTaskTimeoutS, 0, 10, kernelRelease(cfg));
     sim.quiescentHook = () => this.hung.allReported();
+  }
+
+  private rcuGp: Workqueue | null = null;
+  /** rcu_gp_wq (kernel/rcu/tree.c), where srcutree runs SRCU callbacks; created on first use. */
+  get rcuGpWq(): Workqueue {
+    // alloc_workqueue("rcu_gp", WQ_MEM_RECLAIM, 0): max_active WQ_DFL_ACTIVE.
+    return (this.rcuGp ??= new Workqueue(this.sim, 'rcu_gp', 256));
   }
 
   start(): void {
@@ -158,12 +167,33 @@ export class Kernel {
     return this.sim.spawn(comm, 'kthread', body);
   }
 
+  /**
+   * Mark the scenario trigger (once): the summary's times are measured from here. The first SIGKILL
+   * or OOM kill is the trigger unless the scenario marks another event first (close-then-exit: the
+   * close).
+   */
+  trigger(by: string, p: Proc): void {
+    if (this.triggerAt !== null) return;
+    this.triggerAt = this.sim.now;
+    this.sim.emit(KIND.trigger, this.scenarioActor, 0, 0, { by, victim: `${p.comm}:${p.tgid}`, mm: p.mm?.actor ?? 0 });
+  }
+
+  /**
+   * panic() (kernel/panic.c): print "Kernel panic - not syncing: <msg>" and stop the machine. The
+   * model prints the first and last lines (the CPU/Call Trace lines between them are left out) and
+   * ends the run; the calling task never returns.
+   */
+  *panic(t: Task, msg: string, cls: LogClass = 'info'): Gen<never> {
+    this.sim.emit(KIND.panic, t.actor, 0, 0, { msg });
+    this.log.printk(KERN_EMERG, `Kernel panic - not syncing: ${msg}`, 0, cls);
+    this.log.printk(KERN_EMERG, `---[ end Kernel panic - not syncing: ${msg} ]---`, 0, cls);
+    this.sim.halt('panic');
+    for (;;) yield* this.sim.block(t, { label: 'panic', holders: () => [] });
+  }
+
   /** send_sig(SIGKILL) to every thread of the group (do_send_sig_info + zap_other_threads). */
   sigkillProcess(p: Proc, from: string): void {
-    if (this.triggerAt === null) {
-      this.triggerAt = this.sim.now;
-      this.sim.emit(KIND.trigger, this.scenarioActor, 0, 0, { by: from, victim: `${p.comm}:${p.tgid}`, mm: p.mm?.actor ?? 0 });
-    }
+    this.trigger(from, p);
     p.killed = true;
     for (const t of p.threads) this.sim.sigkill(t, from);
   }

@@ -48,7 +48,8 @@ export class MmStruct {
     this.anonPages = anonPages;
     this.lockedPages = lockedPages;
     this.mmapLock = new RwSem(k.sim, `mmap_lock ${comm}:${ownerPid}`);
-    this.asyncPutWork = new Work(`mmput_async_fn ${comm}:${ownerPid}`, (w) => __mmput(k, w, this));
+    // kernel/fork.c mmput_async_fn: the work item that runs __mmput for mmput_async.
+    this.asyncPutWork = new Work(`mmput_async_fn ${comm}:${ownerPid}`, (w) => k.sim.call(w, 'mmput_async_fn', __mmput(k, w, this), { a: this.actor }));
     this.grabs.set('mm_users', 1);
     k.mms.push(this);
     k.sim.emit(KIND.mm_new, this.actor, ownerPid, 0, { rssPages: anonPages + lockedPages, lockedPages });
@@ -98,12 +99,12 @@ function dropUser(k: Kernel, mm: MmStruct, fn: string): boolean {
   return mm.users === 0;
 }
 
-/** mmput: the last user tears the address space down, synchronously, in the caller's context. */
+/** mmput (kernel/fork.c): the last user tears the address space down, synchronously, in the caller's context. */
 export function* mmput(k: Kernel, t: Task, mm: MmStruct): Gen {
   if (dropUser(k, mm, 'mmput')) yield* __mmput(k, t, mm);
 }
 
-/** mmput_async: the last user hands __mmput to a kworker on system_wq and returns at once. */
+/** mmput_async (kernel/fork.c): the last user hands __mmput to a kworker on system_wq and returns at once. */
 export function mmput_async(k: Kernel, _t: Task, mm: MmStruct): void {
   if (dropUser(k, mm, 'mmput_async')) k.systemWq.queue_work(mm.asyncPutWork);
 }
@@ -141,10 +142,12 @@ function __mmdrop(k: Kernel, mm: MmStruct): void {
 // ------------------------------------------------------------------ teardown
 
 /** __mmput (kernel/fork.c): exit_mmap, then drop the mm_users share of mm_count. */
-export function* __mmput(k: Kernel, t: Task, mm: MmStruct): Gen {
-  k.sim.emit(KIND.fn_begin, t.actor, mm.actor, 0, { fn: '__mmput' });
+export function __mmput(k: Kernel, t: Task, mm: MmStruct): Gen {
+  return k.sim.call(t, '__mmput', mmput_body(k, t, mm), { a: mm.actor });
+}
+
+function* mmput_body(k: Kernel, t: Task, mm: MmStruct): Gen {
   yield* exit_mmap(k, t, mm);
-  k.sim.emit(KIND.fn_end, t.actor, mm.actor, 0, { fn: '__mmput' });
   mmdrop(k, mm, 'mm_users');
 }
 
@@ -153,12 +156,16 @@ export function* __mmput(k: Kernel, t: Task, mm: MmStruct): Gen {
  * reaped and set MMF_OOM_SKIP (then down_write/up_write mmap_lock to fence the reaper); munlock;
  * unmap and free everything; remove_vma, which drops the file references of mapped files.
  */
-export function* exit_mmap(k: Kernel, t: Task, mm: MmStruct): Gen {
-  k.sim.emit(KIND.fn_begin, t.actor, mm.actor, 0, { fn: 'exit_mmap' });
+export function exit_mmap(k: Kernel, t: Task, mm: MmStruct): Gen {
+  return k.sim.call(t, 'exit_mmap', exit_mmap_body(k, t, mm), { a: mm.actor });
+}
+
+function* exit_mmap_body(k: Kernel, t: Task, mm: MmStruct): Gen {
   if (mm.subscriptions.length > 0) yield* __mmu_notifier_release(k, t, mm);
 
   if (mm.flags.has(MMF_OOM_VICTIM)) {
-    yield* __oom_reap_task_mm(k, t, mm);
+    // "Manually reap the mm to free as much memory as possible" (exit_mmap, v5.7).
+    yield* k.sim.call(t, '__oom_reap_task_mm', __oom_reap_task_mm(k, t, mm), { a: mm.actor });
     mm.setFlag(MMF_OOM_SKIP);
     yield* mm.mmapLock.down_write(t);
     mm.mmapLock.up_write(t);
@@ -184,7 +191,6 @@ export function* exit_mmap(k: Kernel, t: Task, mm: MmStruct): Gen {
   k.sim.emit(KIND.mm_freed, mm.actor, freed);
   // remove_vma: fput(vma->vm_file) for each mapped file, e.g. the device queue's MMIO region.
   for (const f of mm.vmaFiles.splice(0)) k.fput(t, f);
-  k.sim.emit(KIND.fn_end, t.actor, mm.actor, 0, { fn: 'exit_mmap' });
 }
 
 /**

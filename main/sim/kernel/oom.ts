@@ -1,15 +1,39 @@
-import { KIND, MMF_OOM_SKIP, MMF_OOM_VICTIM } from '../events';
+import { KIND, MMF_OOM_SKIP, MMF_OOM_VICTIM, REAP_BUSY, REAP_REAPED, REAP_SKIPPED } from '../events';
+import type { Sim } from '../engine';
 import { Mutex, WaitQueue } from '../sync';
+import { NS_PER_S } from '../time';
 import type { Gen, Task } from '../task';
 import type { Kernel, Proc } from './kernel';
 import { __oom_reap_task_mm, mmdrop, mmgrab, type MmStruct } from './mm';
-import { KERN_ERR, KERN_INFO } from './printk';
+import { KERN_ERR, KERN_INFO, KERN_WARNING } from './printk';
 
 export const OOM_SCORE_ADJ_MIN = -1000;
+/** The uid of every process in the model (the OOM lines print it). */
+const UID = 1000;
+
 
 interface Victim {
   proc: Proc;
   mm: MmStruct;
+}
+
+/** ___ratelimit without the "callbacks suppressed" line: at most `burst` per `interval`. */
+class Burst {
+  private begin = -1;
+  private n = 0;
+  constructor(
+    private readonly sim: Sim,
+    private readonly interval: number,
+    private readonly burst: number,
+  ) {}
+  allow(): boolean {
+    const t = this.sim.now;
+    if (this.begin < 0 || t - this.begin >= this.interval) {
+      this.begin = t;
+      this.n = 0;
+    }
+    return this.n++ < this.burst;
+  }
 }
 
 /**
@@ -22,6 +46,8 @@ export class OomKiller {
   readonly oom_lock: Mutex;
   private readonly reaperList: Victim[] = [];
   private readonly reaperWait: WaitQueue;
+  /** oom_kill_process's oom_rs: dump_header is ratelimited (DEFAULT_RATELIMIT_INTERVAL, _BURST). */
+  private readonly headerRl: Burst;
   kills = 0;
 
   constructor(private readonly k: Kernel) {
@@ -29,6 +55,7 @@ export class OomKiller {
     this.reaperActor = k.sim.actor('oom_reaper', 'oom');
     this.oom_lock = new Mutex(k.sim, 'oom_lock');
     this.reaperWait = new WaitQueue(k.sim, 'oom_reaper_wait (idle)');
+    this.headerRl = new Burst(k.sim, 5 * NS_PER_S, 10);
   }
 
   start(): void {
@@ -83,10 +110,16 @@ export class OomKiller {
   }
 
   /**
-   * out_of_memory, called with oom_lock held. Returns whether progress can be expected (a victim
-   * was killed, or one is already on its way out).
+   * out_of_memory (mm/oom_kill.c, v5.8), called with oom_lock held. Returns whether progress can be
+   * expected (a victim was killed, or one is already on its way out). With nothing left to kill it
+   * prints "Out of memory and no killable processes..." (after dump_header) and panics ("System is
+   * deadlocked on memory"): a global OOM from an allocation cannot be survived, and never returns.
    */
-  *out_of_memory(t: Task): Gen<boolean> {
+  out_of_memory(t: Task): Gen<boolean> {
+    return this.k.sim.call(t, 'out_of_memory', this.out_of_memory_body(t), { end: (r) => ({ args: { progress: r } }) });
+  }
+
+  private *out_of_memory_body(t: Task): Gen<boolean> {
     const k = this.k;
     k.sim.emit(KIND.oom_invoke, this.actor, t.actor);
     // task_will_free_mem(current): a dying allocator just gets to exit.
@@ -96,18 +129,39 @@ export class OomKiller {
     if (chosen === 'abort') return true;
     if (!chosen) {
       k.sim.emit(KIND.oom_none, this.actor);
-      k.log.printk(KERN_ERR, 'Out of memory and no killable processes...');
-      return false;
+      this.dump_header(t, null);
+      k.log.printk(KERN_WARNING, 'Out of memory and no killable processes...', 0, 'oom');
+      return yield* k.panic(t, 'System is deadlocked on memory', 'oom');
     }
-    yield* this.oom_kill_process(chosen);
+    yield* k.sim.call(t, 'oom_kill_process', this.oom_kill_process(t, chosen), { args: { pid: chosen.tgid, comm: chosen.comm } });
     return true;
   }
 
-  /** __oom_kill_process: mmgrab, SIGKILL, mark_oom_victim, wake the reaper, mmdrop. */
-  private *oom_kill_process(p: Proc): Gen {
+  /**
+   * dump_header: "<comm> invoked oom-killer: ..." (pr_warn), then, for a kill, dump_oom_summary's
+   * one-line "oom-kill:constraint=..." (pr_info). The kernel prints the call trace, Mem-Info and the
+   * task table between them; the model leaves those out. A global OOM on a one-node machine with no
+   * cpuset or memory cgroup limit: CONSTRAINT_NONE, node 0, the root cgroups.
+   */
+  private dump_header(t: Task, victim: Proc | null): void {
+    const k = this.k;
+    const cur = k.procOf.get(t);
+    k.log.printk(KERN_WARNING, `${t.comm} invoked oom-killer: gfp_mask=0x100dca(GFP_HIGHUSER_MOVABLE|__GFP_ZERO), order=0, oom_score_adj=${cur?.oomScoreAdj ?? 0}`, 0, 'oom');
+    if (victim) {
+      k.log.printk(KERN_INFO, `oom-kill:constraint=CONSTRAINT_NONE,nodemask=(null),cpuset=/,mems_allowed=0,global_oom,task_memcg=/,task=${victim.comm},pid=${victim.tgid},uid=${UID}`, 0, 'oom');
+    }
+  }
+
+  /**
+   * oom_kill_process: dump_header (ratelimited, DEFAULT_RATELIMIT_BURST per 5 s), then
+   * __oom_kill_process: mmgrab, SIGKILL, mark_oom_victim, "Out of memory: Killed process ..."
+   * (pr_err), wake the reaper, mmdrop.
+   */
+  private *oom_kill_process(t: Task, p: Proc): Gen {
     const k = this.k;
     const mm = this.liveMm(p);
     if (!mm) return;
+    if (this.headerRl.allow()) this.dump_header(t, p);
     const points = this.oom_badness(p);
     mmgrab(k, mm, 'oom_kill_process');
     this.kills++;
@@ -121,9 +175,10 @@ export class OomKiller {
     });
     k.sigkillProcess(p, 'oom_kill_process');
     this.mark_oom_victim(p, mm);
+    // MM_ANONPAGES counts mlocked anonymous pages too: the model's locked memory is anonymous.
     k.log.printk(
       KERN_ERR,
-      `Out of memory: Killed process ${p.tgid} (${p.comm}) total-vm:${mm.rssPages * 4}kB, anon-rss:${mm.anonPages * 4}kB, file-rss:0kB, shmem-rss:0kB, UID:1000 pgtables:${Math.ceil(mm.rssPages / 512) * 4}kB oom_score_adj:${p.oomScoreAdj}`,
+      `Out of memory: Killed process ${p.tgid} (${p.comm}) total-vm:${mm.rssPages * 4}kB, anon-rss:${mm.rssPages * 4}kB, file-rss:0kB, shmem-rss:0kB, UID:${UID} pgtables:${Math.ceil(mm.rssPages / 512) * 4}kB oom_score_adj:${p.oomScoreAdj}`,
       0,
       'oom',
     );
@@ -162,43 +217,59 @@ export class OomKiller {
   }
 
   /**
-   * oom_reap_task: up to reaperRetries attempts, reaperInterval apart (schedule_timeout_idle); then,
-   * whether it worked or not, MMF_OOM_SKIP: the OOM killer may pick another victim from now on.
+   * oom_reap_task: up to reaperRetries attempts (MAX_OOM_REAP_RETRIES), reaperInterval apart
+   * (schedule_timeout_idle(HZ/10)); then, whether it worked or not, MMF_OOM_SKIP: the OOM killer
+   * may pick another victim from now on.
    */
-  private *oom_reap_task(t: Task, v: Victim): Gen {
+  private oom_reap_task(t: Task, v: Victim): Gen {
+    return this.k.sim.call(t, 'oom_reap_task', this.oom_reap_task_body(t, v), { a: v.mm.actor, args: { pid: v.proc.tgid } });
+  }
+
+  private *oom_reap_task_body(t: Task, v: Victim): Gen {
     const k = this.k;
     let attempts = 0;
     let ok = false;
     while (attempts++ < k.cfg.reaperRetries) {
-      ok = yield* this.oom_reap_task_mm(t, v, attempts);
+      ok = yield* k.sim.call(t, 'oom_reap_task_mm', this.oom_reap_task_mm(t, v, attempts), { a: v.mm.actor, end: (r) => ({ args: { ok: r } }) });
       if (ok) break;
       yield* k.sim.sleep(t, k.cfg.reaperInterval, 'oom_reaper: schedule_timeout_idle', true);
     }
     if (!ok && !v.mm.flags.has(MMF_OOM_SKIP)) {
-      k.log.printk(KERN_INFO, `oom_reaper: unable to reap pid:${v.proc.tgid} (${v.proc.comm})`);
+      k.sim.emit(KIND.oom_reap_fail, this.reaperActor, v.proc.leader.actor, attempts - 1);
+      k.log.printk(KERN_INFO, `oom_reaper: unable to reap pid:${v.proc.tgid} (${v.proc.comm})`, 0, 'oom');
     }
+    // "Hide this mm from OOM killer because it has been either reaped or somebody can't call
+    // mmap_write_unlock(mm)."
     v.mm.setFlag(MMF_OOM_SKIP);
   }
 
-  /** oom_reap_task_mm: needs mmap_lock for read (trylock); skips an mm already marked. */
+  /**
+   * oom_reap_task_mm: mmap_read_trylock (failure: try again later); an mm already marked
+   * MMF_OOM_SKIP (exit_mmap got there first) is skipped; else __oom_reap_task_mm and
+   * "oom_reaper: reaped process ..." (pr_info). anon-rss counts the mlocked pages the reaper left.
+   */
   private *oom_reap_task_mm(t: Task, v: Victim, attempt: number): Gen<boolean> {
     const k = this.k;
     const mm = v.mm;
     k.sim.emit(KIND.reap_begin, this.reaperActor, v.proc.leader.actor, attempt);
     if (!mm.mmapLock.down_read_trylock(t)) {
-      k.sim.emit(KIND.reap_end, this.reaperActor, 0, 0);
+      k.sim.emit(KIND.reap_end, this.reaperActor, 0, REAP_BUSY);
       return false;
     }
     let reaped = 0;
+    let outcome = REAP_SKIPPED;
     if (!mm.flags.has(MMF_OOM_SKIP)) {
-      reaped = yield* __oom_reap_task_mm(k, t, mm);
+      reaped = yield* k.sim.call(t, '__oom_reap_task_mm', __oom_reap_task_mm(k, t, mm), { a: mm.actor });
+      outcome = REAP_REAPED;
       k.log.printk(
         KERN_INFO,
-        `oom_reaper: reaped process ${v.proc.tgid} (${v.proc.comm}), now anon-rss:${mm.anonPages * 4}kB, file-rss:0kB, shmem-rss:${mm.lockedPages * 4}kB`,
+        `oom_reaper: reaped process ${v.proc.tgid} (${v.proc.comm}), now anon-rss:${mm.rssPages * 4}kB, file-rss:0kB, shmem-rss:0kB`,
+        0,
+        'oom',
       );
     }
     mm.mmapLock.up_read(t);
-    k.sim.emit(KIND.reap_end, this.reaperActor, reaped, 1);
+    k.sim.emit(KIND.reap_end, this.reaperActor, reaped, outcome);
     return true;
   }
 }

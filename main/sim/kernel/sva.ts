@@ -1,20 +1,42 @@
 import { KIND } from '../events';
-import type { Mutex } from '../sync';
+import { Mutex } from '../sync';
 import type { Gen, Task } from '../task';
 import type { Kernel } from './kernel';
 import type { MmStruct } from './mm';
-import { mmu_notifier_register, mmu_notifier_unregister, type MmuNotifierSub } from './mmu_notifier';
+import { mmu_notifier_get, mmu_notifier_put, mmu_notifier_register, mmu_notifier_unregister, type MmuNotifierSub } from './mmu_notifier';
 
 /** What a driver gives bind(): its mm_exit callback (the pre-v5.8 iommu_sva_ops). */
 export interface SvaDriverOps {
   readonly name: string;
+  /** The kernel name of the callback, for the trace (uacce: uacce_sva_exit). */
+  readonly mmExitFn: string;
   mm_exit(t: Task): Gen;
 }
 
-/** A device bound to an mm (struct iommu_bond / intel_svm_dev). */
+/**
+ * Which SVA code the kernel runs:
+ * - `iommu-sva`: the mm_exit model, the v4 SVA series (J-P. Brucker, Feb 2020, never merged):
+ *   drivers/iommu/iommu-sva.c (io_mm, iommu_sva_lock, io_mm_release) and io-pgfault.c;
+ * - `intel-svm`: the quiet model on VT-d, drivers/iommu/intel/svm.c (v5.8: pasid_mutex,
+ *   intel_mm_release under RCU);
+ * - `arm-smmu-v3-sva`: the quiet model on SMMUv3, drivers/iommu/arm/arm-smmu-v3/arm-smmu-v3-sva.c
+ *   (v5.11+: sva_lock, arm_smmu_mm_release writes a quiet context descriptor).
+ * The mm_exit model runs the v4 generic paths whatever the IOMMU (the series drove SMMUv3; no
+ * kernel ran them on VT-d): a departure the lab accepts to compare designs on one machine.
+ */
+export type SvaImpl = 'iommu-sva' | 'intel-svm' | 'arm-smmu-v3-sva';
+
+const IMPL = {
+  'iommu-sva': { lock: 'iommu_sva_lock', ops: 'iommu_mmu_notifier_ops', release: 'io_mm_release', bind: 'iommu_sva_bind_generic', unbind: 'iommu_sva_unbind_generic' },
+  'intel-svm': { lock: 'pasid_mutex', ops: 'intel_mmuops', release: 'intel_mm_release', bind: 'intel_svm_bind', unbind: 'intel_svm_unbind' },
+  'arm-smmu-v3-sva': { lock: 'sva_lock', ops: 'arm_smmu_mmu_notifier_ops', release: 'arm_smmu_mm_release', bind: 'arm_smmu_sva_bind', unbind: 'arm_smmu_sva_unbind' },
+} as const;
+
+/** A device bound to an mm (struct iommu_bond in the v4 series, intel_svm_dev, arm_smmu_bond). */
 export class Bond {
+  /** bond->refs (v4, SMMUv3) / sdev->users (Intel): binds of this device to this mm. */
   users = 1;
-  /** release() has already detached it (mm_exit model). */
+  /** v4 io_mm_detach_locked has run (bond->io_mm is NULL): release() got there before unbind. */
   detached = false;
   readonly actor: number;
   constructor(
@@ -28,64 +50,142 @@ export class Bond {
 }
 
 /**
- * The per-mm SVA context (io_mm in the v4 series, intel_svm in mainline): one PASID, one MMU
- * notifier subscription, the bonds of every device bound to the mm.
+ * The per-mm SVA context with its MMU notifier: io_mm in the v4 series, intel_svm on VT-d,
+ * arm_smmu_mmu_notifier on SMMUv3. One PASID, the bonds of every device bound to the mm.
  */
 export class IoMm implements MmuNotifierSub {
-  readonly name = 'iommu_sva';
   linked = false;
+  users = 1;
   readonly bonds: Bond[] = [];
+  /** arm_smmu_mmu_notifier->cleared: release() has written the quiet context descriptor. */
+  cleared = false;
   constructor(
     private readonly sva: Sva,
     readonly mm: MmStruct,
     readonly pasidNum: number,
   ) {}
+  get ops(): string {
+    return IMPL[this.sva.impl].ops;
+  }
+  get releaseFn(): string {
+    return IMPL[this.sva.impl].release;
+  }
   pasid(): number {
     return this.pasidNum;
   }
   release(t: Task, mm: MmStruct): Gen {
     return this.sva.release(t, this, mm);
   }
+  free_notifier(t: Task): void {
+    this.sva.free_notifier(t, this);
+  }
 }
 
 /**
- * The SVA layer: bind, unbind, and the MMU-notifier release() in both designs.
- * `lock` is iommu_sva_lock (v4 series) / pasid_mutex (intel-svm): bind and unbind take it, and in
- * the mm_exit model so does release().
+ * The SVA layer: bind, unbind and the MMU notifier's release() of the design and IOMMU the kernel
+ * runs (`impl`). `lock` is the lock of that code: iommu_sva_lock (v4 series), pasid_mutex (Intel),
+ * sva_lock (SMMUv3). bind and unbind take it; so does release() in the mm_exit model and on SMMUv3.
  */
 export class Sva {
+  readonly impl: SvaImpl;
+  readonly lock: Mutex;
+  /** iommu_sva_find / ioasid_find: the context of a PASID, until the PASID is freed. */
   private readonly byPasid = new Map<number, IoMm>();
+  /** Intel's global svm list and SMMUv3's bonds, by mm (the v4 series finds the io_mm with mmu_notifier_get). */
   private readonly byMm = new Map<MmStruct, IoMm>();
-  drainRetries = 0;
 
-  constructor(
-    private readonly k: Kernel,
-    readonly lock: Mutex,
-  ) {}
+  constructor(private readonly k: Kernel) {
+    this.impl = k.cfg.mmExit ? 'iommu-sva' : k.iommu.flavour === 'smmuv3' ? 'arm-smmu-v3-sva' : 'intel-svm';
+    this.lock = new Mutex(k.sim, IMPL[this.impl].lock);
+  }
 
   ioMmByPasid(pasid: number): IoMm | undefined {
     return this.byPasid.get(pasid);
   }
 
+  // ------------------------------------------------------------------ PASIDs
+
+  /** ioasid_alloc, or ~v5.18 the mm's own PASID (iommu_sva_alloc_pasid: kept until __mmdrop). 0: none left. */
+  private alloc_pasid(mm: MmStruct): number {
+    if (!this.k.cfg.pasidPerMm) return this.k.iommu.pasids.alloc(mm.actor);
+    if (mm.pasid === 0) mm.pasid = this.k.iommu.pasids.alloc(mm.actor);
+    return mm.pasid;
+  }
+
+  /** ioasid_free at the end of the context (with a per-mm PASID, __mmdrop frees it instead). */
+  private free_pasid(ioMm: IoMm): void {
+    this.byPasid.delete(ioMm.pasidNum);
+    if (!this.k.cfg.pasidPerMm) this.k.iommu.pasids.free(ioMm.pasidNum, ioMm.mm.actor);
+  }
+
+  private emitBond(b: Bond): void {
+    this.k.sim.emit(KIND.bond, b.actor, b.users, b.ioMm.pasidNum);
+  }
+
+  // ------------------------------------------------------------------ bind
+
   /**
-   * iommu_sva_bind_device: under the lock, reuse the mm's context (users++) or allocate a PASID,
-   * register the notifier (mmgrab) and write the PASID entry. Returns null when no PASID is left.
+   * iommu_sva_bind_device (drivers/iommu/iommu.c) → the implementation's bind. Returns null when no
+   * PASID is left (-ENOSPC). The group mutex the kernel takes around it is not modelled: nothing
+   * studied here waits on it.
    */
   *bind(t: Task, dev: string, mm: MmStruct, ops: SvaDriverOps): Gen<Bond | null> {
+    const sim = this.k.sim;
+    const body = this.impl === 'iommu-sva' ? this.iommu_sva_bind_generic(t, dev, mm, ops) : this.impl === 'intel-svm' ? this.intel_svm_bind(t, dev, mm, ops) : this.arm_smmu_sva_bind(t, dev, mm, ops);
+    return yield* sim.call(t, 'iommu_sva_bind_device', sim.call(t, IMPL[this.impl].bind, body, { a: mm.actor }), {
+      a: mm.actor,
+      args: { dev },
+      end: (b) => (b ? { b: b.ioMm.pasidNum } : { args: { dev, err: 'ENOSPC' } }),
+    });
+  }
+
+  /**
+   * v4 iommu_sva_bind_generic: io_mm_get (mmu_notifier_get with io_mm_alloc, which allocates the
+   * PASID, as alloc_notifier), then io_mm_attach: under iommu_sva_lock reuse the device's bond or add
+   * one, and write the PASID entry (ops->attach) after dropping the lock. Each bond holds one io_mm
+   * reference. The per-device param->sva_lock is not modelled (release() never takes it).
+   */
+  private *iommu_sva_bind_generic(t: Task, dev: string, mm: MmStruct, ops: SvaDriverOps): Gen<Bond | null> {
     const k = this.k;
-    k.sim.emit(KIND.fn_begin, t.actor, mm.actor, 0, { fn: 'iommu_sva_bind_device', dev });
+    const ioMm = yield* mmu_notifier_get(k, t, IMPL['iommu-sva'].ops, mm, () => {
+      const pasid = this.alloc_pasid(mm);
+      if (pasid === 0) return null;
+      const created = new IoMm(this, mm, pasid);
+      this.byPasid.set(pasid, created);
+      return created;
+    });
+    if (!ioMm) return null;
+    yield* this.lock.lock(t);
+    const old = ioMm.bonds.find((b) => b.dev === dev);
+    if (old) {
+      old.users++;
+      mmu_notifier_put(k, ioMm, mm);
+      this.emitBond(old);
+      this.lock.unlock(t);
+      return old;
+    }
+    const bond = new Bond(ioMm, dev, ops, k);
+    ioMm.bonds.push(bond);
+    const first = ioMm.bonds.length === 1;
+    this.emitBond(bond);
+    this.lock.unlock(t);
+    // ops->attach: the model's PASID entry is shared by the PASID's devices: the first writes it.
+    if (first) yield* k.iommu.setup_entry(ioMm.pasidNum, mm);
+    return bond;
+  }
+
+  /**
+   * Intel (v5.8 intel_svm_bind: pasid_mutex, then intel_svm_bind_mm): reuse the mm's svm
+   * (sdev->users++) or allocate a PASID, register the notifier (mmgrab) and write the PASID entry.
+   */
+  private *intel_svm_bind(t: Task, dev: string, mm: MmStruct, ops: SvaDriverOps): Gen<Bond | null> {
+    const k = this.k;
     yield* this.lock.lock(t);
     let ioMm = this.byMm.get(mm);
     if (!ioMm) {
-      let pasid: number;
-      if (k.cfg.pasidPerMm) {
-        // ~v5.18 iommu_sva_alloc_pasid: the mm keeps its PASID until __mmdrop.
-        if (mm.pasid === 0) mm.pasid = k.iommu.pasids.alloc(mm.actor);
-        pasid = mm.pasid;
-      } else pasid = k.iommu.pasids.alloc(mm.actor);
+      const pasid = this.alloc_pasid(mm);
       if (pasid === 0) {
         this.lock.unlock(t);
-        k.sim.emit(KIND.fn_end, t.actor, mm.actor, 0, { fn: 'iommu_sva_bind_device', err: 'ENOSPC' });
         return null;
       }
       ioMm = new IoMm(this, mm, pasid);
@@ -100,77 +200,216 @@ export class Sva {
       ioMm.bonds.push(bond);
       if (ioMm.bonds.length === 1) yield* k.iommu.setup_entry(ioMm.pasidNum, mm);
     }
-    k.sim.emit(KIND.bond, bond.actor, bond.users, ioMm.pasidNum);
+    this.emitBond(bond);
     this.lock.unlock(t);
-    k.sim.emit(KIND.fn_end, t.actor, mm.actor, ioMm.pasidNum, { fn: 'iommu_sva_bind_device', dev });
     return bond;
   }
 
   /**
-   * iommu_sva_unbind_device. The driver has stopped DMA before calling it. Under the lock: users--;
-   * the last user tears the entry down with faults reported again and drains page requests; the
-   * last device frees the PASID and unregisters the notifier (synchronize_srcu, mmdrop).
+   * SMMUv3 (arm_smmu_sva_bind, under sva_lock): reuse the {dev, mm} bond; else the mm's PASID
+   * (iommu_sva_alloc_pasid) and the notifier (arm_smmu_mmu_notifier_get → mmu_notifier_get), whose
+   * creation writes the context descriptor.
+   */
+  private *arm_smmu_sva_bind(t: Task, dev: string, mm: MmStruct, ops: SvaDriverOps): Gen<Bond | null> {
+    const k = this.k;
+    yield* this.lock.lock(t);
+    let ioMm = this.byMm.get(mm);
+    const old = ioMm?.bonds.find((b) => b.dev === dev);
+    if (old) {
+      old.users++;
+      this.emitBond(old);
+      this.lock.unlock(t);
+      return old;
+    }
+    if (!ioMm) {
+      const pasid = this.alloc_pasid(mm);
+      if (pasid === 0) {
+        this.lock.unlock(t);
+        return null;
+      }
+      const got = yield* mmu_notifier_get(k, t, IMPL['arm-smmu-v3-sva'].ops, mm, () => new IoMm(this, mm, pasid));
+      ioMm = got as IoMm;
+      this.byMm.set(mm, ioMm);
+      this.byPasid.set(pasid, ioMm);
+      yield* k.iommu.setup_entry(pasid, mm);
+    }
+    const bond = new Bond(ioMm, dev, ops, k);
+    ioMm.bonds.push(bond);
+    this.emitBond(bond);
+    this.lock.unlock(t);
+    return bond;
+  }
+
+  // ------------------------------------------------------------------ unbind
+
+  /**
+   * iommu_sva_unbind_device → the implementation's unbind. The driver has stopped DMA before
+   * calling it (the seed commit's step 3).
    */
   *unbind(t: Task, bond: Bond): Gen {
+    const sim = this.k.sim;
+    const ioMm = bond.ioMm;
+    const o = { a: ioMm.mm.actor, b: ioMm.pasidNum, args: { dev: bond.dev } };
+    const body = this.impl === 'iommu-sva' ? this.iommu_sva_unbind_generic(t, bond) : this.impl === 'intel-svm' ? this.intel_svm_unbind(t, bond) : this.arm_smmu_sva_unbind(t, bond);
+    yield* sim.call(t, 'iommu_sva_unbind_device', sim.call(t, IMPL[this.impl].unbind, body, o), o);
+  }
+
+  /**
+   * v4 iommu_sva_unbind_generic: flush the IOPF queue for the PASID *before* taking any lock (a
+   * detached bond has no PASID: iommu_sva_get_pasid_generic returns IOMMU_PASID_INVALID and nothing
+   * is flushed), then under iommu_sva_lock drop the bond's reference; the last one detaches it
+   * (io_mm_detach_locked, a no-op once release() has) and drops its io_mm reference with
+   * mmu_notifier_put, which never calls release(): so a close before exit cannot deadlock.
+   */
+  private *iommu_sva_unbind_generic(t: Task, bond: Bond): Gen {
+    if (!bond.detached) yield* this.iopf_queue_flush_dev(t, bond.ioMm);
+    yield* this.lock.lock(t);
+    // iommu_sva_unbind_locked
+    bond.users--;
+    this.emitBond(bond);
+    if (bond.users === 0) yield* this.io_mm_detach_locked(t, bond);
+    this.lock.unlock(t);
+  }
+
+  /**
+   * Intel (v5.8 intel_svm_unbind: pasid_mutex, then intel_svm_unbind_mm): sdev->users--; the last user tears the
+   * entry down with faults reported again and drains page requests (intel_svm_drain_prq); the last
+   * device frees the PASID (ioasid_free) and unregisters the notifier, which runs release() if
+   * exit_mmap has not (it finds no device left: nothing to do) and waits for SRCU readers.
+   */
+  private *intel_svm_unbind(t: Task, bond: Bond): Gen {
     const k = this.k;
     const ioMm = bond.ioMm;
     const pasid = ioMm.pasidNum;
-    k.sim.emit(KIND.fn_begin, t.actor, ioMm.mm.actor, pasid, { fn: 'iommu_sva_unbind_device', dev: bond.dev });
     yield* this.lock.lock(t);
     bond.users--;
-    k.sim.emit(KIND.bond, bond.actor, bond.users, pasid);
+    this.emitBond(bond);
     if (bond.users === 0) {
       ioMm.bonds.splice(ioMm.bonds.indexOf(bond), 1);
-      if (!bond.detached) {
-        yield* k.iommu.tear_down_entry(pasid, false);
-        this.drainRetries += yield* k.iommu.drain_prq(t, pasid);
-      }
+      yield* k.iommu.tear_down_entry(pasid, false);
+      yield* k.iommu.drain_prq(t, pasid);
       if (ioMm.bonds.length === 0) {
         this.byMm.delete(ioMm.mm);
-        this.byPasid.delete(pasid);
-        if (!k.cfg.pasidPerMm) k.iommu.pasids.free(pasid, ioMm.mm.actor);
+        this.free_pasid(ioMm);
         yield* mmu_notifier_unregister(k, t, ioMm, ioMm.mm);
       }
     }
     this.lock.unlock(t);
-    k.sim.emit(KIND.fn_end, t.actor, ioMm.mm.actor, pasid, { fn: 'iommu_sva_unbind_device', dev: bond.dev });
-  }
-
-  /** The notifier's release(), called from exit_mmap (or from unregister if exit_mmap has not run). */
-  *release(t: Task, ioMm: IoMm, mm: MmStruct): Gen {
-    if (this.k.cfg.mmExit) yield* this.io_mm_release(t, ioMm);
-    else yield* this.quiet_release(t, ioMm, mm);
   }
 
   /**
-   * The mm_exit model (SVA series v4, iommu-sva.c io_mm_release): under iommu_sva_lock, for each
-   * bond: the driver's mm_exit() stops DMA (and may sleep for minutes), iopf_queue_flush_dev()
-   * waits for every queued fault, then the bond is detached (entry cleared, caches invalidated).
+   * SMMUv3 (arm_smmu_sva_unbind, under sva_lock): the last bond of the mm puts the notifier
+   * (arm_smmu_mmu_notifier_put: clear the context descriptor, invalidate, mmu_notifier_put, which
+   * never calls release()) and frees the PASID (iommu_sva_free_pasid).
+   * Not confirmed from source: whether an SMMUv3 unbind flushes page faults (v5.11 does not; the
+   * model drains nothing here).
+   */
+  private *arm_smmu_sva_unbind(t: Task, bond: Bond): Gen {
+    const k = this.k;
+    const ioMm = bond.ioMm;
+    yield* this.lock.lock(t);
+    bond.users--;
+    this.emitBond(bond);
+    if (bond.users === 0) {
+      ioMm.bonds.splice(ioMm.bonds.indexOf(bond), 1);
+      if (ioMm.bonds.length === 0) {
+        // arm_smmu_mmu_notifier_put: the write of a NULL context descriptor; the kernel skips the
+        // invalidations if release() already did them (cleared), the model repeats them.
+        yield* k.iommu.tear_down_entry(ioMm.pasidNum, false);
+        mmu_notifier_put(k, ioMm, ioMm.mm);
+        this.byMm.delete(ioMm.mm);
+        this.free_pasid(ioMm);
+      }
+    }
+    this.lock.unlock(t);
+  }
+
+  // ------------------------------------------------------------------ the notifier
+
+  /** The notifier's release(), called from exit_mmap (or from unregister if exit_mmap has not run). */
+  *release(t: Task, ioMm: IoMm, mm: MmStruct): Gen {
+    if (this.impl === 'iommu-sva') yield* this.io_mm_release(t, ioMm);
+    else if (this.impl === 'intel-svm') yield* this.intel_mm_release(ioMm, mm);
+    else yield* this.arm_smmu_mm_release(t, ioMm);
+  }
+
+  /**
+   * The mm_exit model (v4 iommu-sva.c io_mm_release): under iommu_sva_lock, for each bond: the
+   * driver's mm_exit() stops DMA (and may sleep for minutes), iopf_queue_flush_dev() waits for every
+   * queued fault, then io_mm_detach_locked clears the entry and drops the bond's io_mm reference.
+   * The last reference goes with the last bond: mmu_notifier_put → (SRCU) io_mm_free → ioasid_free.
+   * So the PASID is freed at exit, and the driver's later unbind finds its bond detached.
    */
   private *io_mm_release(t: Task, ioMm: IoMm): Gen {
-    const k = this.k;
+    const sim = this.k.sim;
+    const o = { a: ioMm.mm.actor, b: ioMm.pasidNum };
     yield* this.lock.lock(t);
-    for (const bond of ioMm.bonds) {
-      if (bond.detached) continue;
-      k.sim.emit(KIND.fn_begin, t.actor, ioMm.mm.actor, ioMm.pasidNum, { fn: `${bond.ops.name}.mm_exit` });
-      yield* bond.ops.mm_exit(t);
-      k.sim.emit(KIND.fn_end, t.actor, ioMm.mm.actor, ioMm.pasidNum, { fn: `${bond.ops.name}.mm_exit` });
-      k.sim.emit(KIND.fn_begin, t.actor, ioMm.mm.actor, ioMm.pasidNum, { fn: 'iopf_queue_flush_dev' });
-      yield* k.iommu.iopf.wq.flush_workqueue(t);
-      k.sim.emit(KIND.fn_end, t.actor, ioMm.mm.actor, ioMm.pasidNum, { fn: 'iopf_queue_flush_dev' });
-      yield* k.iommu.tear_down_entry(ioMm.pasidNum, false);
-      bond.detached = true;
+    for (const bond of [...ioMm.bonds]) {
+      yield* sim.call(t, bond.ops.mmExitFn, bond.ops.mm_exit(t), { ...o, args: { dev: bond.dev } });
+      yield* this.iopf_queue_flush_dev(t, ioMm);
+      yield* this.io_mm_detach_locked(t, bond);
     }
     this.lock.unlock(t);
   }
 
   /**
-   * The quiet model (v5.8 intel_mm_release / arm_smmu_mm_release): no lock, no driver callback;
-   * the entry goes not-present with faults ignored and the caches are invalidated. The PASID stays
-   * allocated until unbind.
+   * v4 iopf_queue_flush_dev: the IOMMU driver's low-level flush of its PRI queue, then
+   * flush_workqueue on the IOPF queue (waits for every item queued before it). The model's flush
+   * is the flush_workqueue (page requests still in the PRQ are not waited for).
    */
-  private *quiet_release(t: Task, ioMm: IoMm, mm: MmStruct): Gen {
+  private *iopf_queue_flush_dev(t: Task, ioMm: IoMm): Gen {
+    yield* this.k.sim.call(t, 'iopf_queue_flush_dev', this.k.iommu.iopf.wq.flush_workqueue(t), { a: ioMm.mm.actor, b: ioMm.pasidNum });
+  }
+
+  /**
+   * v4 io_mm_detach_locked, with iommu_sva_lock held: ops->detach (clear the PASID entry and
+   * invalidate; the model's entry is shared by the PASID's devices, so the last one clears it), unlink
+   * the bond, io_mm_put. Does nothing for a bond already detached.
+   */
+  private *io_mm_detach_locked(t: Task, bond: Bond): Gen {
+    if (bond.detached) return;
+    const ioMm = bond.ioMm;
+    yield* this.k.sim.call(t, 'io_mm_detach_locked', this.detach(bond), { a: ioMm.mm.actor, b: ioMm.pasidNum, args: { dev: bond.dev } });
+  }
+
+  private *detach(bond: Bond): Gen {
+    const ioMm = bond.ioMm;
+    ioMm.bonds.splice(ioMm.bonds.indexOf(bond), 1);
+    bond.detached = true;
+    if (ioMm.bonds.length === 0) yield* this.k.iommu.tear_down_entry(ioMm.pasidNum, false);
+    // io_mm_put: the io_mm is freed after an SRCU grace period (io_mm_free).
+    mmu_notifier_put(this.k, ioMm, ioMm.mm);
+  }
+
+  /**
+   * The quiet model on VT-d (intel/svm.c intel_mm_release, under rcu_read_lock: no lock, no driver
+   * callback): each device's entry goes not-present with fault processing disabled and the caches
+   * are invalidated. The PASID stays allocated until unbind.
+   */
+  private *intel_mm_release(ioMm: IoMm, mm: MmStruct): Gen {
     void mm;
     if (ioMm.bonds.length > 0) yield* this.k.iommu.tear_down_entry(ioMm.pasidNum, true);
+  }
+
+  /**
+   * The quiet model on SMMUv3 (arm-smmu-v3-sva.c arm_smmu_mm_release): under sva_lock, unless
+   * already cleared, install the quiet context descriptor ("DMA may still be running. Keep the cd
+   * valid to avoid C_BAD_CD events, but disable translation"), invalidate the TLB and ATC. Unlike
+   * Intel's, it takes a mutex: an mmput by a holder of sva_lock would wait for itself.
+   */
+  private *arm_smmu_mm_release(t: Task, ioMm: IoMm): Gen {
+    yield* this.lock.lock(t);
+    if (!ioMm.cleared && ioMm.bonds.length > 0) {
+      yield* this.k.iommu.tear_down_entry(ioMm.pasidNum, true);
+      ioMm.cleared = true;
+    }
+    this.lock.unlock(t);
+  }
+
+  /** ops->free_notifier, from the SRCU callback of the last mmu_notifier_put. */
+  free_notifier(t: Task, ioMm: IoMm): void {
+    // v4 io_mm_free: ioasid_free. SMMUv3's arm_smmu_mmu_notifier_free only frees memory (the
+    // PASID went with iommu_sva_free_pasid at unbind).
+    if (this.impl === 'iommu-sva') this.k.sim.callNow(t, 'io_mm_free', () => this.free_pasid(ioMm), { a: ioMm.mm.actor, b: ioMm.pasidNum });
   }
 }

@@ -24,6 +24,7 @@ export interface UacceOptions {
  */
 export class UacceQueue implements SvaDriverOps {
   readonly name: string;
+  readonly mmExitFn = 'uacce_sva_exit';
   state = Q_INIT;
   bond: Bond | null = null;
   file: File | null = null;
@@ -81,21 +82,23 @@ export class UacceQueue implements SvaDriverOps {
   /** The pre-v5.8 mm_exit callback (uacce_sva_exit): under uacce_mm->lock, put every queue. */
   *mm_exit(t: Task): Gen {
     yield* this.opts.lock.lock(t);
-    yield* this.put_queue(t);
+    yield* this.k.sim.call(t, 'uacce_put_queue', this.put_queue(t), { b: this.engine.pasid });
     this.opts.lock.unlock(t);
   }
 
-  /** uacce_fops_release, run by the last fput: put the queue, then unbind. */
-  *release(t: Task): Gen {
-    this.k.sim.emit(KIND.fn_begin, t.actor, 0, this.engine.pasid, { fn: 'uacce_fops_release', dev: this.name });
+  /** uacce_fops_release (drivers/misc/uacce/uacce.c), run by the last fput: put the queue, then unbind. */
+  release(t: Task): Gen {
+    return this.k.sim.call(t, 'uacce_fops_release', this.fops_release(t), { b: this.engine.pasid, args: { dev: this.name } });
+  }
+
+  private *fops_release(t: Task): Gen {
     yield* this.opts.lock.lock(t);
-    yield* this.put_queue(t);
+    yield* this.k.sim.call(t, 'uacce_put_queue', this.put_queue(t), { b: this.engine.pasid });
     this.opts.lock.unlock(t);
     if (this.bond) {
       const b = this.bond;
       this.bond = null;
       yield* this.k.sva.unbind(t, b);
     }
-    this.k.sim.emit(KIND.fn_end, t.actor, 0, this.engine.pasid, { fn: 'uacce_fops_release', dev: this.name });
   }
 }

@@ -4,7 +4,7 @@ import { Kernel, type Proc } from '../kernel/kernel';
 import { Mutex } from '../sync';
 import type { Gen, Task } from '../task';
 import { UacceQueue } from '../kernel/uacce';
-import type { ParamSpec, Params } from '../params';
+import type { ParamSpec, Params, ParamValue } from '../params';
 import { ms, sec, type Ns } from '../time';
 
 /**
@@ -25,9 +25,30 @@ export interface Scenario {
   eventBudget?(p: Params): number;
 }
 
-/** The shared kernel parameters with this scenario's defaults, followed by its own. */
-export function paramsWith(own: readonly ParamSpec[], defaults: Record<string, number | boolean | string> = {}): ParamSpec[] {
-  const shared = KERNEL_PARAMS.map((s) => (s.key in defaults ? { ...s, default: defaults[s.key] } : s));
+/**
+ * A scenario's default for a shared parameter: one value, or for a switch whose default follows the
+ * design (`byDesign`), the value for either design (the other keeps the shared default).
+ */
+export type SharedDefault = ParamValue | { readonly mm_exit?: ParamValue; readonly quiet?: ParamValue };
+
+/**
+ * The scenario's own parameters followed by the shared kernel parameters with this scenario's
+ * defaults. A switch with a `byDesign` default gets `default` = its value for the scenario's default
+ * design, and its doc says what the other design uses.
+ */
+export function paramsWith(own: readonly ParamSpec[], defaults: Record<string, SharedDefault> = {}): ParamSpec[] {
+  const mmExitSpec = KERNEL_PARAMS.find((s) => s.key === 'mmExit');
+  const design = ('mmExit' in defaults ? defaults.mmExit : mmExitSpec?.default) === true ? 'mm_exit' : 'quiet';
+  const shared = KERNEL_PARAMS.map((s): ParamSpec => {
+    const d = defaults[s.key];
+    if (!s.byDesign) {
+      if (d !== undefined && typeof d === 'object') throw new Error(`paramsWith: '${s.key}' has no default by design`);
+      return d === undefined ? s : { ...s, default: d };
+    }
+    const byDesign = d === undefined ? s.byDesign : typeof d === 'object' ? { ...s.byDesign, ...d } : { mm_exit: d, quiet: d };
+    const doc = byDesign.mm_exit === byDesign.quiet ? s.doc : `${s.doc}. Default by design: ${String(byDesign.mm_exit)} with mmExit=true, ${String(byDesign.quiet)} with mmExit=false`;
+    return { ...s, default: byDesign[design], byDesign, doc };
+  });
   return [...own, ...shared];
 }
 

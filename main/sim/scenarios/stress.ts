@@ -19,7 +19,7 @@ export const stress: Scenario = {
       { key: 'meanLifeMs', type: 'number', default: 50, min: 0.1, max: 600_000, unit: 'ms', group: 'scenario', doc: 'mean lifetime of a process before a random SIGKILL' },
       COMMON_OWN.priCredits(32),
     ],
-    { lockedMemory: 0, dmaStopMs: 0.5, iopfPut: 'mmput_async' },
+    { lockedMemory: 0, dmaStopMs: 0.5 },
   ),
   horizon: () => sec(1_000_000),
   eventBudget: (p) => p.events as number,
