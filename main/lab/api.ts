@@ -10,7 +10,7 @@ import { DMA_STATE, KINDS, PASID_ENTRY_STATE, UACCE_Q_STATE } from '../sim/event
 import { paramFieldErrors } from '../sim/params';
 import { findScenario } from '../sim/scenarios/index';
 import type { Metrics } from '../sim/metrics';
-import { kernelWarnings, resolveScenarioParams, type Summary } from '../sim/run';
+import { resolveScenarioParams, runWarnings, type Summary } from '../sim/run';
 import { TraceReader, type EventRow } from '../trace/reader';
 import { TraceFileError } from '../trace/errors';
 import { archiveDir, runFileName } from './archive';
@@ -226,7 +226,7 @@ export function createLabApi(opts: LabApiOptions = {}): LabApi {
           error: m.error,
           endReason: m.endReason ?? m.status,
           // Recomputed from the recorded params (a pure function of them).
-          warnings: kernelWarnings(m.params as Summary['params']),
+          warnings: runWarnings(m.scenario, m.params as Summary['params']),
           events: m.events,
           endTimeNs: m.endTimeNs,
           digest: m.digest ?? '',

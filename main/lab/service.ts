@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Metrics } from '../sim/metrics';
 import { ParamError } from '../sim/params';
-import { kernelWarnings, resolveScenarioParams, UnknownScenarioError, type Summary } from '../sim/run';
+import { resolveScenarioParams, runWarnings, UnknownScenarioError, type Summary } from '../sim/run';
 import { findScenario } from '../sim/scenarios/index';
 import { firstDivergence, type Divergence } from '../trace/diverge';
 import { TraceFileError } from '../trace/errors';
@@ -276,7 +276,7 @@ export class LabService {
           error: m.status === 'running' ? 'the run is still being recorded, or its recorder died without marking it' : m.error,
           endReason: m.endReason ?? m.status,
           // Recomputed from the recorded params (a pure function of them).
-          warnings: kernelWarnings(m.params as Summary['params']),
+          warnings: runWarnings(m.scenario, m.params as Summary['params']),
           events: r.countRows(),
           endTimeNs: m.endTimeNs,
           digest: m.digest ?? '',

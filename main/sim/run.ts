@@ -8,7 +8,15 @@ import type { Task } from './task';
 import { do_exit } from './kernel/exit';
 import { kernelWarnings } from './kernel/config';
 
-export { kernelWarnings };
+/**
+ * The summary's `warnings` for a run of `scenario` with these (resolved) parameters: a pure function
+ * of them, so a recorded run's warnings are recomputed from its params. An unknown scenario (a trace
+ * from elsewhere) is checked on every setting.
+ */
+export function runWarnings(scenario: string, params: Params): string[] {
+  const sc = findScenario(scenario);
+  return kernelWarnings(params, { oom: sc ? sc.usesOomKiller === true : true });
+}
 
 /**
  * Bumped whenever a change to the model can change an event stream for the same inputs.
@@ -111,7 +119,7 @@ export function runScenario(id: string, given: Record<string, unknown>, seed: nu
     status,
     error,
     endReason,
-    warnings: kernelWarnings(params),
+    warnings: runWarnings(id, params),
     events: sim.seq,
     endTimeNs: sim.now,
     digest: sim.digest.hex(),

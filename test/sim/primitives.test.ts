@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Sim } from '../../main/sim/engine';
+import { InvariantError, Sim } from '../../main/sim/engine';
 import { TS_D } from '../../main/sim/events';
 import { HungTaskDetector } from '../../main/sim/kernel/hung_task';
 import { Printk } from '../../main/sim/kernel/printk';
@@ -238,5 +238,102 @@ describe('Sim.call', () => {
       ['fn_end', 'outer', 0, 0, 1 * MS],
     ]);
     expect(ev.fn('outer', 'fn_end')[0].args).toEqual({ fn: 'outer', code: 42 });
+  });
+});
+
+describe('engine fails loudly (issue 13.4)', () => {
+  it('scheduling in the past is a broken invariant, not a silent move to now', () => {
+    const { sim: s, ev } = sim();
+    s.spawn('t', 'kthread', function* (): Gen {
+      yield 5 * MS;
+      s.at(1 * MS, () => undefined);
+    });
+    expect(() => s.run(S)).toThrow(InvariantError);
+    expect(s.failed).toMatch(/scheduled at 1000000 ns, before the current time 5000000 ns/);
+    expect(ev.of('invariant')).toHaveLength(1);
+  });
+
+  it('a negative delay or NaN is refused too', () => {
+    const { sim: s } = sim();
+    expect(() => s.after(-1, () => undefined)).toThrow(InvariantError);
+    expect(() => s.at(Number.NaN, () => undefined)).toThrow(InvariantError);
+  });
+
+  it('background entries do not keep a run alive and run after foreground ones at the same time', () => {
+    const { sim: s } = sim();
+    const order: string[] = [];
+    s.at(10, () => order.push('bg'), 0, true);
+    s.at(10, () => order.push('fg'), 3);
+    s.at(20, () => order.push('bg 20'), 0, true);
+    s.at(30, () => order.push('fg 30'));
+    s.at(40, () => order.push('bg 40'), 0, true);
+    expect(s.run(S)).toBe('quiescent');
+    // Nothing foreground is left after 30: the daemon's entry at 40 never runs.
+    expect(order).toEqual(['fg', 'bg', 'bg 20', 'fg 30']);
+  });
+
+  it('one polling path: tick every N events stops the run; progress is reported at each poll and at the end', () => {
+    const { sim: s } = sim();
+    s.spawn('busy', 'kthread', function* (): Gen {
+      for (;;) yield* s.sleep(s.tasks[0], 1000, 'msleep');
+    });
+    const seen: number[] = [];
+    let polls = 0;
+    const r = s.run(S, Number.MAX_SAFE_INTEGER, { every: 100, tick: () => ++polls === 3, progress: (n) => seen.push(n) });
+    expect(r).toBe('stopped');
+    expect(polls).toBe(3);
+    expect(seen).toHaveLength(3);
+    expect(seen.every((n, i) => i === 0 || n - seen[i - 1] >= 100)).toBe(true);
+    const { sim: s2 } = sim();
+    const ends: number[] = [];
+    s2.spawn('short', 'kthread', function* (): Gen {
+      yield 1;
+    });
+    expect(s2.run(S, Number.MAX_SAFE_INTEGER, { progress: (n) => ends.push(n) })).toBe('quiescent');
+    expect(ends).toEqual([s2.seq]);
+  });
+
+  it('halt() ends the run after the current event', () => {
+    const { sim: s } = sim();
+    let after = false;
+    s.spawn('panicker', 'kthread', function* (): Gen {
+      yield 1 * MS;
+      s.halt('panic');
+    });
+    s.at(2 * MS, () => (after = true));
+    expect(s.run(S)).toBe('panic');
+    expect(after).toBe(false);
+    expect(s.now).toBe(1 * MS);
+  });
+});
+
+describe('khungtaskd: the number it prints', () => {
+  it('is the time since it last saw the task switch ((jiffies - last_switch_time) / HZ, v4.20+), so later reports count up', () => {
+    const { sim: s, ev } = sim();
+    const log = new Printk(s);
+    // A 30 s check interval against the 120 s timeout: the switch is seen at 30 s.
+    const hung = new HungTaskDetector(s, log, 120, 30);
+    hung.start();
+    const m = new Mutex(s, 'never-released');
+    s.spawn('owner', 'kthread', function* (t: Task): Gen {
+      yield* m.lock(t);
+    });
+    s.spawn('victim', 'kthread', function* (t: Task): Gen {
+      yield 5 * S;
+      yield* m.lock(t);
+    });
+    // Keep the run going (khungtaskd's own timer is a background one).
+    s.at(215 * S, () => undefined);
+    s.run(215 * S);
+    const lines = ev.of('printk').map((e) => String(e.args?.msg)).filter((l) => l.startsWith('INFO: task victim'));
+    expect(lines).toEqual([
+      'INFO: task victim:3 blocked for more than 120 seconds.',
+      'INFO: task victim:3 blocked for more than 150 seconds.',
+      'INFO: task victim:3 blocked for more than 180 seconds.',
+    ]);
+    expect(ev.of('hung_task').map((e) => [e.a, e.b])).toEqual([[120, 120], [120, 150], [120, 180]]);
+    // Each report is the three pr_err lines of check_hung_task.
+    const all = ev.of('printk').map((e) => String(e.args?.msg));
+    expect(all.slice(0, 3)).toEqual(['INFO: task victim:3 blocked for more than 120 seconds.', '      Not tainted 5.8.0 #1', '"echo 0 > /proc/sys/kernel/hung_task_timeout_secs" disables this message.']);
   });
 });

@@ -133,9 +133,11 @@ function origin(key: string, v: ParamValue): Origin | null {
  * from. Empty when the settings fit one kernel line. The run goes ahead either way: such
  * combinations are how the seed's arguments are shown (mm_exit with plain mmput deadlocks).
  */
-export function kernelWarnings(p: Params): string[] {
+export function kernelWarnings(p: Params, opts: { oom?: boolean } = {}): string[] {
   const settings: { key: string; v: ParamValue; o: Origin }[] = [];
-  for (const key of ['mmExit', 'iopfPut', 'pasidPerMm', 'reaperDelayMs']) {
+  // The reaper's delay only matters to a run that invokes the OOM killer.
+  const keys = opts.oom === false ? ['mmExit', 'iopfPut', 'pasidPerMm'] : ['mmExit', 'iopfPut', 'pasidPerMm', 'reaperDelayMs'];
+  for (const key of keys) {
     if (!(key in p)) continue;
     const o = origin(key, p[key]);
     if (o) settings.push({ key, v: p[key], o });

@@ -67,6 +67,22 @@ export class UacceQueue implements SvaDriverOps {
     p.mm.vmaFiles.push(this.file);
   }
 
+  /**
+   * munmap() of the queue's region (mm/mmap.c __do_munmap → remove_vma): under mmap_lock for
+   * write, the VMA goes and drops its file reference.
+   */
+  *munmap(t: Task, p: Proc): Gen {
+    const mm = p.mm;
+    if (!mm || !this.file) return;
+    yield* mm.mmapLock.down_write(t);
+    const i = mm.vmaFiles.indexOf(this.file);
+    if (i >= 0) {
+      mm.vmaFiles.splice(i, 1);
+      this.k.fput(t, this.file);
+    }
+    mm.mmapLock.up_write(t);
+  }
+
   start(job: DmaJob): void {
     this.setState(Q_STARTED);
     this.engine.start(job);

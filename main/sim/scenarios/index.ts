@@ -1,3 +1,4 @@
+import { closeThenExit } from './close_then_exit';
 import { exitDuringFault } from './exit_during_fault';
 import { iopfLastMmput } from './iopf_last_mmput';
 import { lockInversion } from './lock_inversion';
@@ -19,6 +20,7 @@ export const SCENARIOS: readonly Scenario[] = [
   prqOverflowDrain,
   pasidLifetime,
   exitDuringFault,
+  closeThenExit,
   stress,
 ];
 

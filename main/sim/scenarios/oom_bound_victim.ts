@@ -36,6 +36,7 @@ export const oomBoundVictim: Scenario = {
     { dmaStopMs: 5000 },
   ),
   horizon: () => DEFAULT_HORIZON,
+  usesOomKiller: true,
   build(sim: Sim, p: Params): Kernel {
     const k = makeKernel(sim, p, p.totalMemoryMiB as number);
     const rng = k.sim.rng.get('workload');

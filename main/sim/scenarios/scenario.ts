@@ -23,6 +23,11 @@ export interface Scenario {
   build(sim: Sim, p: Params): Kernel;
   /** Approximate event budget (stress only). */
   eventBudget?(p: Params): number;
+  /**
+   * The scenario runs the machine out of memory, so the OOM killer's settings matter: only then
+   * does reaperDelayMs count when the summary's `warnings` check the settings against the kernels.
+   */
+  readonly usesOomKiller?: boolean;
 }
 
 /**
@@ -81,8 +86,17 @@ export interface SvaProcOptions {
   priCredits: number;
   driverLock: Mutex;
   stopsDma?: boolean;
-  /** Close the queue file this long after starting (-1: never, the process keeps it). */
+  /**
+   * Close the queue file this long after the job starts (-1 or absent: never, the process keeps
+   * it). Without `munmap` the VMA still holds a file reference until exit.
+   */
   closeAfter?: Ns;
+  /** munmap the queue before closing it, so that the close is the last reference (the tidy path). */
+  munmap?: boolean;
+  /** Called just before the close. */
+  onClose?: (q: UacceQueue, p: Proc) => void;
+  /** After the close, run this long in user mode and exit (absent: compute until killed). */
+  exitAfterClose?: Ns;
   onBound?: (q: UacceQueue, p: Proc) => void;
   /** Run user code this long before opening the device. */
   startAfter?: Ns;
@@ -112,12 +126,19 @@ export function svaProcess(k: Kernel, o: SvaProcOptions): { proc: Proc; queue: U
       o.onBound?.(queue, p);
       if (o.closeAfter !== undefined && o.closeAfter >= 0) {
         yield* kk.sim.user(t, o.closeAfter);
-        // close(fd): the VMA still holds a reference until munmap or exit.
+        o.onClose?.(queue, p);
+        if (o.munmap) yield* queue.munmap(t, p);
+        // close(fd); without munmap the VMA still holds a reference until exit.
         const i = p.files.indexOf(queue.file!);
         if (i >= 0) p.files.splice(i, 1);
         kk.fput(t, queue.file!);
+        // Return to user mode runs task_work: the last fput's ____fput, the driver's release.
         const works = kk.taskWork.get(t) ?? [];
         while (works.length > 0) yield* works.shift()!(t);
+        if (o.exitAfterClose !== undefined) {
+          yield* kk.sim.user(t, o.exitAfterClose);
+          return; // exit(0): do_exit follows
+        }
       }
       for (;;) yield* kk.sim.userIdle(t, 'user: computing');
     },

@@ -80,3 +80,91 @@ describe('oom-bound-victim', () => {
     expect(s.metrics.innocentVictims).toBeGreaterThanOrEqual(1);
   });
 });
+
+// What makes a victim innocent: a kill while an earlier victim still holds memory the reaper could
+// not free (mm/oom_kill.c __oom_reap_task_mm skips VM_LOCKED; after MMF_OOM_SKIP
+// select_bad_process no longer waits for that victim). Not merely a kill before its mm_freed.
+describe('oom-bound-victim: innocent victims', () => {
+  it.each([1, 5])('with no locked memory both designs kill the same victims and none is innocent (seed %i)', (seed) => {
+    const a = run('oom-bound-victim', { mmExit: true, lockedMemory: 0, dmaStopMs: 60_000 }, seed);
+    const b = run('oom-bound-victim', { mmExit: false, lockedMemory: 0, dmaStopMs: 60_000 }, seed);
+    expect(a.s.metrics.innocentVictims).toBe(0);
+    expect(b.s.metrics.innocentVictims).toBe(0);
+    expect(a.s.metrics.oomVictims).toBe(b.s.metrics.oomVictims);
+    // The second kill is needed in both (the service wants more than the first victim had), and
+    // in mm_exit it comes long before the first victim's mm_freed: "before mm_freed" is not the test.
+    const kills = a.ev.of('oom_kill');
+    expect(kills.length).toBeGreaterThanOrEqual(2);
+    const freed = a.ev.first('mm_freed', (e) => e.actor === `mm ${kills[0].args?.comm}:${kills[0].args?.pid}`)!;
+    expect(kills[1].t).toBeLessThan(freed.t);
+    // By then the reaper had freed all of the first victim's (reapable) memory.
+    const pages = a.ev.events.filter((e) => e.kind === 'mm_pages' && e.actor === freed.actor && e.t <= kills[1].t).pop()!;
+    expect(pages.a).toBe(0);
+  });
+
+  it('a kill while the first victim\'s mlocked memory is still pinned behind release() is innocent', () => {
+    const { s, ev } = run('oom-bound-victim', { mmExit: true, lockedMemory: 2048, dmaStopMs: 30_000 }, 8);
+    expect(s.metrics.innocentVictims).toBeGreaterThanOrEqual(1);
+    const kills = ev.of('oom_kill');
+    const mm = `mm ${kills[0].args?.comm}:${kills[0].args?.pid}`;
+    const pages = ev.events.filter((e) => e.kind === 'mm_pages' && e.actor === mm && e.t <= kills[1].t).pop()!;
+    expect(pages.b).toBe(2048 * 256); // all of it locked: the reaper took the rest
+  });
+});
+
+// out_of_memory (mm/oom_kill.c): nothing left to kill -> dump_header, pr_warn("Out of memory and no
+// killable processes...\n"), panic("System is deadlocked on memory\n"). kernel-logs/01 shows the
+// lines and their order.
+describe('oom-bound-victim: no killable process left', () => {
+  const { s, ev } = run('oom-bound-victim', { bystanders: 0, pressureMiB: 20_000 }, 2);
+
+  it('panics, and the run ends there', () => {
+    expect(s.endReason).toBe('panic');
+    expect(s.status).toBe('complete');
+    expect(s.metrics.panics).toBe(1);
+    expect(ev.of('panic')).toHaveLength(1);
+    expect(ev.events[ev.events.length - 1].t).toBe(ev.of('panic')[0].t);
+    expect(s.endTimeNs).toBe(ev.of('panic')[0].t);
+  });
+
+  it('prints the kernel\'s lines in the kernel\'s order', () => {
+    const none = ev.first('oom_none')!;
+    const lines = ev.of('printk').filter((e) => e.seq > none.seq).map((e) => [e.a, e.args?.msg]);
+    expect(lines).toEqual([
+      [4, 'db-service invoked oom-killer: gfp_mask=0x100dca(GFP_HIGHUSER_MOVABLE|__GFP_ZERO), order=0, oom_score_adj=-1000'],
+      [4, 'Out of memory and no killable processes...'],
+      [0, 'Kernel panic - not syncing: System is deadlocked on memory'],
+      [0, '---[ end Kernel panic - not syncing: System is deadlocked on memory ]---'],
+    ]);
+  });
+});
+
+// The OOM lines as v5.8 prints them (kernel-logs/01, 5.8.0-rc4-next): dump_header's "invoked
+// oom-killer" (pr_warn), dump_oom_summary's "oom-kill:" (pr_info), __oom_kill_process's "Out of
+// memory: Killed process" (pr_err, anon-rss = MM_ANONPAGES, which counts mlocked anonymous pages),
+// oom_reap_task_mm's "oom_reaper: reaped process" (pr_info).
+describe('oom-bound-victim: the kernel log', () => {
+  const { s, ev } = run('oom-bound-victim', { mmExit: false, lockedMemory: 1536, victimAnonMiB: 512 }, 4);
+  const msgs = ev.of('printk').map((e) => [e.a, String(e.args?.msg)] as const);
+
+  it('kill lines in order, with the locked pages in anon-rss', () => {
+    const i = msgs.findIndex(([, m]) => m.startsWith('db-service invoked oom-killer:'));
+    expect(i).toBeGreaterThanOrEqual(0);
+    const victim = ev.of('oom_kill')[0].args as { pid: number };
+    expect(msgs[i + 1]).toEqual([6, `oom-kill:constraint=CONSTRAINT_NONE,nodemask=(null),cpuset=/,mems_allowed=0,global_oom,task_memcg=/,task=accel-app,pid=${victim.pid},uid=1000`]);
+    const kb = (512 + 1536) * 1024;
+    expect(msgs[i + 2]).toEqual([3, `Out of memory: Killed process ${victim.pid} (accel-app) total-vm:${kb}kB, anon-rss:${kb}kB, file-rss:0kB, shmem-rss:0kB, UID:1000 pgtables:${Math.ceil((kb / 4) / 512) * 4}kB oom_score_adj:0`]);
+    // The reaper frees the 512 MiB of ordinary memory and leaves the mlocked 1536 MiB.
+    expect(msgs.find(([, m]) => m.startsWith('oom_reaper: reaped process'))).toEqual([6, `oom_reaper: reaped process ${victim.pid} (accel-app), now anon-rss:${1536 * 1024}kB, file-rss:0kB, shmem-rss:0kB`]);
+    expect(s.metrics.oomReaped).toBe(1);
+    expect(s.metrics.oomReapFailed).toBe(0);
+  });
+
+  it('"unable to reap" is counted, and a pass that finds MMF_OOM_SKIP already set reaps nothing', () => {
+    const failed = run('oom-bound-victim', { mmExit: true, dmaStopMs: 10_000, mmapLockHeldMs: 5_000 }, 3);
+    expect(failed.s.metrics.oomReapFailed).toBe(1);
+    expect(failed.ev.of('oom_reap_fail')).toHaveLength(1);
+    // The innocent second victim is reaped normally.
+    expect(failed.s.metrics.oomReaped).toBe(failed.s.metrics.oomVictims - 1);
+  });
+});
