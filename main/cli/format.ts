@@ -25,6 +25,8 @@ export function formatSummary(s: Summary, docs: Record<string, string>, verbose 
   lines.push(`  events    ${s.events}`);
   lines.push(`  end time  ${fmtNs(s.endTimeNs)}`);
   lines.push(`  digest    ${s.digest}`);
+  lines.push(`  model     version ${s.modelVersion}`);
+  for (const w of s.warnings) lines.push(`  warning   ${w}`);
   lines.push('  metrics (times from the trigger)');
   const w = Math.max(...Object.keys(s.metrics).map((k) => k.length));
   for (const [k, v] of Object.entries(s.metrics)) {

@@ -216,7 +216,10 @@ export class Kernel {
   fput(t: Task, f: File): void {
     if (f.refs <= 0) this.sim.invariant(`fput of ${f.name} with no references`);
     if (--f.refs > 0) return;
-    if (t.type === 'user') this.task_work_add(t, (tt) => f.release(tt));
-    else this.systemWq.queue_work(new Work(`delayed_fput ${f.name}`, (w) => f.release(w)));
+    // fs/file_table.c: ____fput (task_work) or delayed_fput (a work item), then __fput, which calls
+    // the file's ->release.
+    const __fput = (tt: Task) => this.sim.call(tt, '__fput', f.release(tt), { args: { file: f.name } });
+    if (t.type === 'user') this.task_work_add(t, __fput);
+    else this.systemWq.queue_work(new Work(`delayed_fput ${f.name}`, __fput));
   }
 }

@@ -6,7 +6,7 @@ import type { Kernel } from './kernel';
 export const MAX_RECLAIM_RETRIES = 16;
 
 /**
- * __alloc_pages_slowpath, reduced to what decides OOM kills: each round of direct reclaim frees
+ * __alloc_pages_slowpath (mm/page_alloc.c), reduced to what decides OOM kills: each round of direct reclaim frees
  * nothing here (all memory is anonymous, there is no swap) and takes `allocRetry`; progress is
  * memory that came back meanwhile. After MAX_RECLAIM_RETRIES rounds without progress,
  * __alloc_pages_may_oom: trylock oom_lock (else sleep a tick), re-check free memory under the lock,
@@ -18,6 +18,10 @@ export function* alloc_pages(k: Kernel, t: Task, pages: number): Gen<boolean> {
     take(k, pages);
     return true;
   }
+  return yield* k.sim.call(t, '__alloc_pages_slowpath', slowpath(k, t, pages), { args: { pages }, end: (ok) => ({ args: { pages, ok } }) });
+}
+
+function* slowpath(k: Kernel, t: Task, pages: number): Gen<boolean> {
   k.sim.emit(KIND.alloc_stall, t.actor, pages, k.freePages);
   let noProgress = 0;
   let lastFree = k.freePages;
