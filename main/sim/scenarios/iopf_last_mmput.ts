@@ -11,7 +11,9 @@ export const iopfLastMmput: Scenario = {
     'The process is killed; a fault handler\'s reference becomes the last one. With mm_exit and plain mmput that ' +
     'handler runs exit_mmap itself: release() takes iommu_sva_lock, stops the device, then flushes the IOPF ' +
     'workqueue it is running on and waits for itself forever. The lock stays held, a later bind blocks, and khungtaskd ' +
-    'reports both. mmput_async moves the teardown to a kworker; the quiet release flushes nothing.',
+    'reports both. That pair is the seed commit\'s warning, not a shipped kernel: the v4 series\' handler used ' +
+    'mmput_async (the summary\'s warnings say so), which moves the teardown to a kworker; set iopfPut=mmput_async to ' +
+    'see it work. The quiet release flushes nothing, so plain mmput is safe there.',
   params: paramsWith(
     [
       COMMON_OWN.killAtMs(10),

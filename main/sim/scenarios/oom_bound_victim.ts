@@ -19,8 +19,10 @@ export const oomBoundVictim: Scenario = {
     'A protected service allocates until the machine is out of memory. The OOM killer picks the largest process: ' +
     'it has an accelerator bound through SVA and mlocked memory the reaper cannot free. The reaper frees what it can ' +
     'and sets MMF_OOM_SKIP within milliseconds. With mm_exit, release() waits for the device to stop, so the locked ' +
-    'memory stays pinned and the next allocation failure kills an innocent process. With the quiet release the ' +
-    'memory comes back at once and one victim is enough.',
+    'memory stays pinned and the next allocation failure kills an innocent process; release() then frees the PASID ' +
+    '(v4 io_mm_release). With the quiet release the memory comes back at once and one victim is enough, while the ' +
+    'PASID outlives the memory until the driver\'s unbind, which also waits for the device to stop. If nothing ' +
+    'killable is left, the kernel panics ("System is deadlocked on memory") and the run ends there.',
   params: paramsWith(
     [
       { key: 'totalMemoryMiB', type: 'int', default: 8192, min: 1024, max: 1_048_576, unit: 'MiB', group: 'scenario', doc: 'RAM of the machine' },

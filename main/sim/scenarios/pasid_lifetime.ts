@@ -5,13 +5,15 @@ import { COMMON_OWN, DEFAULT_HORIZON, killAt, makeKernel, ms, Mutex, paramsWith,
 
 export const pasidLifetime: Scenario = {
   id: 'pasid-lifetime',
-  title: 'PASID lifetime: PASIDs held by dead mms (~v5.18 per-mm PASID)',
+  title: 'PASID lifetime: PASIDs held by dead mms (freed at exit, at unbind, or at mmdrop)',
   story:
     'Short-lived processes bind an accelerator and die; a helper that inherited their queue descriptors closes them ' +
-    'only after a delay, so unbind comes late. Until unbind the notifier holds an mmgrab and the PASID stays ' +
-    'allocated although the address space is gone. With the ~v5.18 lifetime the PASID is released only at mmdrop, ' +
-    'when mm_count reaches 0, so any other mm_count holder (here an idle CPU keeping the dead mm as its lazy-TLB ' +
-    'active_mm) extends it past unbind. With a narrow PASID space, new processes fail to bind.',
+    'only after a delay, so unbind comes late. In the mm_exit model (v4 series) release() stops the device and frees ' +
+    'the PASID at exit (io_mm_free, one SRCU grace period later): the late unbind finds its bond detached, and no ' +
+    'bind fails. In the quiet model the notifier holds an mmgrab and the PASID stays allocated until unbind although ' +
+    'the address space is gone (v5.8, pasidPerMm=false); with the ~v5.18 lifetime (the default here) it is released ' +
+    'only at mmdrop, when mm_count reaches 0, so any other mm_count holder (an idle CPU keeping the dead mm as its ' +
+    'lazy-TLB active_mm) extends it past unbind. With a narrow PASID space, new processes fail to bind.',
   params: paramsWith(
     [
       { key: 'processes', type: 'int', default: 40, min: 1, max: 10_000, group: 'scenario', doc: 'short-lived processes started one after another' },
