@@ -9,6 +9,8 @@ import { ms, ns, us, type Ns } from '../time';
 export const KERNEL_PARAMS: readonly ParamSpec[] = [
   { key: 'mmExit', type: 'bool', default: false, group: 'design', doc: 'true: the mm_exit model (release() calls the driver\'s mm_exit, which stops DMA, then flushes the IOPF queue); false: the quiet-release model merged in v5.8' },
   { key: 'iopfPut', type: 'enum', default: 'mmput', values: ['mmput', 'mmput_async'], group: 'design', doc: 'how the I/O page fault handler drops its mm reference (mainline: mmput; SVA series v4: mmput_async)' },
+  { key: 'iommu', type: 'enum', default: 'vt-d', values: ['vt-d', 'smmuv3'], group: 'design', doc: 'IOMMU hardware and driver: Intel VT-d (drivers/iommu/intel: PASID table, PRQ, pasid_mutex) or Arm SMMUv3 (arm-smmu-v3: per-master context descriptors, stall faults through the event queue, sva_lock)' },
+  { key: 'faultHandler', type: 'enum', default: 'iopf_queue', values: ['iopf_queue', 'prq_event_thread'], group: 'design', doc: 'where VT-d page requests are handled: iopf_queue (io-pgfault.c work items: the SVA series v4, Intel from v5.14) or prq_event_thread (Intel v5.8 to v5.13: inside the PRQ thread, with mmput); SMMUv3 always uses the IOPF queue' },
   { key: 'pasidPerMm', type: 'bool', default: false, group: 'design', doc: '~v5.18 lifetime: one PASID per mm, freed at mmdrop when mm_count reaches 0 (false: freed at the last unbind)' },
   { key: 'dmaStopMs', type: 'number', default: 10, min: 0, max: 600_000, unit: 'ms', group: 'scenario', doc: 'time the device takes to stop DMA (the seed commit: up to several minutes)' },
   { key: 'lockedMemory', type: 'int', default: 1024, min: 0, max: 65_536, unit: 'MiB', group: 'scenario', doc: 'mlocked memory of the SVA-bound process: the OOM reaper cannot free it' },
@@ -36,6 +38,8 @@ export const KERNEL_PARAMS: readonly ParamSpec[] = [
 export interface KernelConfig {
   mmExit: boolean;
   iopfPut: 'mmput' | 'mmput_async';
+  iommu: 'vt-d' | 'smmuv3';
+  faultHandler: 'iopf_queue' | 'prq_event_thread';
   pasidPerMm: boolean;
   dmaStop: Ns;
   lockedMiB: number;
@@ -63,6 +67,8 @@ export function kernelConfig(p: Params): KernelConfig {
   return {
     mmExit: p.mmExit as boolean,
     iopfPut: p.iopfPut as 'mmput' | 'mmput_async',
+    iommu: (p.iommu ?? 'vt-d') as 'vt-d' | 'smmuv3',
+    faultHandler: (p.faultHandler ?? 'iopf_queue') as 'iopf_queue' | 'prq_event_thread',
     pasidPerMm: p.pasidPerMm as boolean,
     dmaStop: ms(p.dmaStopMs as number),
     lockedMiB: p.lockedMemory as number,

@@ -9,6 +9,11 @@ export interface MmuNotifierSub {
   /** The PASID this subscription stands for, for the trace (0 if none). */
   pasid(): number;
   release(t: Task, mm: MmStruct): Gen;
+  /**
+   * mmu_notifier_ops.invalidate_range: pages [start, end) (page indices) are unmapped and about to be
+   * freed; a secondary TLB (the IOMMU's, the device's ATC) must drop them first.
+   */
+  invalidate_range?(t: Task, mm: MmStruct, start: number, end: number): Gen;
   /** Still on mm's list: release() has not run yet. */
   linked: boolean;
 }
@@ -62,4 +67,20 @@ export function* mmu_notifier_unregister(k: Kernel, t: Task, sub: MmuNotifierSub
   }
   yield* srcu.synchronize_srcu(t);
   mmdrop(k, mm, 'mmu_notifier');
+}
+
+/**
+ * mmu_notifier_invalidate_range (mm/mmu_notifier.c, __mmu_notifier_invalidate_range): every
+ * subscription still on the mm's list gets invalidate_range(), inside an SRCU read-side section. The
+ * unmap paths call it after clearing the page tables and before freeing the pages (the OOM reaper:
+ * unmap_page_range then mmu_notifier_invalidate_range_end, then tlb_finish_mmu frees). After
+ * __mmu_notifier_release the list is empty, so exit_mmap's own unmap reaches no notifier: release()
+ * has already made the device's view safe (see Sva.release).
+ */
+export function* mmu_notifier_invalidate_range(k: Kernel, t: Task, mm: MmStruct, start: number, end: number): Gen {
+  if (mm.subscriptions.length === 0) return;
+  const srcu = k.notifierSrcu;
+  const tok = srcu.srcu_read_lock(t);
+  for (const sub of [...mm.subscriptions]) if (sub.invalidate_range) yield* sub.invalidate_range(t, mm, start, end);
+  srcu.srcu_read_unlock(t, tok);
 }

@@ -46,6 +46,9 @@ export class IoMm implements MmuNotifierSub {
   release(t: Task, mm: MmStruct): Gen {
     return this.sva.release(t, this, mm);
   }
+  invalidate_range(t: Task, mm: MmStruct, start: number, end: number): Gen {
+    return this.sva.invalidate_range(t, this, mm, start, end);
+  }
 }
 
 /**
@@ -98,7 +101,9 @@ export class Sva {
     else {
       bond = new Bond(ioMm, dev, ops, k);
       ioMm.bonds.push(bond);
-      if (ioMm.bonds.length === 1) yield* k.iommu.setup_entry(ioMm.pasidNum, mm);
+      // PASID tables are per device (intel_pasid_setup_first_level(iommu, dev, ...), the SMMUv3
+      // master's CD table): every newly bound device gets its own entry.
+      yield* k.iommu.setup_entry(t, dev, ioMm.pasidNum, mm);
     }
     k.sim.emit(KIND.bond, bond.actor, bond.users, ioMm.pasidNum);
     this.lock.unlock(t);
@@ -122,8 +127,8 @@ export class Sva {
     if (bond.users === 0) {
       ioMm.bonds.splice(ioMm.bonds.indexOf(bond), 1);
       if (!bond.detached) {
-        yield* k.iommu.tear_down_entry(pasid, false);
-        this.drainRetries += yield* k.iommu.drain_prq(t, pasid);
+        yield* k.iommu.tear_down_entry(t, bond.dev, pasid, false);
+        this.drainRetries += yield* k.iommu.drain_prq(t, bond.dev, pasid);
       }
       if (ioMm.bonds.length === 0) {
         this.byMm.delete(ioMm.mm);
@@ -158,7 +163,7 @@ export class Sva {
       k.sim.emit(KIND.fn_begin, t.actor, ioMm.mm.actor, ioMm.pasidNum, { fn: 'iopf_queue_flush_dev' });
       yield* k.iommu.iopf.wq.flush_workqueue(t);
       k.sim.emit(KIND.fn_end, t.actor, ioMm.mm.actor, ioMm.pasidNum, { fn: 'iopf_queue_flush_dev' });
-      yield* k.iommu.tear_down_entry(ioMm.pasidNum, false);
+      yield* k.iommu.tear_down_entry(t, bond.dev, ioMm.pasidNum, false);
       bond.detached = true;
     }
     this.lock.unlock(t);
@@ -171,6 +176,26 @@ export class Sva {
    */
   private *quiet_release(t: Task, ioMm: IoMm, mm: MmStruct): Gen {
     void mm;
-    if (ioMm.bonds.length > 0) yield* this.k.iommu.tear_down_entry(ioMm.pasidNum, true);
+    // list_for_each_entry_rcu(sdev, &svm->devs, list) intel_pasid_tear_down_entry(..., true): each device's entry.
+    for (const bond of ioMm.bonds) yield* this.k.iommu.tear_down_entry(t, bond.dev, ioMm.pasidNum, true);
+  }
+
+  /**
+   * The SVA notifier's invalidate_range, called by mmu_notifier_invalidate_range when pages are
+   * unmapped (the OOM reaper's __oom_reap_task_mm; munmap, migration... in general) before they are
+   * freed: for every device still attached, IOTLB and ATC invalidation of the range. The SVA series
+   * v4 io_mm_invalidate_range (iommu-sva.c: for each bond on io_mm->devices), Intel
+   * intel_invalidate_range → intel_flush_svm_range (svm.c: for each sdev on svm->devs), SMMUv3
+   * arm_smmu_mm_invalidate_range (arm-smmu-v3-sva.c).
+   */
+  *invalidate_range(t: Task, ioMm: IoMm, mm: MmStruct, start: number, end: number): Gen {
+    const k = this.k;
+    const fn = k.cfg.mmExit ? 'io_mm_invalidate_range' : k.iommu.flavour === 'smmuv3' ? 'arm_smmu_mm_invalidate_range' : 'intel_invalidate_range';
+    yield* k.sim.call(t, fn, this.invalidate_bonds(t, ioMm, start, end), { a: mm.actor, b: ioMm.pasidNum });
+  }
+
+  private *invalidate_bonds(t: Task, ioMm: IoMm, start: number, end: number): Gen {
+    // A bond detached by the mm_exit model's release is off io_mm->devices (io_mm_detach_locked).
+    for (const bond of ioMm.bonds) if (!bond.detached) yield* this.k.iommu.invalidate_range(t, bond.dev, ioMm.pasidNum, start, end);
   }
 }
