@@ -75,6 +75,16 @@ export const METRIC_DOCS: Record<keyof Metrics, string> = {
   triggerNs: 'absolute virtual time of the trigger',
 };
 
+/** The fault handler's fn_end args take a handful of distinct values: parse each once. */
+const BRANCH_CACHE = new Map<string, string | undefined>();
+function branchOf(args: string): string | undefined {
+  if (BRANCH_CACHE.has(args)) return BRANCH_CACHE.get(args);
+  const br = (JSON.parse(args) as { branch?: string }).branch;
+  if (BRANCH_CACHE.size >= 1024) BRANCH_CACHE.clear();
+  BRANCH_CACHE.set(args, br);
+  return br;
+}
+
 function stats(v: number[]): LatencyStats {
   if (v.length === 0) return { count: 0, max: null, p50: null };
   const s = [...v].sort((a, b) => a - b);
@@ -247,7 +257,7 @@ export class MetricsFold implements TraceSink {
         break;
       case KIND.fn_end:
         if (args !== null && args.includes('"branch"')) {
-          const br = (JSON.parse(args) as { branch?: string }).branch;
+          const br = branchOf(args);
           if (br === 'handled') m.pageRequestBranches.handled++;
           else if (br === 'mm_defunct') m.pageRequestBranches.mmDefunct++;
           else if (br === 'no_mm') m.pageRequestBranches.noMm++;

@@ -42,15 +42,16 @@ interface EvtRecord {
  *   stalled transactions (the `priCredits` parameter) and an event queue that never overflows (its
  *   default size is far above the stalls in flight). Stall masters send no ATS requests: the cache a
  *   stale translation can hide in is the SMMU's TLB, which the model keeps in the same place as an
- *   ATC (DmaEngine.atc*), invalidated by TLBI + CMD_SYNC.
+ *   ATC (DmaEngine.atc*), invalidated by TLBI + CMD_SYNC (the `iotlbInvalUs` cost; `devTlbInvalUs`
+ *   is unused on SMMUv3).
  * - A cleared CD (after unbind) gives C_BAD_CD records, which arm_smmu_handle_evt does not handle:
  *   arm_smmu_evtq_thread prints them raw, ratelimited per record ("event 0x%02x received:" and four
  *   "\t0x%016llx" lines: the v5.x format of kernel-logs/11; the decoded "event: F_TRANSLATION client:"
  *   lines of kernel-logs/13 came much later).
  * - Every CMD_SYNC is polled for ARM_SMMU_POLL_TIMEOUT_US (1 s) at most; then "CMD_SYNC timeout at
- *   ..." is printed (dev_err_ratelimited) and the driver goes on as if it had completed, so a device
- *   slower than that to answer an ATC invalidation keeps its stale translations while the kernel
- *   frees the pages.
+ *   ..." is printed (dev_err_ratelimited) and the driver goes on as if it had completed: if the TLBI
+ *   takes longer than that, the stale translations outlive release() and the kernel frees the pages
+ *   under them (dmaAfterFree counts the transactions that then hit freed pages).
  */
 export class ArmSmmu implements IommuHw {
   readonly sendsAts = false;
@@ -109,11 +110,15 @@ export class ArmSmmu implements IommuHw {
     yield* this.cmdq_sync(pasid, 1, c.pasidCacheInval);
   }
 
-  /** arm_smmu_tlb_inv_asid + arm_smmu_atc_inv_domain: TLBI by ASID, then ATC_INV, each with a sync. */
+  /**
+   * arm_smmu_tlb_inv_asid + arm_smmu_atc_inv_domain: TLBI by ASID with a CMD_SYNC; the stall
+   * master's cached translations live in the SMMU's TLB, so they are gone when the TLBI completes.
+   * arm_smmu_atc_inv_domain returns at once ("if (!atomic_read(&smmu_domain->nr_ats_masters))"):
+   * stall masters do not use ATS.
+   */
   private *invalidate_all(t: Task, dev: IommuDevice, pasid: number): Gen {
     const c = this.k.cfg;
-    yield* this.k.sim.call(t, 'arm_smmu_tlb_inv_asid', this.cmdq_sync(pasid, 2, c.iotlbInval), { b: pasid });
-    yield* this.k.sim.call(t, 'arm_smmu_atc_inv_domain', this.cmdq_sync(pasid, 3, c.devTlbInval, () => this.iommu.atcInvalidated(dev, pasid)), { b: pasid });
+    yield* this.k.sim.call(t, 'arm_smmu_tlb_inv_asid', this.cmdq_sync(pasid, 2, c.iotlbInval, () => this.iommu.atcInvalidated(dev, pasid)), { b: pasid });
   }
 
   /** arm_smmu_mmu_notifier_get → arm_smmu_write_ctx_desc(master, mm->pasid, cd). */
@@ -152,11 +157,13 @@ export class ArmSmmu implements IommuHw {
     return 0;
   }
 
-  /** arm_smmu_mm_invalidate_range: TLBI by VA range for the ASID, then arm_smmu_atc_inv_domain. */
+  /**
+   * arm_smmu_mm_invalidate_range: TLBI by VA range for the ASID (then arm_smmu_atc_inv_domain, a
+   * no-op without ATS masters). The model drops all of the master's cached translations.
+   */
   *invalidate(t: Task, dev: IommuDevice, pasid: number, start: number, end: number): Gen {
     const c = this.k.cfg;
-    yield* this.k.sim.call(t, 'arm_smmu_tlb_inv_range_asid', this.cmdq_sync(pasid, 2, c.iotlbInval), { b: pasid, args: { start, end } });
-    yield* this.k.sim.call(t, 'arm_smmu_atc_inv_domain', this.cmdq_sync(pasid, 3, c.devTlbInval, () => this.iommu.atcInvalidated(dev, pasid)), { b: pasid });
+    yield* this.k.sim.call(t, 'arm_smmu_tlb_inv_range_asid', this.cmdq_sync(pasid, 2, c.iotlbInval, () => this.iommu.atcInvalidated(dev, pasid)), { b: pasid, args: { start, end } });
   }
 
   /** A translation fault with stall: an F_TRANSLATION record for the event queue. */
