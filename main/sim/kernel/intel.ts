@@ -2,7 +2,7 @@ import { KIND, PE_CLEARED, PE_PRESENT, PE_QUIET, RESP_INVALID, RESP_SUCCESS } fr
 import { Completion, WaitQueue } from '../sync';
 import type { Gen, Task } from '../task';
 import type { DmaEngine } from './device';
-import { handle_page_fault } from './iopf';
+import { faultOpts, iopf_handle_single } from './iopf';
 import { FAULT_INVALID_PASID, FAULT_NOT_PRESENT, type Iommu, type IommuDevice, type IommuHw, type PageRequest } from './iommu';
 import type { Kernel } from './kernel';
 import type { MmStruct } from './mm';
@@ -257,7 +257,13 @@ export class PageRequestQueue {
     const batch = this.ring.length;
     for (let i = 0; i < batch; i++) {
       if (k.cfg.prqHandle > 0) yield k.cfg.prqHandle;
-      yield* this.handle(t, this.ring[i]);
+      const req = this.ring[i];
+      if (!k.sva.ioMmByPasid(req.pasid)) this.invalid_pasid(req);
+      else if (k.cfg.faultHandler === 'prq_event_thread') {
+        // v5.8–v5.13: the fault is handled right here, in the PRQ thread.
+        const r = yield* k.sim.call(t, 'handle_single_prq_event', iopf_handle_single(k, t, req), faultOpts(k, req));
+        this.iommu.page_response(req, r.code);
+      } else yield* this.iommu.iopf.iommu_report_device_fault(t, req);
     }
     this.ring.splice(0, batch);
     if (this.overflow) {
@@ -272,31 +278,23 @@ export class PageRequestQueue {
   }
 
   /**
-   * One descriptor. An unknown PASID (ioasid_find fails: unbound) is printed with pr_err and
-   * answered INVALID (`result = QI_RESP_INVALID`, then `goto no_pasid`). Otherwise v5.8–v5.13 handle
-   * the fault right here (mmget_not_zero, find_extend_vma, access_error, handle_mm_fault, mmput);
-   * v5.14 hands it to the IOPF queue through iommu_report_device_fault (`faultHandler`).
+   * A descriptor whose PASID is unknown (ioasid_find fails: unbound): printed with pr_err and
+   * answered INVALID (`result = QI_RESP_INVALID`, then `goto no_pasid`). Any other descriptor is a
+   * fault: v5.8–v5.13 handle it inside this thread (mmget_not_zero, find_extend_vma, access_error,
+   * handle_mm_fault, mmput); v5.14 hands it to the IOPF queue through iommu_report_device_fault
+   * (`faultHandler`).
    */
-  private *handle(t: Task, req: PageRequest): Gen {
+  private invalid_pasid(req: PageRequest): void {
     const k = this.k;
-    if (!k.sva.ioMmByPasid(req.pasid)) {
-      this.iommu.reportedErrors++;
-      k.sim.emit(KIND.dmar_fault, this.iommu.actor, req.pasid, FAULT_INVALID_PASID);
-      // The descriptor's two quadwords: qw0 = type 1 | PASID present | rid << 16 | pasid << 32;
-      // qw1 = address | lpig << 2 | wr << 1 | rd.
-      const eng = req.dev.engines.find((e) => e.pasid === req.pasid);
-      const addr = eng ? this.iommu.faultAddr(eng, req.u) : 0;
-      const qw0 = `${hex(req.pasid)}${hex(req.dev.rid, 4)}0101`;
-      const qw1 = `${hex(Math.floor(addr / 4096))}00${req.write ? 6 : 5}`;
-      this.iommu.logFault(`dmar0: Page request for invalid PASID ${req.pasid}: ${qw0.padStart(8, '0')} ${qw1.padStart(8, '0')}`);
-      this.iommu.page_response(req, RESP_INVALID, true);
-      return;
-    }
-    if (k.cfg.faultHandler === 'prq_event_thread') {
-      const code = yield* handle_page_fault(k, t, req, 'handle_single_prq_event');
-      this.iommu.page_response(req, code);
-      return;
-    }
-    yield* this.iommu.iopf.iommu_report_device_fault(t, req);
+    this.iommu.reportedErrors++;
+    k.sim.emit(KIND.dmar_fault, this.iommu.actor, req.pasid, FAULT_INVALID_PASID);
+    // The descriptor's two quadwords: qw0 = type 1 | PASID present | rid << 16 | pasid << 32;
+    // qw1 = address | lpig << 2 | wr << 1 | rd.
+    const eng = req.dev.engines.find((e) => e.pasid === req.pasid);
+    const addr = eng ? this.iommu.faultAddr(eng, req.u) : 0;
+    const qw0 = `${hex(req.pasid)}${hex(req.dev.rid, 4)}0101`;
+    const qw1 = `${hex(Math.floor(addr / 4096))}00${req.write ? 6 : 5}`;
+    this.iommu.logFault(`dmar0: Page request for invalid PASID ${req.pasid}: ${qw0.padStart(8, '0')} ${qw1.padStart(8, '0')}`);
+    this.iommu.page_response(req, RESP_INVALID, true);
   }
 }

@@ -31,33 +31,41 @@ export class IopfQueue {
   // A generator without a yield: sim.call traces any body; queue_work itself never sleeps.
   // eslint-disable-next-line require-yield
   private *report(req: PageRequest): Gen {
-    this.wq.queue_work(new Work('iopf_handle_group', (w) => this.work(w, req)));
-  }
-
-  private *work(w: Task, req: PageRequest): Gen {
-    yield* this.k.sim.call(w, 'iopf_handle_group', this.iopf_handle_group(w, req), { b: req.pasid });
+    this.wq.queue_work(new Work('iopf_handle_group', (w) => this.k.sim.call(w, 'iopf_handle_group', this.iopf_handle_group(w, req), { b: req.pasid })));
   }
 
   /** iopf_handle_group: iopf_handle_single for each fault, then iopf_complete_group (the response). */
   private *iopf_handle_group(w: Task, req: PageRequest): Gen {
-    const code = yield* handle_page_fault(this.k, w, req, 'iopf_handle_single');
+    const k = this.k;
+    const r = yield* k.sim.call(w, 'iopf_handle_single', iopf_handle_single(k, w, req), faultOpts(k, req));
     this.handled++;
-    this.k.iommu.page_response(req, code);
+    k.iommu.page_response(req, r.code);
   }
 }
 
 /** Which path answered a page request: reported as `branch` in the handler's fn_end. */
 export type FaultBranch = 'handled' | 'no_mm' | 'mm_defunct' | 'no_vma' | 'access' | 'fault_error';
 
-interface FaultResult {
+export type FaultResult = {
   code: number;
   branch: FaultBranch;
+};
+
+/** The traced call's options: the mm and PASID, and fn_end carrying the code and the branch. */
+export function faultOpts(k: Kernel, req: PageRequest): { a: number; b: number; end: (x: FaultResult) => { args: FaultResult } } {
+  return { a: k.sva.ioMmByPasid(req.pasid)?.mm.actor ?? 0, b: req.pasid, end: faultEnd };
+}
+
+/** Made once: a closure per fault is not free. */
+function faultEnd(x: FaultResult): { args: FaultResult } {
+  return { args: x };
 }
 
 /**
- * The fault handler proper, run as `fn`: iopf_handle_single (io-pgfault.c, on the IOPF workqueue)
- * or the body of prq_event_thread's loop (Intel v5.8–v5.13, traced as handle_single_prq_event, the
- * name the loop body got before it was removed in v5.14). Both, in kernel order:
+ * The fault handler proper: iopf_handle_single (io-pgfault.c, on the IOPF workqueue), also run as
+ * the body of prq_event_thread's loop for Intel v5.8–v5.13 (traced there as
+ * handle_single_prq_event, the helper that loop body was moved into before v5.14 removed it). In
+ * kernel order:
  * - find the mm of the PASID (iommu_sva_find / ioasid_find): unbound meanwhile → INVALID;
  * - mmget_not_zero: the address space is gone → INVALID, nothing printed;
  * - mmap_read_lock, find_extend_vma: no VMA at the address → INVALID ("Unmapped area");
@@ -68,17 +76,7 @@ interface FaultResult {
  * - mmap_read_unlock, then mmput (mainline) or mmput_async (SVA series v4): `iopfPut`.
  * Nothing is printed on any of these branches: userspace can trigger them at will (the seed commit).
  */
-export function* handle_page_fault(k: Kernel, t: Task, req: PageRequest, fn: string): Gen<number> {
-  const ioMm = k.sva.ioMmByPasid(req.pasid);
-  const r = yield* k.sim.call(t, fn, faultBody(k, t, req), {
-    a: ioMm?.mm.actor ?? 0,
-    b: req.pasid,
-    end: (x) => ({ args: { code: x.code, branch: x.branch } }),
-  });
-  return r.code;
-}
-
-function* faultBody(k: Kernel, t: Task, req: PageRequest): Gen<FaultResult> {
+export function* iopf_handle_single(k: Kernel, t: Task, req: PageRequest): Gen<FaultResult> {
   const ioMm = k.sva.ioMmByPasid(req.pasid);
   if (!ioMm) return { code: RESP_INVALID, branch: 'no_mm' };
   const mm = ioMm.mm;

@@ -10,8 +10,8 @@ export const exitDuringFault: Scenario = {
   story:
     'The device keeps faulting while its process is killed. Follow which branch answers each page request: handled ' +
     '(SUCCESS) while mm_users > 0; no VMA at the address (unmappedRate: INVALID, silent); mmget_not_zero failing ' +
-    '(INVALID, silent) once the last user is gone; R=W=0 and INVALID from the quiet PASID entry after release(); ' +
-    '"Page request for invalid PASID" (INVALID, printed) after unbind, if the device still runs. faultHandler ' +
+    '(INVALID, silent) once the last user is gone; R=W=0 and INVALID from the quiet PASID entry after release(). ' +
+    'The driver stops the device before unbind, so nothing is printed. faultHandler ' +
     'chooses where the handler runs: the IOPF workqueue (v5.14) or the PRQ thread itself (v5.8 to v5.13). The ' +
     'response latency shows where a request waited.',
   params: paramsWith(
