@@ -45,11 +45,13 @@ export const DMA_STOPPING = 2;
 export const DMA_IDLE = 3;
 
 /** Outcome of one DMA transaction, as `dma_tx.b`. */
-export const TX_OUTCOME = ['ok', 'aborted_silent', 'aborted_reported', 'stray_reused_pasid'] as const;
+export const TX_OUTCOME = ['ok', 'aborted_silent', 'aborted_reported', 'stray_reused_pasid', 'after_free'] as const;
 export const TX_OK = 0;
 export const TX_ABORT_SILENT = 1;
 export const TX_ABORT_REPORTED = 2;
 export const TX_STRAY = 3;
+/** Completed through a stale cached translation into a page the kernel had already freed. */
+export const TX_AFTER_FREE = 4;
 
 /** ATS translation completion, as `ats_req.b`. */
 export const ATS_RESULT = ['translated', 'no_translation_RW0', 'unsupported_request'] as const;
@@ -142,7 +144,7 @@ export const KINDS = K([
   { name: 'uacce_q', role: 'state', a: 'queue state (INIT STARTED ZOMBIE)', doc: 'uacce queue state' },
   // --- device ---
   { name: 'dma_state', role: 'state', a: 'engine state (STOPPED RUNNING STOPPING IDLE)', b: 'pasid', doc: 'device DMA engine state' },
-  { name: 'dma_tx', role: 'instant', a: 'pasid', b: 'outcome (0 ok, 1 aborted silently, 2 aborted and reported, 3 stray on reused PASID)', doc: 'one DMA transaction completes' },
+  { name: 'dma_tx', role: 'instant', a: 'pasid', b: 'outcome (0 ok, 1 aborted silently, 2 aborted and reported, 3 stray on reused PASID, 4 into a freed page)', doc: 'one DMA transaction completes' },
   { name: 'ats_req', role: 'instant', a: 'pasid', b: 'completion (0 translated, 1 R=W=0, 2 UR)', doc: 'ATS translation request answered' },
   { name: 'pri_req', role: 'instant', a: 'pasid', b: 'PRQ depth after', doc: 'PRI page request sent' },
   { name: 'pri_resp', role: 'instant', a: 'pasid', b: 'code (0 SUCCESS, 1 INVALID, 2 FAILURE)', doc: 'page response received by the device; args.latencyNs' },
@@ -152,6 +154,9 @@ export const KINDS = K([
   // --- appended in model 3 (kinds are stored by name; append only) ---
   { name: 'panic', role: 'instant', doc: 'panic(): the kernel stops and the run ends; args.msg ("System is deadlocked on memory")' },
   { name: 'oom_reap_fail', role: 'instant', a: 'victim task actor', b: 'attempts', doc: 'oom_reap_task gave up: "oom_reaper: unable to reap" (mmap_lock never taken); MMF_OOM_SKIP follows' },
+  { name: 'dma_stall', role: 'begin', span: 'stall', a: 'pasid', b: 'outstanding page requests', doc: 'the DMA engine stops issuing: every PRI credit (SMMUv3: stall slot) is in use' },
+  { name: 'dma_stall_end', role: 'end', span: 'stall', a: 'pasid', b: 'stall duration ns', doc: 'a credit came back (or the engine stopped): the engine issues again' },
+  { name: 'smmu_evt', role: 'instant', a: 'pasid (SSID)', b: '1 reported (the driver prints it, ratelimited), 0 handed to the IOPF queue', doc: 'an SMMUv3 event-queue record; args.id (0x10 F_TRANSLATION, 0x0a C_BAD_CD)' },
 ] as const satisfies readonly KindInfo[]);
 
 export type KindName = (typeof KINDS)[number]['name'];

@@ -1,4 +1,4 @@
-import { KIND, MMF_OOM_SKIP, REAP_REAPED, RESP_FAILURE, RESP_INVALID, RESP_SUCCESS, TX_ABORT_REPORTED, TX_ABORT_SILENT, TX_STRAY, type TraceSink, type TrackType } from './events';
+import { KIND, MMF_OOM_SKIP, REAP_REAPED, RESP_FAILURE, RESP_INVALID, RESP_SUCCESS, TX_ABORT_REPORTED, TX_ABORT_SILENT, TX_AFTER_FREE, TX_STRAY, type TraceSink, type TrackType } from './events';
 
 /** Latency statistics in ns over completed calls. */
 export interface LatencyStats {
@@ -33,11 +33,14 @@ export interface Metrics {
   pasidAllocFailures: number;
   pasidsHeldByDeadMmsPeak: number;
   strayTransactions: number;
+  dmaAfterFree: number;
+  deviceStallNs: number;
+  prqPeak: number;
   pageResponses: { success: number; invalid: number; failure: number };
   pageResponseLatencyNs: LatencyStats;
   prqOverflows: number;
   /** Which path answered each page request. */
-  pageRequestBranches: { handled: number; mmDefunct: number; noMm: number; invalidPasid: number; overflowed: number };
+  pageRequestBranches: { handled: number; mmDefunct: number; noMm: number; badAddress: number; faultError: number; invalidPasid: number; overflowed: number };
   drainRetries: number;
   drainNs: LatencyStats;
   triggerNs: number | null;
@@ -55,25 +58,38 @@ export const METRIC_DOCS: Record<keyof Metrics, string> = {
   oomSkipSetNs: 'time until MMF_OOM_SKIP is set on the first victim\'s mm',
   memoryFreedNs: 'time until the first victim\'s memory is returned, locked pages included (the first OOM victim, else the process the trigger killed)',
   abortedTransactions: 'device DMA transactions aborted (silently or with a reported error)',
-  atsNoTranslation: 'ATS translation completions with R=W=0',
-  priInvalidResponses: 'PRI page responses with Invalid Request',
+  atsNoTranslation: 'ATS translation completions with R=W=0 (VT-d; SMMUv3 stall masters send no ATS requests)',
+  priInvalidResponses: 'PRI page responses with Invalid Request (SMMUv3: stalls resumed with abort)',
   faultsPrinted: 'kernel log lines about device faults (after ratelimiting)',
-  reportedErrors: 'faults the IOMMU reports: DMAR fault records and page requests for an invalid PASID',
+  reportedErrors: 'faults the IOMMU reports: DMAR fault records and page requests for an invalid PASID (VT-d), event records the SMMUv3 driver does not handle (C_BAD_CD)',
   lockups: 'deadlocks: cycles closed in the wait-for graph',
   hungTaskReports: 'khungtaskd reports ("blocked for more than N seconds")',
   pasidsPeak: 'most PASIDs allocated at once',
   pasidFreedNs: 'time until the PASID of the first bound mm is freed',
   pasidAllocFailures: 'binds that failed because no PASID was left',
   pasidsHeldByDeadMmsPeak: 'most PASIDs allocated at once to mms whose address space is gone (mm_users 0)',
-  strayTransactions: 'DMA transactions translated into another process\'s address space through a reused PASID',
+  strayTransactions: 'DMA transactions translated into another process\'s address space through a PASID reused on the same device (PASID tables are per device), cached (ATC) translations included',
+  dmaAfterFree: 'DMA transactions that completed into a page after the kernel had freed or reaped it (a stale IOTLB/ATC translation); 0 when every unmap invalidates before freeing',
+  deviceStallNs: 'total time DMA engines spent stalled with every PRI credit (SMMUv3: stall slot) outstanding, summed over engines; a stall still open at the end counts up to the last event',
+  prqPeak: 'most entries in the VT-d page request queue at once (its depth is prqDepth; 0 on SMMUv3, which has no PRQ)',
   pageResponses: 'page responses received by devices, by code',
   pageResponseLatencyNs: 'page request to page response, as the device sees it',
   prqOverflows: 'page requests dropped because the PRQ was full',
-  pageRequestBranches: 'which path answered each page request: handled (SUCCESS), mmDefunct (mmget_not_zero failed: INVALID, silent), noMm (PASID unbound meanwhile: INVALID), invalidPasid (after unbind: FAILURE, printed), overflowed (PRQ full: automatic SUCCESS, retried)',
-  drainRetries: 'extra passes of intel_svm_drain_prq (PRQ still holding the PASID, or overflow set)',
-  drainNs: 'duration of each page-request drain at unbind',
+  pageRequestBranches: 'which path answered each page request: handled (SUCCESS), mmDefunct (mmget_not_zero failed: INVALID, silent), noMm (PASID unbound meanwhile: INVALID), badAddress (find_extend_vma found no VMA, or the access check failed: INVALID, silent), faultError (handle_mm_fault returned VM_FAULT_ERROR, e.g. SIGBUS on a reaped mm: INVALID, silent), invalidPasid (after unbind: INVALID, printed), overflowed (PRQ full: the hardware\'s automatic SUCCESS, nothing mapped, the device asks again)',
+  drainRetries: 'extra passes of intel_svm_drain_prq (PRQ still holding the PASID, or overflow set); VT-d only',
+  drainNs: 'duration of each page-request drain at unbind (intel_svm_drain_prq; VT-d only)',
   triggerNs: 'absolute virtual time of the trigger',
 };
+
+/** The fault handler's fn_end args take a handful of distinct values: parse each once. */
+const BRANCH_CACHE = new Map<string, string | undefined>();
+function branchOf(args: string): string | undefined {
+  if (BRANCH_CACHE.has(args)) return BRANCH_CACHE.get(args);
+  const br = (JSON.parse(args) as { branch?: string }).branch;
+  if (BRANCH_CACHE.size >= 1024) BRANCH_CACHE.clear();
+  BRANCH_CACHE.set(args, br);
+  return br;
+}
 
 function stats(v: number[]): LatencyStats {
   if (v.length === 0) return { count: 0, max: null, p50: null };
@@ -106,6 +122,8 @@ export class MetricsFold implements TraceSink {
   private readonly mmUsers = new Map<number, number>();
   /** Resident pages per mm (mm_pages.a). */
   private readonly pages = new Map<number, number>();
+  private readonly stallOpen = new Map<number, number>();
+  private lastT = 0;
   readonly m: Metrics = {
     releaseLatencyNs: { count: 0, max: null, p50: null },
     releaseUnfinished: 0,
@@ -128,10 +146,13 @@ export class MetricsFold implements TraceSink {
     pasidAllocFailures: 0,
     pasidsHeldByDeadMmsPeak: 0,
     strayTransactions: 0,
+    dmaAfterFree: 0,
+    deviceStallNs: 0,
+    prqPeak: 0,
     pageResponses: { success: 0, invalid: 0, failure: 0 },
     pageResponseLatencyNs: { count: 0, max: null, p50: null },
     prqOverflows: 0,
-    pageRequestBranches: { handled: 0, mmDefunct: 0, noMm: 0, invalidPasid: 0, overflowed: 0 },
+    pageRequestBranches: { handled: 0, mmDefunct: 0, noMm: 0, badAddress: 0, faultError: 0, invalidPasid: 0, overflowed: 0 },
     drainRetries: 0,
     drainNs: { count: 0, max: null, p50: null },
     triggerNs: null,
@@ -141,6 +162,7 @@ export class MetricsFold implements TraceSink {
 
   event(_seq: number, t: number, kind: number, actor: number, _cause: number, a: number, b: number, args: string | null): void {
     const m = this.m;
+    this.lastT = t;
     switch (kind) {
       case KIND.trigger: {
         if (this.trigger === null) {
@@ -196,6 +218,20 @@ export class MetricsFold implements TraceSink {
       case KIND.dma_tx:
         if (b === TX_ABORT_SILENT || b === TX_ABORT_REPORTED) m.abortedTransactions++;
         else if (b === TX_STRAY) m.strayTransactions++;
+        else if (b === TX_AFTER_FREE) m.dmaAfterFree++;
+        break;
+      case KIND.dma_stall:
+        this.stallOpen.set(actor, t);
+        break;
+      case KIND.dma_stall_end:
+        m.deviceStallNs += b;
+        this.stallOpen.delete(actor);
+        break;
+      case KIND.prq_depth:
+        if (a > m.prqPeak) m.prqPeak = a;
+        break;
+      case KIND.smmu_evt:
+        if (b === 1) m.reportedErrors++;
         break;
       case KIND.ats_req:
         if (b === 1) m.atsNoTranslation++;
@@ -251,10 +287,12 @@ export class MetricsFold implements TraceSink {
         break;
       case KIND.fn_end:
         if (args !== null && args.includes('"branch"')) {
-          const br = (JSON.parse(args) as { branch?: string }).branch;
+          const br = branchOf(args);
           if (br === 'handled') m.pageRequestBranches.handled++;
           else if (br === 'mm_defunct') m.pageRequestBranches.mmDefunct++;
           else if (br === 'no_mm') m.pageRequestBranches.noMm++;
+          else if (br === 'no_vma' || br === 'access') m.pageRequestBranches.badAddress++;
+          else if (br === 'fault_error') m.pageRequestBranches.faultError++;
         } else if (args !== null && args.includes('intel_svm_drain_prq')) {
           m.drainRetries += a;
           const s = this.drainOpen.get(actor);
@@ -284,6 +322,8 @@ export class MetricsFold implements TraceSink {
     m.pasidFreedNs = rel(this.firstPasidFreed);
     m.pageResponseLatencyNs = stats(this.respLat);
     m.drainNs = stats(this.drains);
+    for (const since of this.stallOpen.values()) m.deviceStallNs += this.lastT - since;
+    this.stallOpen.clear();
     return m;
   }
 }

@@ -233,7 +233,13 @@ export class StateFold implements TraceSink {
   view(): ModelState {
     const n = (id: number) => this.names.get(id) ?? `#${id}`;
     const entryByPasid = new Map<number, string>();
-    for (const [id, e] of this.entries) entryByPasid.set(Number(n(id).replace('pasid ', '')), PASID_ENTRY_STATE[e.state]);
+    // Entry actors are "pasid N <device>" (PASID tables are per device); a PASID shows the state of
+    // its first entry that is not CLEARED (else CLEARED).
+    for (const [id, e] of this.entries) {
+      const p = Number(/^pasid (\d+)/.exec(n(id))?.[1] ?? NaN);
+      const prev = entryByPasid.get(p);
+      if (prev === undefined || prev === 'CLEARED') entryByPasid.set(p, PASID_ENTRY_STATE[e.state]);
+    }
     return {
       tNs: this.t,
       seq: this.seq,

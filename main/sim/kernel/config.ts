@@ -17,6 +17,8 @@ import { ms, ns, us, type Ns } from '../time';
 export const KERNEL_PARAMS: readonly ParamSpec[] = [
   { key: 'mmExit', type: 'bool', default: false, group: 'design', doc: 'true: the mm_exit model, the v4 SVA series (release() calls the driver\'s mm_exit, which stops DMA, then flushes the IOPF queue and frees the PASID); false: the quiet-release model merged in v5.8' },
   { key: 'iopfPut', type: 'enum', default: 'mmput', values: ['mmput', 'mmput_async'], byDesign: { mm_exit: 'mmput_async', quiet: 'mmput' }, group: 'design', doc: 'how the I/O page fault handler drops its mm reference (SVA series v4: mmput_async; mainline v5.8+: mmput)' },
+  { key: 'iommu', type: 'enum', default: 'vt-d', values: ['vt-d', 'smmuv3'], group: 'design', doc: 'IOMMU hardware and driver: Intel VT-d (drivers/iommu/intel: PASID table, PRQ, pasid_mutex) or Arm SMMUv3 (arm-smmu-v3: per-master context descriptors, stall faults through the event queue, sva_lock)' },
+  { key: 'faultHandler', type: 'enum', default: 'iopf_queue', values: ['iopf_queue', 'prq_event_thread'], group: 'design', doc: 'where VT-d page requests are handled: iopf_queue (io-pgfault.c work items: the SVA series v4, Intel from v5.14) or prq_event_thread (Intel v5.8 to v5.13: inside the PRQ thread, with mmput); SMMUv3 always uses the IOPF queue' },
   { key: 'pasidPerMm', type: 'bool', default: false, byDesign: { mm_exit: false, quiet: false }, group: 'design', doc: '~v5.18 lifetime: one PASID per mm, freed at mmdrop when mm_count reaches 0 (false: freed at the last unbind, or by release() in the mm_exit model)' },
   { key: 'dmaStopMs', type: 'number', default: 10, min: 0, max: 600_000, unit: 'ms', group: 'scenario', doc: 'time the device takes to stop DMA (the seed commit: up to several minutes)' },
   { key: 'lockedMemory', type: 'int', default: 1024, min: 0, max: 65_536, unit: 'MiB', group: 'scenario', doc: 'mlocked memory of the SVA-bound process: the OOM reaper cannot free it' },
@@ -28,12 +30,12 @@ export const KERNEL_PARAMS: readonly ParamSpec[] = [
   { key: 'prqDepth', type: 'int', default: 128, min: 1, max: 4096, group: 'cost', doc: 'page request queue entries (4 KiB of 32-byte descriptors = 128)' },
   { key: 'pasidEntryUs', type: 'number', default: 0.5, min: 0, max: 1000, unit: 'µs', group: 'cost', doc: 'cost of writing a PASID table entry' },
   { key: 'pasidCacheInvalUs', type: 'number', default: 2, min: 0, max: 1_000_000, unit: 'µs', group: 'cost', doc: 'PASID-cache invalidation, submitted and waited for' },
-  { key: 'iotlbInvalUs', type: 'number', default: 2, min: 0, max: 1_000_000, unit: 'µs', group: 'cost', doc: 'IOTLB invalidation' },
-  { key: 'devTlbInvalUs', type: 'number', default: 5, min: 0, max: 1_000_000, unit: 'µs', group: 'cost', doc: 'device TLB (ATC) invalidation round trip' },
+  { key: 'iotlbInvalUs', type: 'number', default: 2, min: 0, max: 10_000_000, unit: 'µs', group: 'cost', doc: 'IOTLB invalidation (SMMUv3: TLBI and its CMD_SYNC, which gives up after 1 s: ARM_SMMU_POLL_TIMEOUT_US)' },
+  { key: 'devTlbInvalUs', type: 'number', default: 5, min: 0, max: 1_000_000, unit: 'µs', group: 'cost', doc: 'device TLB (ATC) invalidation round trip (VT-d; SMMUv3 stall masters have no ATC)' },
   { key: 'faultUs', type: 'number', default: 5, min: 0.1, max: 1_000_000, unit: 'µs', group: 'cost', doc: 'handle_mm_fault for one I/O page fault' },
-  { key: 'prqHandleUs', type: 'number', default: 0.5, min: 0, max: 10_000, unit: 'µs', group: 'cost', doc: 'PRQ thread cost per descriptor' },
+  { key: 'prqHandleUs', type: 'number', default: 0.5, min: 0, max: 10_000, unit: 'µs', group: 'cost', doc: 'PRQ thread cost per descriptor (SMMUv3: the event-queue thread, per record)' },
   { key: 'dmaIntervalUs', type: 'number', default: 10, min: 0.1, max: 1_000_000, unit: 'µs', group: 'cost', doc: 'time between two DMA transactions of a running engine' },
-  { key: 'atsUs', type: 'number', default: 1, min: 0, max: 10_000, unit: 'µs', group: 'cost', doc: 'ATS translation round trip' },
+  { key: 'atsUs', type: 'number', default: 1, min: 0, max: 10_000, unit: 'µs', group: 'cost', doc: 'ATS translation round trip: the device translates again this long after a successful page response (the first translation of a transaction is inside dmaIntervalUs)' },
   { key: 'unmapNsPerPage', type: 'number', default: 100, min: 0, max: 100_000, unit: 'ns', group: 'cost', doc: 'unmap and free cost per 4 KiB page (munlock doubles it for locked pages)' },
   { key: 'srcuGpUs', type: 'number', default: 100, min: 0, max: 1_000_000, unit: 'µs', group: 'cost', doc: 'SRCU grace-period machinery once readers are gone' },
   { key: 'lazyTlbHoldMs', type: 'number', default: 0, min: 0, max: 600_000, unit: 'ms', group: 'cost', doc: 'an idle CPU keeps a dead task\'s mm as its lazy-TLB active_mm (an mm_count reference) this long after the exit' },
@@ -44,6 +46,8 @@ export const KERNEL_PARAMS: readonly ParamSpec[] = [
 export interface KernelConfig {
   mmExit: boolean;
   iopfPut: 'mmput' | 'mmput_async';
+  iommu: 'vt-d' | 'smmuv3';
+  faultHandler: 'iopf_queue' | 'prq_event_thread';
   pasidPerMm: boolean;
   dmaStop: Ns;
   lockedMiB: number;
@@ -71,6 +75,8 @@ export function kernelConfig(p: Params): KernelConfig {
   return {
     mmExit: p.mmExit as boolean,
     iopfPut: p.iopfPut as 'mmput' | 'mmput_async',
+    iommu: (p.iommu ?? 'vt-d') as 'vt-d' | 'smmuv3',
+    faultHandler: (p.faultHandler ?? 'iopf_queue') as 'iopf_queue' | 'prq_event_thread',
     pasidPerMm: p.pasidPerMm as boolean,
     dmaStop: ms(p.dmaStopMs as number),
     lockedMiB: p.lockedMemory as number,

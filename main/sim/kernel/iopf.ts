@@ -1,4 +1,4 @@
-import { fnArgs, KIND, RESP_INVALID, RESP_SUCCESS } from '../events';
+import { MMF_UNSTABLE, RESP_INVALID, RESP_SUCCESS } from '../events';
 import type { Gen, Task } from '../task';
 import { Work, Workqueue } from '../workqueue';
 import type { PageRequest } from './iommu';
@@ -6,55 +6,94 @@ import type { Kernel } from './kernel';
 import { mmget_not_zero, mmput, mmput_async } from './mm';
 
 /**
- * The I/O page fault queue (io-pgfault.c): faults are queued as work items on one unbound
- * workqueue; iopf_queue_flush_dev() is flush_workqueue() on it.
+ * The I/O page fault queue (drivers/iommu/io-pgfault.c, the SVA series v4 and mainline from v5.13):
+ * faults are queued as work items on one unbound workqueue (alloc_workqueue("iopf_queue/%s",
+ * WQ_UNBOUND, 0)); iopf_queue_flush_dev() is flush_workqueue() on it.
  */
 export class IopfQueue {
   readonly wq: Workqueue;
   handled = 0;
 
   constructor(private readonly k: Kernel) {
-    // alloc_workqueue("iopf_queue/%s", WQ_UNBOUND, 0): max_active defaults to WQ_DFL_ACTIVE (256).
+    // max_active 0 means WQ_DFL_ACTIVE (256).
     this.wq = new Workqueue(k.sim, 'iopf_queue', 256);
   }
 
-  /** iommu_report_device_fault: each request is a group of one (last page in group). */
-  report(req: PageRequest): void {
-    this.wq.queue_work(new Work('iopf_handle_group', (w) => this.iopf_handle_group(w, req)));
+  /**
+   * iommu_report_device_fault → iommu_queue_iopf (called by prq_event_thread on VT-d v5.14, by
+   * arm_smmu_handle_evt on SMMUv3): every request the model sends is the last page of its group
+   * (LPIG), so each becomes a group of one, queued at once.
+   */
+  *iommu_report_device_fault(t: Task, req: PageRequest): Gen {
+    yield* this.k.sim.call(t, 'iommu_report_device_fault', this.report(req), { b: req.pasid });
   }
 
-  private *iopf_handle_group(t: Task, req: PageRequest): Gen {
-    const code = yield* iopf_handle_single(this.k, t, req.pasid);
+  // A generator without a yield: sim.call traces any body; queue_work itself never sleeps.
+  // eslint-disable-next-line require-yield
+  private *report(req: PageRequest): Gen {
+    this.wq.queue_work(new Work('iopf_handle_group', (w) => this.k.sim.call(w, 'iopf_handle_group', this.iopf_handle_group(w, req), { b: req.pasid })));
+  }
+
+  /** iopf_handle_group: iopf_handle_single for each fault, then iopf_complete_group (the response). */
+  private *iopf_handle_group(w: Task, req: PageRequest): Gen {
+    const k = this.k;
+    const r = yield* k.sim.call(w, 'iopf_handle_single', iopf_handle_single(k, w, req), faultOpts(k, req));
     this.handled++;
-    this.k.iommu.page_response(req, code);
+    k.iommu.page_response(req, r.code);
   }
 }
 
+/** Which path answered a page request: reported as `branch` in the handler's fn_end. */
+export type FaultBranch = 'handled' | 'no_mm' | 'mm_defunct' | 'no_vma' | 'access' | 'fault_error';
+
+export type FaultResult = {
+  code: number;
+  branch: FaultBranch;
+};
+
+/** The traced call's options: the mm and PASID, and fn_end carrying the code and the branch. */
+export function faultOpts(k: Kernel, req: PageRequest): { a: number; b: number; end: (x: FaultResult) => { args: FaultResult } } {
+  return { a: k.sva.ioMmByPasid(req.pasid)?.mm.actor ?? 0, b: req.pasid, end: faultEnd };
+}
+
+/** Made once: a closure per fault is not free. */
+function faultEnd(x: FaultResult): { args: FaultResult } {
+  return { args: x };
+}
+
 /**
- * iopf_handle_single: find the mm of the PASID, mmget_not_zero (failure: INVALID, nothing
- * printed), handle the fault under mmap_lock, drop the reference with mmput (mainline) or
- * mmput_async (SVA series v4), answer SUCCESS.
+ * The fault handler proper: iopf_handle_single (io-pgfault.c, on the IOPF workqueue), also run as
+ * the body of prq_event_thread's loop for Intel v5.8–v5.13 (traced there as
+ * handle_single_prq_event, the helper that loop body was moved into before v5.14 removed it). In
+ * kernel order:
+ * - find the mm of the PASID (iommu_sva_find / ioasid_find): unbound meanwhile → INVALID;
+ * - mmget_not_zero: the address space is gone → INVALID, nothing printed;
+ * - mmap_read_lock, find_extend_vma: no VMA at the address → INVALID ("Unmapped area");
+ * - the access check (request perms vs vma->vm_flags; every VMA the model maps is read-write, so
+ *   it never fails here);
+ * - handle_mm_fault: VM_FAULT_ERROR → INVALID; on an mm the OOM reaper has unmapped (MMF_UNSTABLE)
+ *   the anonymous fault path's check_stable_address_space returns VM_FAULT_SIGBUS;
+ * - mmap_read_unlock, then mmput (mainline) or mmput_async (SVA series v4): `iopfPut`.
+ * Nothing is printed on any of these branches: userspace can trigger them at will (the seed commit).
  */
-export function* iopf_handle_single(k: Kernel, t: Task, pasid: number): Gen<number> {
-  const ioMm = k.sva.ioMmByPasid(pasid);
-  if (!ioMm) {
-    // Unbound between the PRQ thread's lookup and this work item (iommu_sva_find fails).
-    k.sim.emit(KIND.fn_end, t.actor, 0, pasid, { fn: 'iopf_handle_single', code: RESP_INVALID, branch: 'no_mm' });
-    return RESP_INVALID;
-  }
+export function* iopf_handle_single(k: Kernel, t: Task, req: PageRequest): Gen<FaultResult> {
+  const ioMm = k.sva.ioMmByPasid(req.pasid);
+  if (!ioMm) return { code: RESP_INVALID, branch: 'no_mm' };
   const mm = ioMm.mm;
-  k.sim.emitJson(KIND.fn_begin, t.actor, mm.actor, pasid, fnArgs('iopf_handle_single'));
-  let code = RESP_INVALID;
-  let branch = 'mm_defunct';
-  if (mmget_not_zero(k, mm)) {
-    branch = 'handled';
-    yield* mm.mmapLock.down_read(t);
+  if (!mmget_not_zero(k, mm)) return { code: RESP_INVALID, branch: 'mm_defunct' };
+  yield* mm.mmapLock.down_read(t);
+  let res: FaultResult;
+  if (req.noVma) res = { code: RESP_INVALID, branch: 'no_vma' };
+  else {
     yield k.cfg.fault; // handle_mm_fault
-    mm.mmapLock.up_read(t);
-    code = RESP_SUCCESS;
-    if (k.cfg.iopfPut === 'mmput_async') mmput_async(k, t, mm);
-    else yield* mmput(k, t, mm);
+    if (mm.flags.has(MMF_UNSTABLE)) res = { code: RESP_INVALID, branch: 'fault_error' };
+    else {
+      req.missing = false; // the page is mapped now
+      res = { code: RESP_SUCCESS, branch: 'handled' };
+    }
   }
-  k.sim.emit(KIND.fn_end, t.actor, mm.actor, pasid, { fn: 'iopf_handle_single', code, branch });
-  return code;
+  mm.mmapLock.up_read(t);
+  if (k.cfg.iopfPut === 'mmput_async') mmput_async(k, t, mm);
+  else yield* mmput(k, t, mm);
+  return res;
 }

@@ -3,7 +3,7 @@ import { RwSem } from '../sync';
 import type { Gen, Task } from '../task';
 import { Work } from '../workqueue';
 import type { File, Kernel, Proc } from './kernel';
-import { __mmu_notifier_release, type MmuNotifierSub } from './mmu_notifier';
+import { __mmu_notifier_release, mmu_notifier_invalidate_range, type MmuNotifierSub } from './mmu_notifier';
 
 /** Pages unmapped per step while tearing down: memory comes back progressively, 32 MiB at a time. */
 export const UNMAP_BATCH_PAGES = 8192;
@@ -26,6 +26,8 @@ export class MmStruct {
   readonly subscriptions: MmuNotifierSub[] = [];
   readonly vmaFiles: File[] = [];
   readonly asyncPutWork: Work;
+  /** Anonymous pages the reaper has unmapped and not freed yet: its invalidate_range is in flight. */
+  unmapPending = 0;
   /** ~v5.18: the mm's PASID, kept for its lifetime (0: none). */
   pasid = 0;
   owner: Proc | null = null;
@@ -197,6 +199,10 @@ function* exit_mmap_body(k: Kernel, t: Task, mm: MmStruct): Gen {
  * __oom_reap_task_mm (mm/oom_kill.c): unmap what can be unmapped. VM_LOCKED, VM_HUGETLB and
  * VM_PFNMAP mappings are skipped (can_madv_lru_vma), yet the call still reports success. The SVA
  * notifiers do not refuse a non-blocking invalidate, so no failure comes from them.
+ * Each range is unmapped inside mmu_notifier_invalidate_range_start/end: unmap_page_range clears the
+ * page tables, invalidate_range_end reaches the SVA notifier's invalidate_range (IOTLB and ATC), and
+ * only then does tlb_finish_mmu free the pages. So no device transaction can complete into a reaped
+ * page (the dmaAfterFree metric counts any that would).
  * Returns the pages reaped.
  */
 export function* __oom_reap_task_mm(k: Kernel, t: Task, mm: MmStruct): Gen<number> {
@@ -207,9 +213,16 @@ export function* __oom_reap_task_mm(k: Kernel, t: Task, mm: MmStruct): Gen<numbe
     yield n * k.cfg.unmapPerPage;
     // Another reaper (exit_mmap or oom_reaper) may have taken some meanwhile.
     const m = Math.min(n, mm.anonPages);
+    if (m === 0) break;
+    // unmap_page_range: the pages [end - m, end) of the anonymous region are no longer mapped.
+    const end = mm.lockedPages + mm.anonPages;
     mm.anonPages -= m;
-    reaped += m;
+    mm.unmapPending += m;
     mm.emitPages();
+    yield* mmu_notifier_invalidate_range(k, t, mm, end - m, end);
+    // tlb_finish_mmu: the pages are freed.
+    mm.unmapPending -= m;
+    reaped += m;
     k.returnPages(m);
   }
   return reaped;

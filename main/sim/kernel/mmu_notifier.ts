@@ -17,6 +17,11 @@ export interface MmuNotifierSub {
   /** The PASID this subscription stands for, for the trace (0 if none). */
   pasid(): number;
   release(t: Task, mm: MmStruct): Gen;
+  /**
+   * mmu_notifier_ops.invalidate_range: pages [start, end) (page indices) are unmapped and about to be
+   * freed; a secondary TLB (the IOMMU's, the device's ATC) must drop them first.
+   */
+  invalidate_range?(t: Task, mm: MmStruct, start: number, end: number): Gen;
   /** Still on mm's list: neither exit_mmap's release nor an unregister/put has unlinked it. */
   linked: boolean;
   /** subscription->users: mmu_notifier_get references (1 for a registered subscription). */
@@ -147,4 +152,29 @@ function* unregister(k: Kernel, t: Task, sub: MmuNotifierSub, mm: MmStruct): Gen
   }
   yield* srcu.synchronize_srcu(t);
   mmdrop(k, mm, 'mmu_notifier');
+}
+
+/**
+ * mmu_notifier_invalidate_range (mm/mmu_notifier.c, __mmu_notifier_invalidate_range): every
+ * subscription still on the mm's list gets invalidate_range(), inside an SRCU read-side section. The
+ * unmap paths call it after clearing the page tables and before freeing the pages (the OOM reaper:
+ * unmap_page_range then mmu_notifier_invalidate_range_end, then tlb_finish_mmu frees).
+ *
+ * After __mmu_notifier_release the list is empty, so exit_mmap's own unmap (and the reap it does for
+ * an OOM victim) reaches no notifier. That is safe because release() has already taken the device
+ * off the address space for good:
+ * - quiet model (intel_mm_release, arm_smmu_mm_release): every bound device's entry is made quiet
+ *   (VT-d not present with FPD, SMMUv3 a CD with translation disabled), so no walk reaches the page
+ *   tables again, and the PASID cache, IOTLB and ATC are invalidated for the whole PASID, so no
+ *   cached translation survives;
+ * - mm_exit model (io_mm_release): mm_exit() has stopped the device and every bond is detached
+ *   (entry cleared, caches invalidated) before release() returns.
+ * A close before exit is the same: unbind clears the entry and invalidates before it unregisters.
+ */
+export function* mmu_notifier_invalidate_range(k: Kernel, t: Task, mm: MmStruct, start: number, end: number): Gen {
+  if (mm.subscriptions.length === 0) return;
+  const srcu = k.notifierSrcu;
+  const tok = srcu.srcu_read_lock(t);
+  for (const sub of [...mm.subscriptions]) if (sub.invalidate_range) yield* sub.invalidate_range(t, mm, start, end);
+  srcu.srcu_read_unlock(t, tok);
 }

@@ -79,6 +79,9 @@ export class IoMm implements MmuNotifierSub {
   free_notifier(t: Task): void {
     this.sva.free_notifier(t, this);
   }
+  invalidate_range(t: Task, mm: MmStruct, start: number, end: number): Gen {
+    return this.sva.invalidate_range(t, this, mm, start, end);
+  }
 }
 
 /**
@@ -166,11 +169,10 @@ export class Sva {
     }
     const bond = new Bond(ioMm, dev, ops, k);
     ioMm.bonds.push(bond);
-    const first = ioMm.bonds.length === 1;
     this.emitBond(bond);
     this.lock.unlock(t);
-    // ops->attach: the model's PASID entry is shared by the PASID's devices: the first writes it.
-    if (first) yield* k.iommu.setup_entry(ioMm.pasidNum, mm);
+    // ops->attach: write this device's entry (PASID tables are per device).
+    yield* k.iommu.setup_entry(t, dev, ioMm.pasidNum, mm);
     return bond;
   }
 
@@ -198,7 +200,9 @@ export class Sva {
     else {
       bond = new Bond(ioMm, dev, ops, k);
       ioMm.bonds.push(bond);
-      if (ioMm.bonds.length === 1) yield* k.iommu.setup_entry(ioMm.pasidNum, mm);
+      // PASID tables are per device (intel_pasid_setup_first_level(iommu, dev, ...), the SMMUv3
+      // master's CD table): every newly bound device gets its own entry.
+      yield* k.iommu.setup_entry(t, dev, ioMm.pasidNum, mm);
     }
     this.emitBond(bond);
     this.lock.unlock(t);
@@ -231,10 +235,11 @@ export class Sva {
       ioMm = got as IoMm;
       this.byMm.set(mm, ioMm);
       this.byPasid.set(pasid, ioMm);
-      yield* k.iommu.setup_entry(pasid, mm);
     }
     const bond = new Bond(ioMm, dev, ops, k);
     ioMm.bonds.push(bond);
+    // arm_smmu_write_ctx_desc into this master's CD table (CD tables are per master).
+    yield* k.iommu.setup_entry(t, dev, ioMm.pasidNum, mm);
     this.emitBond(bond);
     this.lock.unlock(t);
     return bond;
@@ -286,8 +291,8 @@ export class Sva {
     this.emitBond(bond);
     if (bond.users === 0) {
       ioMm.bonds.splice(ioMm.bonds.indexOf(bond), 1);
-      yield* k.iommu.tear_down_entry(pasid, false);
-      yield* k.iommu.drain_prq(t, pasid);
+      yield* k.iommu.tear_down_entry(t, bond.dev, pasid, false);
+      yield* k.iommu.drain_prq(t, bond.dev, pasid);
       if (ioMm.bonds.length === 0) {
         this.byMm.delete(ioMm.mm);
         this.free_pasid(ioMm);
@@ -312,10 +317,11 @@ export class Sva {
     this.emitBond(bond);
     if (bond.users === 0) {
       ioMm.bonds.splice(ioMm.bonds.indexOf(bond), 1);
+      // The write of a NULL context descriptor into this master's CD table; the kernel skips the
+      // invalidations if release() already did them (cleared), the model repeats them.
+      yield* k.iommu.tear_down_entry(t, bond.dev, ioMm.pasidNum, false);
       if (ioMm.bonds.length === 0) {
-        // arm_smmu_mmu_notifier_put: the write of a NULL context descriptor; the kernel skips the
-        // invalidations if release() already did them (cleared), the model repeats them.
-        yield* k.iommu.tear_down_entry(ioMm.pasidNum, false);
+        // arm_smmu_mmu_notifier_put
         mmu_notifier_put(k, ioMm, ioMm.mm);
         this.byMm.delete(ioMm.mm);
         this.free_pasid(ioMm);
@@ -329,7 +335,7 @@ export class Sva {
   /** The notifier's release(), called from exit_mmap (or from unregister if exit_mmap has not run). */
   *release(t: Task, ioMm: IoMm, mm: MmStruct): Gen {
     if (this.impl === 'iommu-sva') yield* this.io_mm_release(t, ioMm);
-    else if (this.impl === 'intel-svm') yield* this.intel_mm_release(ioMm, mm);
+    else if (this.impl === 'intel-svm') yield* this.intel_mm_release(t, ioMm, mm);
     else yield* this.arm_smmu_mm_release(t, ioMm);
   }
 
@@ -363,20 +369,20 @@ export class Sva {
 
   /**
    * v4 io_mm_detach_locked, with iommu_sva_lock held: ops->detach (clear the PASID entry and
-   * invalidate; the model's entry is shared by the PASID's devices, so the last one clears it), unlink
+   * invalidate; this device's entry), unlink
    * the bond, io_mm_put. Does nothing for a bond already detached.
    */
   private *io_mm_detach_locked(t: Task, bond: Bond): Gen {
     if (bond.detached) return;
     const ioMm = bond.ioMm;
-    yield* this.k.sim.call(t, 'io_mm_detach_locked', this.detach(bond), { a: ioMm.mm.actor, b: ioMm.pasidNum, args: { dev: bond.dev } });
+    yield* this.k.sim.call(t, 'io_mm_detach_locked', this.detach(t, bond), { a: ioMm.mm.actor, b: ioMm.pasidNum, args: { dev: bond.dev } });
   }
 
-  private *detach(bond: Bond): Gen {
+  private *detach(t: Task, bond: Bond): Gen {
     const ioMm = bond.ioMm;
     ioMm.bonds.splice(ioMm.bonds.indexOf(bond), 1);
     bond.detached = true;
-    if (ioMm.bonds.length === 0) yield* this.k.iommu.tear_down_entry(ioMm.pasidNum, false);
+    yield* this.k.iommu.tear_down_entry(t, bond.dev, ioMm.pasidNum, false);
     // io_mm_put: the io_mm is freed after an SRCU grace period (io_mm_free).
     mmu_notifier_put(this.k, ioMm, ioMm.mm);
   }
@@ -386,9 +392,29 @@ export class Sva {
    * callback): each device's entry goes not-present with fault processing disabled and the caches
    * are invalidated. The PASID stays allocated until unbind.
    */
-  private *intel_mm_release(ioMm: IoMm, mm: MmStruct): Gen {
+  private *intel_mm_release(t: Task, ioMm: IoMm, mm: MmStruct): Gen {
     void mm;
-    if (ioMm.bonds.length > 0) yield* this.k.iommu.tear_down_entry(ioMm.pasidNum, true);
+    // list_for_each_entry_rcu(sdev, &svm->devs, list) intel_pasid_tear_down_entry(..., true): each device's entry.
+    for (const bond of ioMm.bonds) yield* this.k.iommu.tear_down_entry(t, bond.dev, ioMm.pasidNum, true);
+  }
+
+  /**
+   * The SVA notifier's invalidate_range, called by mmu_notifier_invalidate_range when pages are
+   * unmapped (the OOM reaper's __oom_reap_task_mm; munmap, migration... in general) before they are
+   * freed: for every device still attached, IOTLB and ATC invalidation of the range. The SVA series
+   * v4 io_mm_invalidate_range (iommu-sva.c: for each bond on io_mm->devices), Intel
+   * intel_invalidate_range → intel_flush_svm_range (svm.c: for each sdev on svm->devs), SMMUv3
+   * arm_smmu_mm_invalidate_range (arm-smmu-v3-sva.c).
+   */
+  *invalidate_range(t: Task, ioMm: IoMm, mm: MmStruct, start: number, end: number): Gen {
+    const k = this.k;
+    const fn = k.cfg.mmExit ? 'io_mm_invalidate_range' : k.iommu.flavour === 'smmuv3' ? 'arm_smmu_mm_invalidate_range' : 'intel_invalidate_range';
+    yield* k.sim.call(t, fn, this.invalidate_bonds(t, ioMm, start, end), { a: mm.actor, b: ioMm.pasidNum });
+  }
+
+  private *invalidate_bonds(t: Task, ioMm: IoMm, start: number, end: number): Gen {
+    // A bond detached by the mm_exit model's release is off io_mm->devices (io_mm_detach_locked).
+    for (const bond of ioMm.bonds) if (!bond.detached) yield* this.k.iommu.invalidate_range(t, bond.dev, ioMm.pasidNum, start, end);
   }
 
   /**
@@ -400,7 +426,7 @@ export class Sva {
   private *arm_smmu_mm_release(t: Task, ioMm: IoMm): Gen {
     yield* this.lock.lock(t);
     if (!ioMm.cleared && ioMm.bonds.length > 0) {
-      yield* this.k.iommu.tear_down_entry(ioMm.pasidNum, true);
+      for (const bond of ioMm.bonds) yield* this.k.iommu.tear_down_entry(t, bond.dev, ioMm.pasidNum, true);
       ioMm.cleared = true;
     }
     this.lock.unlock(t);

@@ -91,7 +91,7 @@ describe('NewRunForm', () => {
     wrapper = mount(NewRunForm, { global: { plugins: [pinia] }, attachTo: document.body });
     await flushPromises();
     const summaries = wrapper.findAll('summary').map((s) => s.text());
-    expect(summaries).toEqual(['Kernel design (3)', 'Scenario (10)', 'Model costs (19)']);
+    expect(summaries).toEqual(['Kernel design (5)', 'Scenario (10)', 'Model costs (19)']);
     const input = wrapper.get('#param-dmaStopMs');
     expect((input.element as HTMLInputElement).value).toBe('5000');
     await input.setValue('-5');
