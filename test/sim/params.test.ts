@@ -97,6 +97,12 @@ describe('design-dependent defaults and warnings', () => {
     expect(w('oom-bound-victim', { mmExit: false, pasidPerMm: true })[0]).toMatch(/pasidPerMm=true is ~v5\.18.*reaperDelayMs=0 is v5\.17 and earlier/);
     expect(w('oom-bound-victim', { mmExit: false, pasidPerMm: true, reaperDelayMs: 2000 })).toEqual([]);
     expect(w('oom-bound-victim', { mmExit: false, iopfPut: 'mmput_async' })[0]).toMatch(/mmExit=false is mainline v5\.8\+.*iopfPut=mmput_async is the v4 SVA series/);
+    // Intel's page-request handler: in the PRQ thread up to v5.13, on the IOPF queue from v5.14 (the v4
+    // series' too); SMMUv3 always uses the IOPF queue, so the setting says nothing there.
+    expect(w('oom-bound-victim', { mmExit: true, faultHandler: 'prq_event_thread' })[0]).toMatch(/mmExit=true is the v4 SVA series.*faultHandler=prq_event_thread is Intel v5\.8 to v5\.13/);
+    expect(w('oom-bound-victim', { mmExit: false, faultHandler: 'prq_event_thread' })).toEqual([]);
+    expect(w('oom-bound-victim', { mmExit: false, pasidPerMm: true, reaperDelayMs: 2000, faultHandler: 'prq_event_thread' })[0]).toMatch(/faultHandler=prq_event_thread is Intel v5\.8 to v5\.13/);
+    expect(w('oom-bound-victim', { mmExit: true, faultHandler: 'prq_event_thread', iommu: 'smmuv3' })).toEqual([]);
     // The reaper's delay counts only where the OOM killer runs.
     expect(w('pasid-lifetime', { mmExit: false, reaperDelayMs: 2000, pasidPerMm: false })).toEqual([]);
     // The run carries them.

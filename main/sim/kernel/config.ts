@@ -101,8 +101,13 @@ export function kernelConfig(p: Params): KernelConfig {
   };
 }
 
-/** The kernel lines a setting can come from. */
-type Era = 'v4' | 'v5.8' | 'v5.18';
+/**
+ * The kernel lines a setting can come from: the v4 SVA series (Feb 2020), mainline v5.8–v5.13
+ * (Intel handles page requests in prq_event_thread), v5.14–v5.17 (Intel moves to the IOPF queue)
+ * and ~v5.18+ (per-mm PASID, OOM_REAPER_DELAY).
+ */
+type Era = 'v4' | 'v5.8' | 'v5.14' | 'v5.18';
+const MAINLINE: readonly Era[] = ['v5.8', 'v5.14', 'v5.18'];
 
 interface Origin {
   eras: readonly Era[];
@@ -116,19 +121,23 @@ function origin(key: string, v: ParamValue): Origin | null {
     case 'mmExit':
       return v
         ? { eras: ['v4'], from: 'the v4 SVA series (Feb 2020, never merged: iommu-sva.c io_mm_release)' }
-        : { eras: ['v5.8', 'v5.18'], from: 'mainline v5.8+ (release() no longer calls mm_exit)' };
+        : { eras: MAINLINE, from: 'mainline v5.8+ (release() no longer calls mm_exit)' };
     case 'iopfPut':
       return v === 'mmput_async'
         ? { eras: ['v4'], from: 'the v4 SVA series (io-pgfault.c iopf_handle_single)' }
-        : { eras: ['v5.8', 'v5.18'], from: 'mainline (v5.8 prq_event_thread, v5.13+ io-pgfault.c iopf_handle_single)' };
+        : { eras: MAINLINE, from: 'mainline (v5.8 prq_event_thread, v5.13+ io-pgfault.c iopf_handle_single)' };
     case 'pasidPerMm':
       return v
         ? { eras: ['v5.18'], from: '~v5.18 (mm->pasid, dropped at __mmdrop)' }
-        : { eras: ['v4', 'v5.8'], from: 'v5.17 and earlier, and the v4 series (the PASID goes with the last bond)' };
+        : { eras: ['v4', 'v5.8', 'v5.14'], from: 'v5.17 and earlier, and the v4 series (the PASID goes with the last bond)' };
     case 'reaperDelayMs':
       return (v as number) > 0
         ? { eras: ['v5.18'], from: '~v5.18 (OOM_REAPER_DELAY, 2 s)' }
-        : { eras: ['v4', 'v5.8'], from: 'v5.17 and earlier, and the v4 series (the reaper starts at once)' };
+        : { eras: ['v4', 'v5.8', 'v5.14'], from: 'v5.17 and earlier, and the v4 series (the reaper starts at once)' };
+    case 'faultHandler':
+      return v === 'prq_event_thread'
+        ? { eras: ['v5.8'], from: 'Intel v5.8 to v5.13 (svm.c prq_event_thread handles the fault itself)' }
+        : { eras: ['v4', 'v5.14', 'v5.18'], from: 'the v4 series and Intel v5.14+ (io-pgfault.c work items)' };
     default:
       return null;
   }
@@ -143,12 +152,14 @@ export function kernelWarnings(p: Params, opts: { oom?: boolean } = {}): string[
   const settings: { key: string; v: ParamValue; o: Origin }[] = [];
   // The reaper's delay only matters to a run that invokes the OOM killer.
   const keys = opts.oom === false ? ['mmExit', 'iopfPut', 'pasidPerMm'] : ['mmExit', 'iopfPut', 'pasidPerMm', 'reaperDelayMs'];
+  // Where VT-d handles page requests; SMMUv3 always goes through the IOPF queue, so there it says nothing.
+  if (p.iommu !== 'smmuv3') keys.push('faultHandler');
   for (const key of keys) {
     if (!(key in p)) continue;
     const o = origin(key, p[key]);
     if (o) settings.push({ key, v: p[key], o });
   }
-  let common: readonly Era[] = ['v4', 'v5.8', 'v5.18'];
+  let common: readonly Era[] = ['v4', ...MAINLINE];
   for (const s of settings) common = common.filter((e) => s.o.eras.includes(e));
   if (common.length > 0) return [];
   // Name the settings that no kernel had together with some other one, each with its kernel.
