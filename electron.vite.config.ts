@@ -17,9 +17,9 @@ export default defineConfig({
       rolldownOptions: {
         input: {
           index: here('main/index.ts'),
-          cli: here('main/cli/index.ts'),
-          sim_worker: here('main/lab/sim_worker.ts'),
-          writer_worker: here('main/lab/writer_worker.ts'),
+          cli: here('main/sva-lab.ts'),
+          sim_worker: here('main/lab/workers/sim_worker.ts'),
+          writer_worker: here('main/lab/workers/writer_worker.ts'),
         },
       },
     },

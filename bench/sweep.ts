@@ -2,9 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { LabService } from '../main/lab/service';
-import { closeSharedPool } from '../main/lab/worker_pool';
-import { SweepService, type SweepDefinition } from '../main/lab/sweep';
+import { createLab, type Lab, type SweepDefinition } from '../main/lab/index';
+import { closeSharedPool } from '../main/lab/workers/pool';
 import { Worker } from 'node:worker_threads';
 import { runScenario } from '../main/sim/run';
 
@@ -16,7 +15,7 @@ import { runScenario } from '../main/sim/run';
  *  (a) cold: each run alone on freshly started workers (the pool is closed before each run), as
  *      `sva-lab run` pays for every run (its Node start-up itself not included);
  *  (w) warm: each run alone on the lab's warm workers, as in the app (or serve) after its first run;
- *  (b) the sweep through SweepService, starting from a closed pool, as `sva-lab sweep` does: it
+ *  (b) the sweep through the lab's sweeps, starting from a closed pool, as `sva-lab sweep` does: it
  *      pays its own worker start-up once;
  * (bw) the same sweep on warm workers (the app's next sweep), to set against (w).
  * CPU figures are the whole process (main thread and every worker), so cpu/wall says how many
@@ -63,7 +62,7 @@ const DEF: SweepDefinition = {
   ],
 };
 
-/** Start a worker as worker-boot.mjs does (tsx, then the modules a sim or writer worker imports) and wait for it to end. */
+/** Start a worker as workers/boot.mjs does (tsx, then the modules a sim or writer worker imports) and wait for it to end. */
 async function workerBoot(): Promise<number> {
   const url = (rel: string) => JSON.stringify(new URL(rel, import.meta.url).href);
   const code = `
@@ -84,7 +83,7 @@ const cpuMs = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1000;
 const r1 = (v: number) => Math.round(v * 10) / 10;
 
 /** The 12 runs one after another; `cold` closes the pool before each, so each starts its own workers. */
-async function sequential(lab: LabService, cold: boolean): Promise<{ runMs: number[]; sumMs: number; cpuMs: number; wallMs: number }> {
+async function sequential(lab: Lab, cold: boolean): Promise<{ runMs: number[]; sumMs: number; cpuMs: number; wallMs: number }> {
   const runMs: number[] = [];
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
@@ -92,7 +91,7 @@ async function sequential(lab: LabService, cold: boolean): Promise<{ runMs: numb
     for (const m of [true, false]) {
       if (cold) await closeSharedPool();
       const t = performance.now();
-      await lab.run({ scenario: 'oom-bound-victim', params: { dmaStopMs: d, mmExit: m }, seed: 1 });
+      await lab.record({ scenario: 'oom-bound-victim', params: { dmaStopMs: d, mmExit: m }, seed: 1 });
       runMs.push(performance.now() - t);
     }
   }
@@ -103,9 +102,9 @@ export async function benchSweep(rounds = Number(process.env.BENCH_SWEEP_ROUNDS 
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'sva-bench-sweep-'));
   try {
     const load0 = os.loadavg()[0];
-    const lab = new LabService(home);
+    const lab = createLab(home);
     // Warm-up: the first worker start fills tsx's transform cache; no figure should pay it.
-    await lab.run({ scenario: 'oom-bound-victim', params: { dmaStopMs: 10 } });
+    await lab.record({ scenario: 'oom-bound-victim', params: { dmaStopMs: 10 } });
 
     const t0sim = performance.now();
     for (const d of DMA_STOP_MS) for (const m of [true, false]) runScenario('oom-bound-victim', { dmaStopMs: d, mmExit: m }, 1);
@@ -114,7 +113,6 @@ export async function benchSweep(rounds = Number(process.env.BENCH_SWEEP_ROUNDS 
     for (let i = 0; i < 3; i++) boots.push(await workerBoot());
 
     const jobs = os.availableParallelism();
-    const sweeps = new SweepService(lab);
     const coldRounds: Awaited<ReturnType<typeof sequential>>[] = [];
     const warmRounds: Awaited<ReturnType<typeof sequential>>[] = [];
     const poolRounds: { wallMs: number; cpuMs: number }[] = [];
@@ -123,19 +121,19 @@ export async function benchSweep(rounds = Number(process.env.BENCH_SWEEP_ROUNDS 
       // (a) one at a time, cold workers each.
       coldRounds.push(await sequential(lab, true));
       // (w) one at a time on warm workers (the first run of the round warms them, untimed).
-      await lab.run({ scenario: 'oom-bound-victim', params: { dmaStopMs: 10 } });
+      await lab.record({ scenario: 'oom-bound-victim', params: { dmaStopMs: 10 } });
       warmRounds.push(await sequential(lab, false));
       // (b) the sweep, from a cold pool.
       await closeSharedPool();
       const cpu0 = process.cpuUsage();
       const t0 = performance.now();
-      const r = await sweeps.start(DEF, { jobs }).done;
+      const r = await lab.sweep(DEF, { jobs }).done;
       poolRounds.push({ wallMs: performance.now() - t0, cpuMs: cpuMs(process.cpuUsage(cpu0)) });
       if (r.status !== 'complete' || r.points.some((p) => p.runs.some((x) => x.status !== 'complete'))) throw new Error(`bench sweep did not complete: ${r.status}`);
       // (bw) the sweep again, its workers now warm.
       const cpu1 = process.cpuUsage();
       const t1 = performance.now();
-      const rw = await sweeps.start(DEF, { jobs }).done;
+      const rw = await lab.sweep(DEF, { jobs }).done;
       poolWarmRounds.push({ wallMs: performance.now() - t1, cpuMs: cpuMs(process.cpuUsage(cpu1)) });
       if (rw.status !== 'complete') throw new Error(`bench sweep did not complete: ${rw.status}`);
     }

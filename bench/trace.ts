@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { LabService } from '../main/lab/service';
+import { createLab, type Lab } from '../main/lab/index';
 import { TraceReader } from '../main/trace/reader';
 import { DEFAULT_BATCH, WRITE_PRAGMAS } from '../main/trace/writer';
 
@@ -71,17 +71,17 @@ function ceiling(rows: number): Promise<{ rows: number; ms: number }> {
   }) as Promise<{ rows: number; ms: number }>;
 }
 
-async function record(svc: LabService, events: number, name: string): Promise<{ file: string; ms: number; events: number }> {
+async function record(lab: Lab, events: number, name: string): Promise<{ file: string; ms: number; events: number }> {
   const file = path.join(DIR, name);
   fs.rmSync(file, { force: true });
   const t0 = performance.now();
-  const r = await svc.run({ scenario: 'stress', params: { events }, seed: 1, out: file });
+  const r = await lab.record({ scenario: 'stress', params: { events }, seed: 1, out: file });
   return { file, ms: performance.now() - t0, events: r.events };
 }
 
 export async function benchTrace(bigEvents = Number(process.env.BENCH_TRACE_EVENTS ?? 5_000_000)): Promise<TraceBench> {
   fs.mkdirSync(DIR, { recursive: true });
-  const svc = new LabService(DIR);
+  const svc = createLab(DIR);
   const rssBefore = rss();
   const heapBefore = heap();
   await record(svc, 200_000, 'small.sqlite');
@@ -114,7 +114,7 @@ export async function benchTrace(bigEvents = Number(process.env.BENCH_TRACE_EVEN
   }
   const steps: number[] = [];
   const firstSeq = Math.floor(r.countRows() * 0.7);
-  const stepTimes = r.db.prepare('SELECT t_ns FROM events WHERE seq >= ? AND seq < ? ORDER BY seq').pluck().all(firstSeq, firstSeq + 200) as number[];
+  const stepTimes = r.eventsBetween(firstSeq, firstSeq + 199).map((e) => e.tNs);
   for (const t of stepTimes) {
     const a = performance.now();
     r.stateAt(t);
@@ -131,7 +131,7 @@ export async function benchTrace(bigEvents = Number(process.env.BENCH_TRACE_EVEN
     let a = performance.now();
     const w = r.window(from, from + span, W);
     win.push(performance.now() - a);
-    for (const t of w.tracks) worst = Math.max(worst, (t.buckets.length + t.events.length + t.spans.length) / W);
+    for (const t of w.tracks) worst = Math.max(worst, (t.spans.length + t.states.length + t.instants.length + t.counters.reduce((n, c) => n + c.points.length, 0)) / W);
     a = performance.now();
     r.window(from, from + span, W, lanes);
     winLanes.push(performance.now() - a);

@@ -6,4 +6,4 @@ import { register } from 'tsx/esm/api';
 
 // The project's tsconfig, whatever the current directory is.
 register({ tsconfig: fileURLToPath(new URL('../tsconfig.json', import.meta.url)) });
-await import(new URL('../main/cli/index.ts', import.meta.url).href);
+await import(new URL('../main/sva-lab.ts', import.meta.url).href);

@@ -1,6 +1,7 @@
 /**
  * The LabApi contract: the one module main, preload, the web client and the renderer share.
- * Types only. Every method is async and returns plain JSON-able data, so the same interface runs
+ * Types, and one value: LAB_METHODS, the list of method names the transports are made from.
+ * It imports nothing but types. Every method is async and returns plain JSON-able data, so the same interface runs
  * over Electron IPC (preload exposes it as `window.lab`) and over HTTP in `serve` mode.
  *
  * Runs are identified by `RunId`: the trace file's name inside the archive folder (no path
@@ -12,13 +13,14 @@
  *  - `GET /api/events`: server-sent events; each `data:` line is one `LabEvent` as JSON.
  *  - Requests whose Origin is not the server's own are refused (403).
  */
+import type { Design } from './sim/design';
 import type { TrackType } from './sim/events';
 import type { LatencyStats, Metrics } from './sim/metrics';
 import type { ParamSpec, ParamValue } from './sim/params';
 import type { Summary } from './sim/run';
 import type { ModelState } from './sim/state';
 
-export type { LatencyStats, Metrics, ModelState, ParamSpec, ParamValue, Summary, TrackType };
+export type { Design, LatencyStats, Metrics, ModelState, ParamSpec, ParamValue, Summary, TrackType };
 
 /** Integer nanoseconds of virtual time. */
 export type Ns = number;
@@ -45,16 +47,18 @@ export type RunStatus = 'running' | 'complete' | 'cancelled' | 'failed';
 export interface RunListItem {
   id: RunId;
   scenario: string;
-  model: 'mm_exit' | 'quiet';
+  model: Design;
   seed: number;
   params: Record<string, ParamValue>;
   status: RunStatus;
   created: string;
   events: number;
   endTimeNs: Ns;
-  /** Key metrics for the list; null where the run has none (e.g. still running). */
+  /** The run's metrics as it stored them; null where the run has none (e.g. still running). */
   metrics: Metrics | null;
   bytes: number;
+  /** Set (and the rest mostly empty) for a file in the archive that is not a readable trace. */
+  problem?: string;
 }
 
 export interface RunRequest {
@@ -107,6 +111,9 @@ export interface TrackWindowDto {
   /** Counter samples per counter name, merged per bucket (min/max/last in the bucket). */
   counters: { name: string; points: { t: Ns; min: number; max: number; last: number }[] }[];
 }
+
+/** The model state at a time: `atNs` is the time asked for; `tNs` and `seq` name the last event applied. */
+export type StateAtDto = ModelState & { atNs: Ns };
 
 /** One event, named, for the event list and the cause chain. */
 export interface EventRowDto {
@@ -184,6 +191,10 @@ export interface VerifyDto {
   recordedDigest: string | null;
   events: number;
   recordedEvents: number;
+  /** How the recorded run ended (a cancelled or failed run is compared on its recorded prefix). */
+  recordedStatus: RunStatus;
+  modelVersion: number;
+  recordedModelVersion: number;
   note: string | null;
   firstDivergence: DivergenceDto | null;
 }
@@ -301,7 +312,7 @@ export interface LabApi {
    * The whole model state at time t (checkpoint + replay): after every event at t, or, with
    * `seq`, right after that event (a cursor on an event).
    */
-  state(runId: RunId, tNs: Ns, seq?: number): Promise<ModelState>;
+  state(runId: RunId, tNs: Ns, seq?: number): Promise<StateAtDto>;
   events(runId: RunId, q: EventQuery): Promise<EventRowDto[]>;
   /** The event after (dir 1) or before (dir -1) `seq`, for stepping the cursor; null at the ends. */
   stepEvent(runId: RunId, seq: number, dir: 1 | -1): Promise<EventRowDto | null>;
@@ -338,3 +349,15 @@ export interface LabApi {
 
 /** The LabApi methods that are plain request/response calls (everything but `onEvent`). */
 export type LabMethod = Exclude<keyof LabApi, 'onEvent'>;
+
+/**
+ * Every request/response method of LabApi, once. The preload's bridge, the HTTP client, the
+ * argument schemas and the renderer's test fake are made from it; the object below must name each
+ * method exactly once (a missing or unknown name is a type error), so a new method is one line here.
+ */
+export const LAB_METHODS: readonly LabMethod[] = Object.keys({
+  catalog: 1, listRuns: 1, startRun: 1, cancelRun: 1, validateRun: 1, openRun: 1, window: 1, state: 1,
+  events: 1, stepEvent: 1, causeChain: 1, importTrace: 1, deleteRun: 1, compareRuns: 1, findEvent: 1,
+  startPair: 1, verifyRun: 1, listAnnotations: 1, addAnnotation: 1, deleteAnnotation: 1, exportRun: 1,
+  sweepPresets: 1, listSweeps: 1, startSweep: 1, getSweep: 1, cancelSweep: 1, sweepCsv: 1,
+} satisfies Record<LabMethod, 1>) as LabMethod[];

@@ -3,8 +3,7 @@ import { join, normalize, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { LabApi, LabEvent } from './contract';
 import { registerIpc } from './ipc';
-import { createLabApi } from './lab/api';
-import { CSP } from './web/server';
+import { archiveDir, createLab, CSP } from './lab/index';
 
 /**
  * Electron main: one window with secure defaults (context isolation, sandbox, no Node in the page,
@@ -105,7 +104,7 @@ app.on('web-contents-created', (_e, contents) => {
 app.whenReady().then(async () => {
   session.defaultSession.setPermissionRequestHandler((_wc, _perm, cb) => cb(false));
   serveRenderer();
-  const api = createLabApi({});
+  const api = createLab(archiveDir());
   await createWindow(api);
   app.on('activate', () => {
     if (BrowserWindow.getAllWindows().length === 0) void createWindow(api);

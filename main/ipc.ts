@@ -1,11 +1,11 @@
 import { ipcMain, type BrowserWindow, type IpcMainInvokeEvent } from 'electron';
-import type { LabApi, LabEvent } from './contract';
-import { UserError } from './lab/errors';
-import { ArgumentError, METHODS, validateArgs } from './web/validate';
+import { LAB_METHODS, type LabApi, type LabEvent } from './contract';
+import { callLab, UserError } from './lab/index';
 
 /**
  * The IPC adapter: one handler per LabApi method, no logic of its own. Every call must come from
- * the lab's own window and page (sender checked) and its arguments pass the same schemas as HTTP.
+ * the lab's own window and page (sender checked) and its arguments pass the same schemas as HTTP
+ * (callLab, main/lab/args.ts).
  * User errors cross the bridge as plain Error messages (one sentence).
  */
 export function registerIpc(api: LabApi, win: BrowserWindow, pageUrl: (u: string) => boolean): () => void {
@@ -13,15 +13,13 @@ export function registerIpc(api: LabApi, win: BrowserWindow, pageUrl: (u: string
     const frameUrl = e.senderFrame?.url ?? '';
     if (e.sender.id !== win.webContents.id || !pageUrl(frameUrl)) throw new Error('IPC from an unexpected sender is refused.');
   };
-  for (const m of METHODS) {
+  for (const m of LAB_METHODS) {
     ipcMain.handle(`lab:${m}`, async (e, ...args: unknown[]) => {
       check(e);
       try {
-        const valid = validateArgs(m, args);
-        const fn = api[m] as (...a: unknown[]) => Promise<unknown>;
-        return await fn.apply(api, valid);
+        return await callLab(api, m, args);
       } catch (err) {
-        if (err instanceof UserError || err instanceof ArgumentError) throw new Error(err.message, { cause: err });
+        if (err instanceof UserError) throw new Error(err.message, { cause: err });
         throw err;
       }
     });
@@ -31,6 +29,6 @@ export function registerIpc(api: LabApi, win: BrowserWindow, pageUrl: (u: string
   });
   return () => {
     off();
-    for (const m of METHODS) ipcMain.removeHandler(`lab:${m}`);
+    for (const m of LAB_METHODS) ipcMain.removeHandler(`lab:${m}`);
   };
 }

@@ -1,7 +1,5 @@
-import { fmtNs } from '../lab/format';
-import type { Summary } from '../sim/run';
-import type { ScenarioInfo } from '../lab/catalog';
-import type { Divergence } from '../trace/diverge';
+import type { DivergenceDto, EventRowDto, ScenarioDto, Summary } from '../contract';
+import { fmtNs } from '../lab/index';
 
 const TIME_METRICS = new Set(['oomSkipSetNs', 'memoryFreedNs', 'pasidFreedNs', 'triggerNs']);
 
@@ -35,7 +33,7 @@ export function formatSummary(s: Summary, docs: Record<string, string>, verbose 
   return lines.join('\n');
 }
 
-export function formatScenarios(list: ScenarioInfo[]): string {
+export function formatScenarios(list: ScenarioDto[]): string {
   const out: string[] = [];
   for (const s of list) {
     out.push(`${s.id}\n  ${s.title}\n  ${s.story}\n  parameters:`);
@@ -56,8 +54,8 @@ export function table(header: string[], rows: string[][]): string {
 }
 
 /** The first divergence between two event streams, one line per side. */
-export function formatDivergence(d: Divergence): string {
-  const side = (e: Divergence['a']) =>
-    e === null ? '(no event: the stream has ended)' : `${fmtNs(e.t_ns)} ${e.kind} ${e.actor} a=${e.a} b=${e.b} cause=${e.cause_seq}${e.args === null ? '' : ` ${JSON.stringify(e.args)}`}`;
-  return `first divergence at seq ${d.seq} (${fmtNs(d.t_ns)}):\n  a: ${side(d.a)}\n  b: ${side(d.b)}`;
+export function formatDivergence(d: DivergenceDto): string {
+  const side = (e: EventRowDto | null) =>
+    e === null ? '(no event: the stream has ended)' : `${fmtNs(e.tNs)} ${e.kind} ${e.actor} a=${e.a} b=${e.b} cause=${e.causeSeq}${e.args === null ? '' : ` ${JSON.stringify(e.args)}`}`;
+  return `first divergence at seq ${d.seq} (${fmtNs(d.tNs)}):\n  a: ${side(d.a)}\n  b: ${side(d.b)}`;
 }

@@ -1,5 +1,4 @@
-import { fmtNs } from '../lab/format';
-import type { Progress } from '../lab/service';
+import { fmtNs, type Progress } from '../lab/index';
 
 /**
  * A one-line progress bar on stderr, drawn only when stderr is a terminal (scripts and pipes see

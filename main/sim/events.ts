@@ -20,6 +20,8 @@ export interface KindInfo {
   readonly span?: string;
   readonly a?: string;
   readonly b?: string;
+  /** For state kinds: the name of each state code `a` may take. */
+  readonly states?: readonly string[];
   readonly doc: string;
 }
 
@@ -88,7 +90,7 @@ const K = <T extends readonly KindInfo[]>(k: T) => k;
 export const KINDS = K([
   // --- engine ---
   { name: 'task_new', role: 'instant', a: 'pid', b: 'tgid', doc: 'a task is created; args {comm, type}' },
-  { name: 'task_state', role: 'state', a: 'state (R S D Z X)', doc: 'task state change; args.on names what a blocked task waits on' },
+  { name: 'task_state', role: 'state', states: TASK_STATE, a: 'state (R S D Z X)', doc: 'task state change; args.on names what a blocked task waits on' },
   { name: 'signal', role: 'instant', a: 'signo', doc: 'a signal is sent to the task (9 = SIGKILL)' },
   { name: 'deadlock', role: 'instant', a: 'cycle length', doc: 'the wait-for graph closed a cycle when this task blocked; args.cycle lists it' },
   { name: 'hung_task', role: 'instant', a: 'hung_task_timeout_secs', b: 'seconds blocked, as printed', doc: 'khungtaskd reported this task (INFO: task ... blocked for more than N seconds, N the time since khungtaskd last saw it switch)' },
@@ -138,12 +140,12 @@ export const KINDS = K([
   { name: 'pasid_alloc_fail', role: 'instant', a: 'max usable', doc: 'PASID allocation failed: the space is exhausted' },
   { name: 'pasid_free', role: 'instant', a: 'pasid', b: 'mm actor', doc: 'a PASID is freed' },
   { name: 'pasids', role: 'counter', span: 'PASIDs allocated', a: 'allocated', doc: 'PASIDs allocated now' },
-  { name: 'pasid_entry', role: 'state', a: 'entry state (0 CLEARED, 1 PRESENT, 2 NOT_PRESENT_FPD/quiet)', b: 'mm actor', doc: 'PASID table entry written' },
+  { name: 'pasid_entry', role: 'state', states: PASID_ENTRY_STATE, a: 'entry state (0 CLEARED, 1 PRESENT, 2 NOT_PRESENT_FPD/quiet)', b: 'mm actor', doc: 'PASID table entry written' },
   { name: 'inval', role: 'instant', a: 'pasid', b: 'type (1 PASID cache, 2 IOTLB, 3 device TLB, 4 drain)', doc: 'an invalidation completes' },
   { name: 'bond', role: 'counter', span: 'bond users', a: 'users', b: 'pasid', doc: 'device-mm bond use count' },
-  { name: 'uacce_q', role: 'state', a: 'queue state (INIT STARTED ZOMBIE)', doc: 'uacce queue state' },
+  { name: 'uacce_q', role: 'state', states: UACCE_Q_STATE, a: 'queue state (INIT STARTED ZOMBIE)', doc: 'uacce queue state' },
   // --- device ---
-  { name: 'dma_state', role: 'state', a: 'engine state (STOPPED RUNNING STOPPING IDLE)', b: 'pasid', doc: 'device DMA engine state' },
+  { name: 'dma_state', role: 'state', states: DMA_STATE, a: 'engine state (STOPPED RUNNING STOPPING IDLE)', b: 'pasid', doc: 'device DMA engine state' },
   { name: 'dma_tx', role: 'instant', a: 'pasid', b: 'outcome (0 ok, 1 aborted silently, 2 aborted and reported, 3 stray on reused PASID, 4 into a freed page)', doc: 'one DMA transaction completes' },
   { name: 'ats_req', role: 'instant', a: 'pasid', b: 'completion (0 translated, 1 R=W=0, 2 UR)', doc: 'ATS translation request answered' },
   { name: 'pri_req', role: 'instant', a: 'pasid', b: 'PRQ depth after', doc: 'PRI page request sent' },
@@ -160,6 +162,11 @@ export const KINDS = K([
 ] as const satisfies readonly KindInfo[]);
 
 export type KindName = (typeof KINDS)[number]['name'];
+
+/** The names of a state kind's codes (empty for other kinds). */
+export function stateNames(kind: number): readonly string[] {
+  return (KINDS[kind] as KindInfo | undefined)?.states ?? [];
+}
 
 /** Kind ids by name: `KIND.release_begin` is the numeric id stored in traces. */
 export const KIND = Object.fromEntries(KINDS.map((k, i) => [k.name, i])) as { readonly [N in KindName]: number };

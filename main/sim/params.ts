@@ -87,9 +87,17 @@ export function resolveParams(specs: readonly ParamSpec[], given: Record<string,
     }
     out[k] = parseValue(s, raw, scenario);
   }
-  const design = out[DESIGN_KEY] === true ? 'mm_exit' : 'quiet';
-  for (const s of specs) if (s.byDesign && !Object.prototype.hasOwnProperty.call(given, s.key)) out[s.key] = s.byDesign[design];
-  return out;
+  return applyDesignDefaults(specs, out, given);
+}
+
+/**
+ * Give each parameter with a `byDesign` default that `given` leaves out the value of the design
+ * `params` chose (its `mmExit`). Every resolution of a run's parameters goes through here.
+ */
+export function applyDesignDefaults(specs: readonly ParamSpec[], params: Params, given: Record<string, unknown>): Params {
+  const design = params[DESIGN_KEY] === true ? 'mm_exit' : 'quiet';
+  for (const s of specs) if (s.byDesign && !Object.prototype.hasOwnProperty.call(given, s.key)) params[s.key] = s.byDesign[design];
+  return params;
 }
 
 /**

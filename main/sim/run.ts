@@ -1,3 +1,4 @@
+import { designOf, type Design } from './design';
 import { InvariantError, Sim } from './engine';
 import type { TraceSink } from './events';
 import { MetricsFold, type Metrics } from './metrics';
@@ -33,7 +34,7 @@ export interface Summary {
   scenario: string;
   params: Params;
   seed: number;
-  model: 'mm_exit' | 'quiet';
+  model: Design;
   modelVersion: number;
   status: RunStatus;
   error: string | null;
@@ -114,7 +115,7 @@ export function runScenario(id: string, given: Record<string, unknown>, seed: nu
     scenario: id,
     params,
     seed,
-    model: params.mmExit ? 'mm_exit' : 'quiet',
+    model: designOf(params),
     modelVersion: MODEL_VERSION,
     status,
     error,

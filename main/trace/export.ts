@@ -73,10 +73,7 @@ export function exportChromeJson(r: TraceReader, file: string): number {
     };
     for (const t of types) ev({ ph: 'M', name: 'process_name', pid: pidOf.get(t), tid: 0, args: { name: t } });
     for (const a of actors) ev({ ph: 'M', name: 'thread_name', pid: pidOfActor.get(a.id), tid: a.id, args: { name: a.name } });
-    const spans = r.db.prepare('SELECT actor, cat, name, holder, begin_seq, end_seq, t0, dur FROM spans ORDER BY t0, id').raw(true).iterate() as IterableIterator<
-      [number, string, string, number | null, number, number | null, number, number]
-    >;
-    for (const [actor, cat, name, holder, bs, es, t0, dur] of r.guard(() => [...spans])) {
+    for (const [actor, cat, name, holder, bs, es, t0, dur] of r.spanRows()) {
       const label = cat === 'release' ? 'release()' : cat === 'held' ? `held by ${r.actor(holder ?? 0)?.name ?? holder}` : name;
       ev({ ph: 'X', name: label, cat, pid: pidOfActor.get(actor), tid: actor, ts: us(t0), dur: us(dur), args: { beginSeq: bs, endSeq: es } });
     }
@@ -94,10 +91,10 @@ export function exportChromeJson(r: TraceReader, file: string): number {
       ev({ ph: 'i', s: 't', name: label, cat: k.role, pid, tid: actor, ts: us(t), args: { seq, cause, a, b, ...(args ? { args: JSON.parse(args) as unknown } : {}) } });
     }
     // Bookmarks and notes travel with the export: global instant events on their own track.
-    const notes = r.db.prepare('SELECT id, t_ns, seq, kind, text FROM annotations ORDER BY t_ns, id').all() as { id: number; t_ns: number; seq: number | null; kind: string; text: string }[];
+    const notes = r.annotations();
     if (notes.length > 0) {
       ev({ ph: 'M', name: 'process_name', pid: 0, tid: 0, args: { name: 'annotations' } });
-      for (const n of notes) ev({ ph: 'i', s: 'g', name: `${n.kind}: ${n.text}`, cat: 'annotation', pid: 0, tid: 0, ts: us(n.t_ns), args: { id: n.id, seq: n.seq, kind: n.kind, text: n.text } });
+      for (const n of notes) ev({ ph: 'i', s: 'g', name: `${n.kind}: ${n.text}`, cat: 'annotation', pid: 0, tid: 0, ts: us(n.tNs), args: { id: n.id, seq: n.seq, kind: n.kind, text: n.text } });
     }
     o.write('\n]}\n');
   });
@@ -113,9 +110,6 @@ function csvField(v: unknown): string {
 export function exportCsv(r: TraceReader, file: string): number {
   return withOut(file, (o) => {
     o.write('seq,t_ns,kind,actor,cause_seq,args_json\n');
-    const it = r.db.prepare('SELECT seq, t_ns, kind, actor, cause_seq, args_json FROM event_log ORDER BY seq').raw(true).iterate() as IterableIterator<unknown[]>;
-    r.guard(() => {
-      for (const row of it) o.write(`${row.map(csvField).join(',')}\n`);
-    });
+    for (const row of r.eventLog()) o.write(`${row.map(csvField).join(',')}\n`);
   });
 }

@@ -1,11 +1,14 @@
 import zlib from 'node:zlib';
 import type Database from 'better-sqlite3';
-import { KIND, KINDS, type TrackType } from '../sim/events';
+import type { AnnotationDto, EventRowDto, WindowDto } from '../contract';
+import { KINDS, type TrackType } from '../sim/events';
 import { MetricsFold, type Metrics } from '../sim/metrics';
 import { StateFold, type FoldSnapshot, type ModelState } from '../sim/state';
 import { TraceFileError } from './errors';
 import { corruptionError, openReadOnly } from './open';
 import { decodeLod } from './lod';
+import { eventRow, type EventRow } from './rows';
+import { windowDto } from './window';
 import { LOD_ALL_MIN_LEVEL, LOD_ALL_RECORD, LOD_CHUNK, LOD_KINDS, LOD_LEVELS, LOD_OTHER_KIND, LOD_RECORD, ROLE_BIT } from './schema';
 
 /** Counter and state kinds: their values are kept apart in windows. */
@@ -32,26 +35,13 @@ export interface TraceMeta {
   checkpointEvery: number;
 }
 
-/** One event with its names resolved (what `event_log` shows, a and b kept apart). */
-export interface NamedEvent {
-  seq: number;
-  t_ns: number;
-  kind: string;
-  actor: string;
-  cause_seq: number;
-  a: number;
-  b: number;
-  args: unknown;
-}
-
 export interface ActorInfo {
   id: number;
   name: string;
   track: TrackType;
 }
 
-/** A raw events row: [seq, t_ns, kind, actor, cause_seq, a, b, args]. */
-export type EventRow = [number, number, number, number, number, number, number, string | null];
+export type { EventRow } from './rows';
 
 /** The state at one instant: `atNs` is the time asked for; `tNs`/`seq` the last event at or before it. */
 export type StateAt = ModelState & { atNs: number };
@@ -70,18 +60,21 @@ export interface WindowBucket {
   /** The counter or state kind these buckets are of; null for an actor's other events together. */
   kind: number | null;
 }
+/** A raw event in a window: its kind as the id (KINDS index). */
 export interface WindowEvent {
   seq: number;
   t: number;
-  kind: string;
+  kind: number;
   a: number;
   b: number;
 }
+/** A `spans` row in a window (see schema.ts for cat, name and holder). */
 export interface WindowSpan {
   t0: number;
   t1: number;
   cat: string;
   name: string;
+  holder: number | null;
   beginSeq: number;
   endSeq: number | null;
 }
@@ -104,6 +97,8 @@ export interface WindowRange {
 }
 
 const ROLE_BITS = KINDS.map((k) => ROLE_BIT[k.role]);
+/** The columns of an EventRow. */
+const EVENT_COLS = 'SELECT seq, t_ns, kind, actor, cause_seq, a, b, args FROM events';
 /** SQL condition: `actor` is one of the ids in a JSON array parameter. */
 const ACTOR_IN = 'actor IN (SELECT value FROM json_each(?))';
 
@@ -136,7 +131,8 @@ export const WINDOW_RAW_MAX = 4096;
  */
 export class TraceReader {
   readonly file: string;
-  readonly db: Database.Database;
+  /** The connection: private, so every query of a trace is one of the methods here (prepared once, guarded). */
+  private readonly db: Database.Database;
   private readonly closeFn: () => void;
   private metaCache: TraceMeta | null = null;
   private actorsCache: ActorInfo[] | null = null;
@@ -167,7 +163,7 @@ export class TraceReader {
     }
   }
 
-  stmt(sql: string): Database.Statement {
+  private stmt(sql: string): Database.Statement {
     let s = this.stmts.get(sql);
     if (!s) this.stmts.set(sql, (s = this.guard(() => this.db.prepare(sql))));
     return s;
@@ -219,12 +215,78 @@ export class TraceReader {
 
   /** Every event in seq order, as raw rows; streams (never loads the whole table). */
   *rows(fromSeq = 1, toSeq = Number.MAX_SAFE_INTEGER): Generator<EventRow> {
-    const it = this.stmt('SELECT seq, t_ns, kind, actor, cause_seq, a, b, args FROM events WHERE seq >= ? AND seq <= ? ORDER BY seq')
-      .raw(true)
-      .iterate(fromSeq, toSeq) as IterableIterator<EventRow>;
+    yield* this.iterate<EventRow>(`${EVENT_COLS} WHERE seq >= ? AND seq <= ? ORDER BY seq`, fromSeq, toSeq);
+  }
+
+  /** An actor's name, or `#id` for an id the trace does not name. */
+  actorName(id: number): string {
+    return this.actor(id)?.name ?? `#${id}`;
+  }
+
+  /** A raw row as the contract's EventRowDto, described. */
+  row(r: EventRow): EventRowDto {
+    return eventRow(r, (id) => this.actorName(id));
+  }
+
+  /** Event `seq`, or null if there is none. */
+  eventAt(seq: number): EventRowDto | null {
+    const r = this.guard(() => this.stmt(`${EVENT_COLS} WHERE seq = ?`).raw(true).get(seq)) as EventRow | undefined;
+    return r ? this.row(r) : null;
+  }
+
+  /** Events fromSeq..toSeq (inclusive), in seq order. */
+  eventsBetween(fromSeq: number, toSeq: number): EventRowDto[] {
+    const rows = this.guard(() => this.stmt(`${EVENT_COLS} WHERE seq >= ? AND seq <= ? ORDER BY seq`).raw(true).all(fromSeq, toSeq)) as EventRow[];
+    return rows.map((r) => this.row(r));
+  }
+
+  /** The first event of kind id `kind` at or after `fromSeq`, or null. */
+  findEvent(kind: number, fromSeq: number): EventRowDto | null {
+    const r = this.guard(() => this.stmt(`${EVENT_COLS} WHERE kind = ? AND seq >= ? ORDER BY seq LIMIT 1`).raw(true).get(kind, fromSeq)) as EventRow | undefined;
+    return r ? this.row(r) : null;
+  }
+
+  /** Event `seq` and its causes, newest first, up to the scenario's first event (at most `max`; a cycle ends the walk). */
+  causeChain(seq: number, max = 500): EventRowDto[] {
+    const out: EventRowDto[] = [];
+    const seen = new Set<number>();
+    for (let s = seq; s > 0 && out.length < max && !seen.has(s); ) {
+      seen.add(s);
+      const e = this.eventAt(s);
+      if (!e) break;
+      out.push(e);
+      s = e.causeSeq;
+    }
+    return out;
+  }
+
+  /** The bookmarks and notes saved in the trace, by time. */
+  annotations(): AnnotationDto[] {
+    const rows = this.guard(() => this.stmt('SELECT id, t_ns, seq, kind, text, created FROM annotations ORDER BY t_ns, id').all()) as { id: number; t_ns: number; seq: number | null; kind: string; text: string; created: string }[];
+    return rows.map((x) => ({ id: x.id, tNs: x.t_ns, seq: x.seq, kind: x.kind === 'note' ? 'note' : 'bookmark', text: x.text, created: x.created }));
+  }
+
+  /** Every span, by start time: [actor, cat, name, holder, begin_seq, end_seq, t0, dur] (for exports). */
+  *spanRows(): Generator<[number, string, string, number | null, number, number | null, number, number]> {
+    yield* this.iterate('SELECT actor, cat, name, holder, begin_seq, end_seq, t0, dur FROM spans ORDER BY t0, id');
+  }
+
+  /** The event_log view in seq order: [seq, t_ns, kind, actor, cause_seq, args_json] (for exports). */
+  *eventLog(): Generator<[number, number, string, string, number, string]> {
+    yield* this.iterate('SELECT seq, t_ns, kind, actor, cause_seq, args_json FROM event_log ORDER BY seq');
+  }
+
+  /** SQLite's quick integrity check: 'ok', or what is wrong. */
+  integrity(): string {
+    return String(this.guard(() => this.db.pragma('quick_check', { simple: true })));
+  }
+
+  /** Stream the raw rows of one of this module's statements, damage errors named. */
+  private *iterate<T>(sql: string, ...params: unknown[]): Generator<T> {
+    const it = this.stmt(sql).raw(true).iterate(...params) as IterableIterator<T>;
     try {
       for (;;) {
-        let r: IteratorResult<EventRow>;
+        let r: IteratorResult<T>;
         try {
           r = it.next();
         } catch (e) {
@@ -236,19 +298,6 @@ export class TraceReader {
     } finally {
       it.return?.();
     }
-  }
-
-  /** Name an event row. */
-  named(r: EventRow): NamedEvent {
-    let args: unknown = null;
-    if (r[7] !== null) {
-      try {
-        args = JSON.parse(r[7]);
-      } catch {
-        args = r[7];
-      }
-    }
-    return { seq: r[0], t_ns: r[1], kind: KINDS[r[2]]?.name ?? `#${r[2]}`, actor: this.actor(r[3])?.name ?? `#${r[3]}`, cause_seq: r[4], a: r[5], b: r[6], args };
   }
 
   /** Metrics recomputed by folding the recorded events (the same fold the run used). */
@@ -355,12 +404,17 @@ export class TraceReader {
     return fold;
   }
 
+  /** The timeline's data for a view `width` pixels wide over [fromNs, toNs], as the contract shapes it (see windowData). */
+  window(fromNs: number, toNs: number, width: number, tracks?: readonly number[]): WindowDto {
+    return windowDto(this.windowData(fromNs, toNs, width, tracks), (id) => this.actorName(id));
+  }
+
   /**
-   * Per-track data for a view `width` pixels wide over [fromNs, toNs]: raw events when the range
+   * Per-track data for a view `width` pixels wide over [fromNs, toNs], as read: raw events when the range
    * holds few, else level-of-detail buckets at least a pixel wide, plus the spans at least a pixel
    * long. At most about 2 items per pixel per track. `tracks` limits it to those actor ids.
    */
-  window(fromNs: number, toNs: number, width: number, tracks?: readonly number[]): WindowRange {
+  windowData(fromNs: number, toNs: number, width: number, tracks?: readonly number[]): WindowRange {
     return this.guard(() => {
       const pxNs = (toNs - fromNs) / width;
       const want = tracks ? new Set(tracks) : null;
@@ -382,7 +436,7 @@ export class TraceReader {
       if (s1 - s0 + 1 <= WINDOW_RAW_MAX) {
         // Few events: show them; more than one in one pixel of one track and lane fold into a
         // bucket (a lane: a counter or state kind, or the actor's other events together).
-        const perPx = new Map<number, { px: number; k: number; bucket: WindowBucket | null }>();
+        const perPx = new Map<number, { px: number; k: number; single: WindowEvent | null; bucket: WindowBucket | null }>();
         const raw = (
           want
             ? this.stmt(`SELECT seq, t_ns, kind, actor, cause_seq, a, b, NULL FROM events WHERE seq >= ? AND seq <= ? AND ${ACTOR_IN} ORDER BY seq`).raw(true).all(s0, s1, lanes)
@@ -394,14 +448,17 @@ export class TraceReader {
           const px = Math.floor((r[1] - fromNs) / pxNs);
           const lane = r[3] * LOD_KINDS + (HAS_VALUE[r[2]] ? r[2] : LOD_OTHER_KIND);
           let c = perPx.get(lane);
-          if (!c || c.px !== px) perPx.set(lane, (c = { px, k: 0, bucket: null }));
+          if (!c || c.px !== px) perPx.set(lane, (c = { px, k: 0, single: null, bucket: null }));
           c.k++;
           if (c.k === 1) {
-            t.events.push({ seq: r[0], t: r[1], kind: KINDS[r[2]]?.name ?? `#${r[2]}`, a: r[5], b: r[6] });
+            c.single = { seq: r[0], t: r[1], kind: r[2], a: r[5], b: r[6] };
+            t.events.push(c.single);
           } else if (c.bucket === null) {
-            // A second event in this pixel: both become one bucket (the first was the last pushed).
-            const e = t.events.pop() as WindowEvent;
-            c.bucket = { t0: fromNs + px * pxNs, t1: fromNs + (px + 1) * pxNs, n: 2, firstSeq: e.seq, lastSeq: r[0], vmin: Math.min(e.a, r[5]), vmax: Math.max(e.a, r[5]), vlast: r[5], roles: ROLE_BITS[(KIND as Record<string, number>)[e.kind]] | ROLE_BITS[r[2]], kind: HAS_VALUE[r[2]] ? r[2] : null };
+            // A second event in this pixel of this lane: both become one bucket (the first is
+            // among the track's last events: other lanes' events may have come after it).
+            const e = c.single as WindowEvent;
+            t.events.splice(t.events.lastIndexOf(e), 1);
+            c.bucket = { t0: fromNs + px * pxNs, t1: fromNs + (px + 1) * pxNs, n: 2, firstSeq: e.seq, lastSeq: r[0], vmin: Math.min(e.a, r[5]), vmax: Math.max(e.a, r[5]), vlast: r[5], roles: ROLE_BITS[e.kind] | ROLE_BITS[r[2]], kind: HAS_VALUE[r[2]] ? r[2] : null };
             t.buckets.push(c.bucket);
           } else {
             const b = c.bucket;
@@ -473,21 +530,20 @@ export class TraceReader {
       // Spans at least a pixel long (all of them when reading raw events), one query per length class.
       const minLvl = level === null ? 0 : Math.max(0, Math.floor(Math.log2(pxNs)));
       const maxLvl = this.maxSpanLvl();
-      const SPANS = 'SELECT actor, t0, t1, cat, name, begin_seq, end_seq FROM spans WHERE lvl = ? AND t0 > ? AND t0 <= ? AND t1 >= ?';
+      const SPANS = 'SELECT actor, t0, t1, cat, name, holder, begin_seq, end_seq FROM spans WHERE lvl = ? AND t0 > ? AND t0 <= ? AND t1 >= ?';
       const q = (want ? this.stmt(`${SPANS} AND ${ACTOR_IN}`) : this.stmt(SPANS)).raw(true);
       // Longest first, so that when a track's budget runs out the short spans are the ones left out.
       for (let l = maxLvl; l >= minLvl; l--) {
         const p = [l, fromNs - 2 ** (l + 1), toNs, fromNs];
-        const rows = (want ? q.all(...p, lanes) : q.all(...p)) as [number, number, number, string, string, number, number | null][];
+        const rows = (want ? q.all(...p, lanes) : q.all(...p)) as [number, number, number, string, string, number | null, number, number | null][];
         for (const r of rows) {
           if (level !== null && r[2] - r[1] < pxNs) continue;
           const t = track(r[0]);
           if (t && t.buckets.length + t.events.length + t.spans.length < 2 * width) {
-            t.spans.push({ t0: r[1], t1: r[2], cat: r[3], name: r[4], beginSeq: r[5], endSeq: r[6] });
+            t.spans.push({ t0: r[1], t1: r[2], cat: r[3], name: r[4], holder: r[5], beginSeq: r[6], endSeq: r[7] });
           }
         }
       }
-      for (const t of out.values()) t.spans.sort((a, b) => a.t0 - b.t0 || b.t1 - a.t1);
       return { fromNs, toNs, width, pxNs, level, tracks: [...out.values()].sort((a, b) => a.actor - b.actor) };
     });
   }

@@ -3,8 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import type { LabApi, LabEvent } from '../contract';
-import { UserError } from '../lab/errors';
-import { ArgumentError, isLabMethod, validateArgs } from './validate';
+import { callLab, CSP, isLabMethod, UserError } from '../lab/index';
 
 const MIME: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -17,9 +16,6 @@ const MIME: Record<string, string> = {
   '.woff2': 'font/woff2',
 };
 
-/** Content-Security-Policy for the served renderer: same rules as the Electron window. */
-export const CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'";
-
 const MAX_BODY = 512 * 1024 * 1024;
 
 export interface ServeOptions {
@@ -31,7 +27,7 @@ export interface ServeOptions {
 
 /**
  * Serve mode: the built renderer plus the same LabApi over HTTP, bound to 127.0.0.1 only.
- * A thin adapter: it validates arguments, calls the api, and turns errors into one sentence.
+ * A thin adapter: each call's arguments are checked and the lab called (callLab), errors become one sentence.
  * Requests from another origin are refused, so a web page the user visits cannot drive the lab.
  */
 export async function startServer(api: LabApi, opts: ServeOptions): Promise<{ server: Server; url: string; close: () => Promise<void> }> {
@@ -88,12 +84,10 @@ export async function startServer(api: LabApi, opts: ServeOptions): Promise<{ se
         return;
       }
       try {
-        const args = validateArgs(method, (body as { args?: unknown })?.args ?? []);
-        const fn = api[method] as (...a: unknown[]) => Promise<unknown>;
-        const value = await fn.apply(api, args);
+        const value = await callLab(api, method, (body as { args?: unknown })?.args ?? []);
         sendJson(res, 200, { ok: true, value: value ?? null });
       } catch (e) {
-        if (e instanceof UserError || e instanceof ArgumentError) sendJson(res, 400, { ok: false, error: e.message });
+        if (e instanceof UserError) sendJson(res, 400, { ok: false, error: e.message });
         else throw e;
       }
       return;

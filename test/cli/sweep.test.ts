@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { fmtStats, sweepDefinition } from '../../main/cli/commands/sweep';
-import type { SweepListItem, SweepResult } from '../../main/lab/sweep';
+import type { SweepListItem, SweepResult } from '../../main/lab/sweeps/service';
 import { tempDir } from '../trace/helpers';
 
 const home = tempDir('sva-cli-sweep-');

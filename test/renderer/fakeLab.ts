@@ -500,7 +500,7 @@ export function createFakeLab(opts: FakeLabOptions = {}): FakeLab {
         const bucketNs = pow2AtLeast((toNs - fromNs) / widthPx / 2);
         return { fromNs, toNs, bucketNs, tracks: [...run.lanes].map(([id, l]) => laneWindow(id, l, fromNs, toNs, bucketNs)) };
       }),
-    state: (runId, tNs, seq) => answer('state', seq === undefined ? [runId, tNs] : [runId, tNs, seq], () => stateAt(find(runId), tNs, seq)),
+    state: (runId, tNs, seq) => answer('state', seq === undefined ? [runId, tNs] : [runId, tNs, seq], () => ({ atNs: tNs, ...stateAt(find(runId), tNs, seq) })),
     events: (runId, q: EventQuery) =>
       answer('events', [runId, q], () => {
         const run = find(runId);
@@ -606,7 +606,7 @@ export function createFakeLab(opts: FakeLabOptions = {}): FakeLab {
         const again = recordRun({ scenario: run.item.scenario, params: run.item.params, seed: run.item.seed }, run.item.created);
         const d = again.info.summary.digest;
         const rec = run.info.summary.digest;
-        return { match: d === rec, digest: d, recordedDigest: rec, events: again.item.events, recordedEvents: run.item.events, note: null, firstDivergence: null };
+        return { match: d === rec, digest: d, recordedDigest: rec, events: again.item.events, recordedEvents: run.item.events, recordedStatus: run.item.status, modelVersion: again.info.summary.modelVersion, recordedModelVersion: run.info.summary.modelVersion, note: null, firstDivergence: null };
       }),
     listAnnotations: (runId) => answer('listAnnotations', [runId], () => (find(runId), [...(annotations.get(runId) ?? [])])),
     addAnnotation: (runId, a) =>

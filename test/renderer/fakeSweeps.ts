@@ -6,8 +6,8 @@
  * opening or comparing a point works as in the app.
  */
 import type { SweepDefinitionDto, SweepDto, SweepListItemDto, SweepPresetDto, SweepStatus } from '../../main/contract';
-import { PRESETS } from '../../main/lab/presets';
-import { aggregate, expandGrid, flattenMetrics } from '../../main/lab/sweep_grid';
+import { PRESETS } from '../../main/lab/sweeps/presets';
+import { aggregate, expandGrid, flattenMetrics } from '../../main/lab/sweeps/grid';
 import { SCENARIOS } from '../../main/sim/scenarios/index';
 import { recordRun, type FakeLab } from './fakeLab';
 

@@ -118,12 +118,12 @@ describe('trace format', () => {
     expect(ids.length).toBeLessThanOrEqual(256);
     const end = r.meta().endTimeNs;
     for (const [from, to] of [[0, end], [Math.floor(end / 4), end]]) {
-      const all = r.window(from, to, 2);
+      const all = r.windowData(from, to, 2);
       expect(all.level).toBeGreaterThanOrEqual(LOD_ALL_MIN_LEVEL);
-      expect(r.window(from, to, 2, ids)).toEqual(all);
+      expect(r.windowData(from, to, 2, ids)).toEqual(all);
     }
     // Buckets of a track come in time order; buckets of one time in lane order (kinds, then the rest).
-    const fine = r.window(0, end, 1200);
+    const fine = r.windowData(0, end, 1200);
     let checked = 0;
     for (const t of fine.tracks) {
       for (let i = 1; i < t.buckets.length; i++) {
@@ -208,7 +208,7 @@ describe('window', () => {
       for (let z = 0; z <= 20; z += 2) {
         const span = Math.max(width, Math.floor(end / 2 ** z));
         const from = Math.floor((end - span) / 3);
-        const w = r.window(from, from + span, width);
+        const w = r.windowData(from, from + span, width);
         for (const t of w.tracks) {
           expect(t.buckets.length + t.events.length + t.spans.length, `zoom ${z} width ${width} ${t.name}`).toBeLessThanOrEqual(2 * width + 2);
         }
@@ -220,11 +220,12 @@ describe('window', () => {
   it('reads buckets zoomed out and raw events zoomed in, and finds release() as a span', () => {
     const r = new TraceReader(dma);
     const end = r.meta().endTimeNs;
-    const out = r.window(0, end, 300);
+    const out = r.windowData(0, end, 300);
     expect(out.level).not.toBeNull();
     expect(out.tracks.reduce((n, t) => n + t.events.length, 0)).toBe(0);
-    const rel = r.db.prepare("SELECT t0, t1 FROM spans WHERE cat = 'release' LIMIT 1").get() as { t0: number; t1: number };
-    const zin = r.window(rel.t0 - 1000, rel.t1 + 1000, 1000);
+    const [t0, t1] = r.query("SELECT t0, t1 FROM spans WHERE cat = 'release' LIMIT 1").rows[0] as [number, number];
+    const rel = { t0, t1 };
+    const zin = r.windowData(rel.t0 - 1000, rel.t1 + 1000, 1000);
     expect(zin.level).toBeNull();
     expect(zin.tracks.some((t) => t.spans.some((s) => s.cat === 'release'))).toBe(true);
     expect(zin.tracks.some((t) => t.events.length > 0)).toBe(true);

@@ -1,39 +1,39 @@
 import type { Command } from 'commander';
-import { fmtNs } from '../../lab/format';
-import { LabService } from '../../lab/service';
+import { fmtNs } from '../../lab/index';
+import type { CliContext } from '../context';
 import { table } from '../format';
 
-export function registerArchive(program: Command): void {
+export function registerArchive(program: Command, ctx: CliContext): void {
   program
     .command('list')
     .description('list the runs in the archive (SVA_LAB_HOME or the user-data folder) with scenario, design, parameters, status and key metrics')
     .option('--json', 'print one JSON document')
     .action(async (opts: { json?: boolean }) => {
-      const svc = new LabService();
-      const runs = await svc.list();
+      const lab = ctx.lab();
+      const runs = await lab.listRuns();
       if (opts.json) {
-        process.stdout.write(`${JSON.stringify({ archive: svc.home, runs })}\n`);
+        process.stdout.write(`${JSON.stringify({ archive: lab.home, runs })}\n`);
         return;
       }
       if (runs.length === 0) {
-        process.stdout.write(`no runs in ${svc.home}\n`);
+        process.stdout.write(`no runs in ${lab.home}\n`);
         return;
       }
-      process.stdout.write(`archive ${svc.home}\n`);
+      process.stdout.write(`archive ${lab.home}\n`);
       const rows = runs.map((r) => {
-        if (r.problem) return [r.file.split(/[\\/]/).pop() ?? r.file, '-', '-', 'unreadable', '-', '-', '-', '-', r.problem];
+        if (r.problem) return [r.id, '-', '-', 'unreadable', '-', '-', '-', '-', r.problem];
         const m = r.metrics;
         const rel = m && m.releaseLatencyNs.count > 0 ? `${fmtNs(m.releaseLatencyNs.p50)} / ${fmtNs(m.releaseLatencyNs.max)}` : '-';
-        const params = Object.entries(r.keyParams)
+        const params = Object.entries(r.params)
           .filter(([k]) => k !== 'mmExit')
           .map(([k, v]) => `${k}=${v}`)
           .join(' ');
         return [
-          r.file.split(/[\\/]/).pop() ?? r.file,
-          r.scenario ?? '-',
-          r.design ?? '-',
-          r.status ?? '-',
-          String(r.events ?? '-'),
+          r.id,
+          r.scenario,
+          r.model,
+          r.status,
+          String(r.events),
           rel,
           m ? `${m.oomVictims} (${m.innocentVictims} innocent)` : '-',
           m ? fmtNs(m.memoryFreedNs) : '-',
@@ -49,8 +49,8 @@ export function registerArchive(program: Command): void {
     .argument('<file>', 'trace file')
     .option('--json', 'print one JSON document')
     .action(async (file: string, opts: { json?: boolean }) => {
-      const r = await new LabService().import(file);
+      const r = await ctx.lab().importTrace({ name: file, path: file });
       if (opts.json) process.stdout.write(`${JSON.stringify(r)}\n`);
-      else process.stdout.write(`imported ${file} as ${r.file} (${r.scenario}, ${r.status}, ${r.events} events)\n`);
+      else process.stdout.write(`imported ${file} as ${r.id} (${r.scenario}, ${r.status}, ${r.events} events)\n`);
     });
 }

@@ -1,8 +1,6 @@
 import type { Command } from 'commander';
-import { metricDocs } from '../../lab/catalog';
-import { UserError } from '../../lab/errors';
-import { runInline } from '../../lab/run_inline';
-import { LabService } from '../../lab/service';
+import { UserError } from '../../lab/index';
+import type { CliContext } from '../context';
 import { formatSummary } from '../format';
 import { ProgressBar } from '../progress';
 
@@ -30,7 +28,7 @@ interface RunOpts {
   verbose?: boolean;
 }
 
-export function registerRun(program: Command): void {
+export function registerRun(program: Command, ctx: CliContext): void {
   program
     .command('run')
     .description('run a scenario in the sim worker, record its trace (into the archive, or --out) and print its summary')
@@ -43,10 +41,12 @@ export function registerRun(program: Command): void {
     .option('-v, --verbose', 'explain each metric')
     .action(async (scenario: string, opts: RunOpts) => {
       const seed = parseSeed(opts.seed);
+      const lab = ctx.lab();
+      const docs = (await lab.catalog()).metrics;
       if (!opts.record) {
         if (opts.out !== undefined) throw new UserError('--out and --no-record contradict each other; drop one.');
-        const s = runInline(scenario, opts.set, seed);
-        process.stdout.write(opts.json ? `${JSON.stringify(s)}\n` : `${formatSummary(s, metricDocs(), opts.verbose)}\n`);
+        const s = lab.simulate({ scenario, params: opts.set, seed });
+        process.stdout.write(opts.json ? `${JSON.stringify(s)}\n` : `${formatSummary(s, docs, opts.verbose)}\n`);
         if (s.status === 'failed') process.exitCode = 1;
         return;
       }
@@ -60,10 +60,10 @@ export function registerRun(program: Command): void {
       };
       process.on('SIGINT', onSigint);
       try {
-        const r = await new LabService().run({ scenario, params: opts.set, seed, out: opts.out }, { onProgress: (p) => bar.update(p), signal: ac.signal });
+        const r = await lab.record({ scenario, params: opts.set, seed, out: opts.out }, { onProgress: (p) => bar.update(p), signal: ac.signal });
         bar.done();
         if (opts.json) process.stdout.write(`${JSON.stringify(r)}\n`);
-        else process.stdout.write(`${formatSummary(r, metricDocs(), opts.verbose)}\n  trace     ${r.trace}\n`);
+        else process.stdout.write(`${formatSummary(r, docs, opts.verbose)}\n  trace     ${r.trace}\n`);
         if (r.status === 'failed') process.exitCode = 1;
         else if (r.status === 'cancelled') process.exitCode = 130;
       } finally {

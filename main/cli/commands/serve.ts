@@ -1,11 +1,9 @@
 import path from 'node:path';
 import type { Command } from 'commander';
-import { createLabApi } from '../../lab/api';
-import { ensureRendererBuilt } from '../../lab/build';
-import { UserError } from '../../lab/errors';
-import { startServer } from '../../web/server';
+import { ensureRendererBuilt, UserError } from '../../lab/index';
+import type { CliContext } from '../context';
 
-export function registerServe(program: Command): void {
+export function registerServe(program: Command, ctx: CliContext): void {
   program
     .command('serve')
     .description('serve the lab in a browser: the built renderer plus the LabApi over HTTP on 127.0.0.1')
@@ -17,10 +15,9 @@ export function registerServe(program: Command): void {
       const root = path.resolve(import.meta.dirname, '../../..');
       const rendererDir = path.join(root, 'out/renderer');
       if (opts.build) await ensureRendererBuilt(root);
-      const api = createLabApi();
       let srv;
       try {
-        srv = await startServer(api, { port, rendererDir });
+        srv = await ctx.serve(ctx.lab(), { port, rendererDir });
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new UserError(`Port ${port} on 127.0.0.1 is in use; choose another with --port (0 picks a free one).`);
         throw e;

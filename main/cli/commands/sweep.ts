@@ -1,10 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { UserError } from '../../lab/errors';
-import { fmtNs } from '../../lab/format';
-import { PRESETS, presetOrThrow } from '../../lab/presets';
-import { isTimeMetric, SweepService, type MetricStats, type SweepDefinition, type SweepProgress, type SweepResult } from '../../lab/sweep';
+import { fmtNs, isTimeMetric, presetOrThrow, UserError, type MetricStats, type SweepDefinition, type SweepProgress, type SweepResult } from '../../lab/index';
+import type { CliContext } from '../context';
 import { table } from '../format';
 import { collectSet } from './run';
 
@@ -99,7 +97,7 @@ export function sweepDefinition(scenario: string | undefined, opts: SweepOpts): 
   return { scenario, vary: opts.vary, set: opts.set, seeds, metrics };
 }
 
-export function registerSweep(program: Command): void {
+export function registerSweep(program: Command, ctx: CliContext): void {
   program
     .command('sweep')
     .description('run a scenario over a grid of parameter values (× seeds) in parallel, record every run, and print the chosen metrics per grid point')
@@ -114,7 +112,7 @@ export function registerSweep(program: Command): void {
     .action(async (scenario: string | undefined, opts: SweepOpts) => {
       const def = sweepDefinition(scenario, opts);
       const jobs = parseCount('--jobs', opts.jobs, 1);
-      const svc = new SweepService();
+      const lab = ctx.lab();
       const ac = new AbortController();
       const bar = new SweepBar(def.preset ?? def.scenario);
       const onSigint = () => {
@@ -123,7 +121,7 @@ export function registerSweep(program: Command): void {
         ac.abort();
       };
       const t0 = performance.now();
-      const h = svc.start(def, { jobs, signal: ac.signal, onProgress: (p) => bar.update(p, `  last: ${Object.entries(p.lastRun.values).map(([k, v]) => `${k}=${String(v)}`).join(' ')} seed ${p.lastRun.seed} ${p.lastRun.status}`) });
+      const h = lab.sweep(def, { jobs, signal: ac.signal, onProgress: (p) => bar.update(p, `  last: ${Object.entries(p.lastRun.values).map(([k, v]) => `${k}=${String(v)}`).join(' ')} seed ${p.lastRun.seed} ${p.lastRun.status}`) });
       process.on('SIGINT', onSigint);
       let r: SweepResult;
       try {
@@ -138,7 +136,7 @@ export function registerSweep(program: Command): void {
       else {
         process.stdout.write(formatSweep(r));
         for (const f of failed) process.stdout.write(`failed: ${Object.entries(f.values).map(([k, v]) => `${k}=${String(v)}`).join(' ')} seed ${f.seed}: ${f.error}\n`);
-        process.stdout.write(`${r.done} runs in ${((performance.now() - t0) / 1000).toFixed(1)} s; manifest ${path.join(svc.dir, `${r.id}.json`)}\n`);
+        process.stdout.write(`${r.done} runs in ${((performance.now() - t0) / 1000).toFixed(1)} s; manifest ${path.join(lab.sweepsDir, `${r.id}.json`)}\n`);
       }
       if (r.status === 'cancelled') process.exitCode = 130;
       else if (failed.length > 0) process.exitCode = 1;
@@ -149,14 +147,14 @@ export function registerSweep(program: Command): void {
     .description('list the sweeps in the archive')
     .option('--json', 'print one JSON document')
     .action(async (opts: { json?: boolean }) => {
-      const svc = new SweepService();
-      const list = await svc.list();
+      const lab = ctx.lab();
+      const list = await lab.listSweeps();
       if (opts.json) {
-        process.stdout.write(`${JSON.stringify({ archive: svc.home, sweeps: list })}\n`);
+        process.stdout.write(`${JSON.stringify({ archive: lab.home, sweeps: list })}\n`);
         return;
       }
       if (list.length === 0) {
-        process.stdout.write(`no sweeps in ${svc.home}\n`);
+        process.stdout.write(`no sweeps in ${lab.home}\n`);
         return;
       }
       const rows = list.map((s) =>
@@ -173,12 +171,12 @@ export function registerSweep(program: Command): void {
     .option('--csv <file>', 'write the table as CSV to this file')
     .option('--json', 'print the sweep (definition, runs, table) as one JSON document')
     .action(async (id: string, opts: { metrics?: string; csv?: string; json?: boolean }) => {
-      const svc = new SweepService();
+      const lab = ctx.lab();
       const metrics = parseMetrics(opts.metrics);
-      const r = await svc.get(id, metrics);
+      const r = await lab.getSweep(id, metrics);
       if (opts.csv !== undefined) {
         if (!fs.existsSync(path.dirname(path.resolve(opts.csv)))) throw new UserError(`The folder of the CSV file '${opts.csv}' does not exist.`);
-        fs.writeFileSync(opts.csv, await svc.csv(id, metrics));
+        fs.writeFileSync(opts.csv, Buffer.from((await lab.sweepCsv(id, metrics)).bytesBase64, 'base64'));
       }
       if (opts.json) process.stdout.write(`${JSON.stringify(r)}\n`);
       else {
@@ -191,12 +189,13 @@ export function registerSweep(program: Command): void {
     .command('presets')
     .description('list the built-in sweeps (run one with `sva-lab sweep --preset <name>`)')
     .option('--json', 'print one JSON document')
-    .action((opts: { json?: boolean }) => {
+    .action(async (opts: { json?: boolean }) => {
+      const presets = await ctx.lab().sweepPresets();
       if (opts.json) {
-        process.stdout.write(`${JSON.stringify({ presets: PRESETS })}\n`);
+        process.stdout.write(`${JSON.stringify({ presets })}\n`);
         return;
       }
-      for (const p of PRESETS) {
+      for (const p of presets) {
         const d = p.definition;
         process.stdout.write(`${p.name}\n  ${p.title}\n  ${p.story}\n`);
         process.stdout.write(`  sweep: ${d.scenario} ${d.vary.map((v) => `--vary ${v.key}=${v.values.join(',')}`).join(' ')}${(d.seeds ?? 1) > 1 ? ` --seeds ${d.seeds}` : ''} --metrics ${(d.metrics ?? []).join(',')}\n`);

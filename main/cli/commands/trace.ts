@@ -1,9 +1,6 @@
 import type { Command } from 'commander';
-import { metricDocs } from '../../lab/catalog';
-import { UserError } from '../../lab/errors';
-import { fmtNs } from '../../lab/format';
-import { LabService } from '../../lab/service';
-import { parseRange, parseTimeNs } from '../../lab/units';
+import { fmtNs, parseRange, parseTimeNs, UserError } from '../../lab/index';
+import type { CliContext } from '../context';
 import { formatDivergence, formatSummary, table } from '../format';
 
 const collect = (v: string, acc: string[]) => [...acc, v];
@@ -12,7 +9,8 @@ const print = (s: string): void => {
 };
 const printJson = (v: unknown): void => print(JSON.stringify(v));
 
-export function registerTrace(program: Command): void {
+/** The commands over one recorded run (or two), each named by its trace file's path. */
+export function registerTrace(program: Command, ctx: CliContext): void {
   program
     .command('summary')
     .description('the summary of a recorded run, metrics recomputed from its events')
@@ -20,9 +18,9 @@ export function registerTrace(program: Command): void {
     .option('--json', 'print one JSON document')
     .option('-v, --verbose', 'explain each metric')
     .action(async (file: string, opts: { json?: boolean; verbose?: boolean }) => {
-      const s = await new LabService().summary(file);
+      const s = await ctx.lab().summary(ctx.run(file));
       if (opts.json) printJson(s);
-      else print(`${formatSummary(s, metricDocs(), opts.verbose)}\n  trace     ${s.trace}`);
+      else print(`${formatSummary(s, (await ctx.lab().catalog()).metrics, opts.verbose)}\n  trace     ${s.trace}`);
     });
 
   program
@@ -33,11 +31,11 @@ export function registerTrace(program: Command): void {
     .option('--json', 'print one JSON document')
     .option('--all', 'list equal metrics too')
     .action(async (a: string, b: string, opts: { json?: boolean; all?: boolean }) => {
-      const c = await new LabService().compare(a, b);
+      const c = await ctx.lab().compareRuns(ctx.run(a), ctx.run(b));
       if (opts.json) return printJson(c);
-      const rows = Object.entries(c.metrics)
-        .filter(([, d]) => opts.all || JSON.stringify(d.a) !== JSON.stringify(d.b))
-        .map(([k, d]) => [k, String(d.a), String(d.b), d.delta === null ? '' : (d.delta > 0 ? '+' : '') + String(d.delta)]);
+      const rows = c.metrics
+        .filter((d) => opts.all || d.a !== d.b)
+        .map((d) => [d.name, String(d.a), String(d.b), d.delta === null ? '' : (d.delta > 0 ? '+' : '') + String(d.delta)]);
       print(rows.length ? table(['metric', 'a', 'b', 'b - a'], rows) : 'metrics: identical');
       print(c.firstDivergence ? formatDivergence(c.firstDivergence) : 'event streams: identical');
     });
@@ -48,9 +46,9 @@ export function registerTrace(program: Command): void {
     .argument('<file>', 'trace file')
     .option('--json', 'print one JSON document')
     .action(async (file: string, opts: { json?: boolean }) => {
-      const v = await new LabService().verify(file);
+      const v = await ctx.lab().verifyRun(ctx.run(file));
       if (!v.match) process.exitCode = 1;
-      if (opts.json) return printJson(v);
+      if (opts.json) return printJson({ trace: file, ...v });
       if (v.match) print(`verified: ${file} reproduces (${v.events} events, digest ${v.digest})${v.note ? `; ${v.note}` : ''}`);
       else {
         print(`MISMATCH: ${file} does not reproduce (recorded digest ${v.recordedDigest}, ${v.recordedEvents} events; re-run digest ${v.digest}, ${v.events} events)${v.note ? `; ${v.note}` : ''}`);
@@ -66,7 +64,7 @@ export function registerTrace(program: Command): void {
     .requiredOption('--out <file>', 'output file')
     .option('--json', 'print one JSON document')
     .action(async (file: string, opts: { format: string; out: string; json?: boolean }) => {
-      const r = await new LabService().export(file, opts.format, opts.out);
+      const r = await ctx.lab().exportTo(ctx.run(file), opts.format, opts.out);
       if (opts.json) printJson(r);
       else print(`wrote ${r.out} (${r.format}, ${r.bytes} bytes)`);
     });
@@ -81,7 +79,7 @@ export function registerTrace(program: Command): void {
     .action(async (file: string, sql: string, opts: { json?: boolean; limit?: string }) => {
       const limit = opts.limit === undefined ? undefined : Number(opts.limit);
       if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) throw new UserError(`--limit must be a positive integer; got '${opts.limit}'.`);
-      const q = await new LabService().query(file, sql, limit);
+      const q = await ctx.lab().query(ctx.run(file), sql, limit);
       if (opts.json) return printJson(q);
       print(table(q.columns, q.rows.map((r) => r.map((v) => (v === null ? 'NULL' : String(v))))));
       if (q.truncated) process.stderr.write(`sva-lab: only the first ${q.rows.length} rows are shown (--limit).\n`);
@@ -94,31 +92,40 @@ export function registerTrace(program: Command): void {
     .requiredOption('--at <time>', 'time: ns, or with a unit (5ms, 1.5s); repeatable', collect, [])
     .option('--json', 'print compact JSON')
     .action(async (file: string, opts: { at: string[]; json?: boolean }) => {
-      const s = await new LabService().state(file, opts.at.map((t) => parseTimeNs(t, '--at time')));
+      const times = opts.at.map((t) => parseTimeNs(t, '--at time'));
+      const id = ctx.run(file);
+      const s = [];
+      for (const t of times) s.push(await ctx.lab().state(id, t));
       print(opts.json ? JSON.stringify(s) : JSON.stringify(s, null, 2));
     });
 
   program
     .command('window')
-    .description('per-track level-of-detail data for a view WIDTH pixels wide over each range (at most about 2 items per pixel per track)')
+    .description('the timeline data of a view WIDTH pixels wide over each range, as the lab UI receives it (at most about 2 items per pixel per track)')
     .argument('<file>', 'trace file')
     .requiredOption('--range <from:to>', 'time range, e.g. 0:5ms; repeatable', collect, [])
     .requiredOption('--width <px>', 'view width in pixels')
     .option('--track <ids>', 'only these actor ids (comma-separated)')
-    .option('--json', 'print one JSON document')
+    .option('--json', 'print one JSON document: the WindowDto of each range')
     .action(async (file: string, opts: { range: string[]; width: string; track?: string; json?: boolean }) => {
       const width = Number(opts.width);
+      if (!Number.isInteger(width) || width < 1 || width > 100_000) throw new UserError(`The width must be an integer number of pixels from 1 to 100000; got '${opts.width}'.`);
+      const ranges = opts.range.map(parseRange);
       const tracks = opts.track?.split(',').map((x) => {
         const n = Number(x);
         if (!Number.isInteger(n) || n < 1) throw new UserError(`--track takes actor ids (positive integers, comma-separated); got '${x}'.`);
         return n;
       });
-      const w = await new LabService().window(file, opts.range.map(parseRange), width, tracks);
-      if (opts.json) return printJson(w);
-      for (const r of w) {
-        print(`${fmtNs(r.fromNs)} .. ${fmtNs(r.toNs)} at ${r.width} px (${fmtNs(Math.round(r.pxNs))}/px): ${r.level === null ? 'raw events' : `buckets of 2^${r.level} ns`}`);
-        const rows = r.tracks.map((t) => [String(t.actor), t.name, t.track, String(t.buckets.length), String(t.events.length), String(t.spans.length)]);
-        print(table(['actor', 'name', 'track', 'buckets', 'events', 'spans'], rows));
+      const lab = ctx.lab();
+      const id = ctx.run(file);
+      const ws = [];
+      for (const g of ranges) ws.push(await lab.window(id, g.fromNs, g.toNs, width, tracks));
+      if (opts.json) return printJson(ws);
+      const lanes = new Map((await lab.openRun(id)).tracks.map((t) => [t.id, t]));
+      for (const w of ws) {
+        print(`${fmtNs(w.fromNs)} .. ${fmtNs(w.toNs)} at ${width} px: buckets of ${fmtNs(w.bucketNs)}`);
+        const rows = w.tracks.map((t) => [String(t.id), lanes.get(t.id)?.name ?? '?', lanes.get(t.id)?.type ?? '?', String(t.spans.length), String(t.states.length), String(t.instants.length), String(t.counters.reduce((n, c) => n + c.points.length, 0))]);
+        print(table(['actor', 'name', 'track', 'spans', 'states', 'instants', 'counter points'], rows));
       }
     });
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { SweepDto, SweepRunDto } from '../../../main/contract';
-import { PRESETS } from '../../../main/lab/presets';
+import { PRESETS } from '../../../main/lab/sweeps/presets';
 import { decades } from '../../../renderer/src/plot/uplotOptions';
 import { autoXScale, buildPlot, defaultChoice, formatMetric, formatParam, pointStats, pointTarget, type PlotChoice } from '../../../renderer/src/plot/sweepPlot';
 

@@ -1,8 +1,9 @@
 import { MessageChannel } from 'node:worker_threads';
-import { MODEL_VERSION, type Summary } from '../sim/run';
-import { UserError } from './errors';
-import { sharedPool, type PooledWorker, type WorkerPool } from './worker_pool';
-import type { Progress, VerifyOutcome, WorkerJob, WorkerMessage, WriterJob, WriterMessage } from './worker_protocol';
+import { designOf } from '../../sim/design';
+import { MODEL_VERSION, type Summary } from '../../sim/run';
+import { UserError } from '../errors';
+import { sharedPool, type PooledWorker, type WorkerPool } from './pool';
+import type { Progress, VerifyOutcome, WorkerJob, WorkerMessage, WriterJob, WriterMessage } from './protocol';
 
 /** A running job: its outcome, and ways to stop it. */
 export interface WorkerHandle {
@@ -63,7 +64,7 @@ export function startWorker(job: JobInput, onProgress?: (p: Progress) => void, p
           scenario: job.scenario,
           params: job.params,
           seed: job.seed,
-          model: job.params.mmExit ? 'mm_exit' : 'quiet',
+          model: designOf(job.params),
           modelVersion: MODEL_VERSION,
           created: job.created,
         },

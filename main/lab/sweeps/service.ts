@@ -1,15 +1,17 @@
-import type { SweepListItemDto } from '../contract';
+import type { SweepListItemDto } from '../../contract';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { MODEL_VERSION, scenarioOrThrow, UnknownScenarioError } from '../sim/run';
-import { UserError } from './errors';
-import { LabService } from './service';
-import { aggregate, checkMetrics, expandGrid, flattenMetrics, type AggregatedPoint, type ResolvedSweepDefinition, type SweepDefinition, type SweepPointDto, type SweepRunDto } from './sweep_grid';
-import { APP_VERSION } from './version';
-import { sharedPool } from './worker_pool';
+import { designOf } from '../../sim/design';
+import { MODEL_VERSION, scenarioOrThrow, UnknownScenarioError } from '../../sim/run';
+import { stamp, traceName } from '../archive';
+import { UserError } from '../errors';
+import type { OpOptions, RecordRequest, RunResult } from '../runs';
+import { aggregate, checkMetrics, expandGrid, flattenMetrics, type AggregatedPoint, type ResolvedSweepDefinition, type SweepDefinition, type SweepPointDto, type SweepRunDto } from './grid';
+import { APP_VERSION } from '../version';
+import { sharedPool } from '../workers/pool';
 
-export * from './sweep_grid';
+export * from './grid';
 
 /**
  * `interrupted`: the manifest still says running but the process that ran it is gone (killed,
@@ -18,7 +20,7 @@ export * from './sweep_grid';
 export type SweepStatus = 'running' | 'complete' | 'cancelled' | 'interrupted';
 
 /** A sweep as its manifest (`<archive>/sweeps/<id>.json`) records it; updated as runs finish. */
-export interface SweepDto {
+export interface SweepRecord {
   id: string;
   definition: ResolvedSweepDefinition;
   /** ISO times (wall clock) of the start and of the end (null while running). */
@@ -34,7 +36,7 @@ export interface SweepDto {
 }
 
 /** A sweep with its table: the chosen metrics per grid point (mean, min, max over seeds). */
-export interface SweepResult extends SweepDto {
+export interface SweepResult extends SweepRecord {
   table: AggregatedPoint[];
 }
 
@@ -66,16 +68,12 @@ export interface SweepHandle {
 }
 
 /** Manifest on disk: the DTO plus who is running it, so a dead runner can be told from a live one. */
-interface Manifest extends SweepDto {
+interface Manifest extends SweepRecord {
   format: 1;
   runner: { pid: number; host: string };
 }
 
 const ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
-
-function stamp(d: Date): string {
-  return d.toISOString().replace(/[-:]/g, '').replace('T', '-').replace(/\..*$/, '');
-}
 
 function alive(pid: number): boolean {
   try {
@@ -86,17 +84,20 @@ function alive(pid: number): boolean {
   }
 }
 
+/** How a sweep records one run: the lab's `record` (runs.ts). */
+export type Recorder = (req: RecordRequest, opts: OpOptions) => Promise<RunResult>;
+
 /**
- * Parameter sweeps over the lab: runs a grid of (parameter values × seeds) through
- * `LabService.run` with a bounded number of runs at once, records each run as its own trace in the
- * archive, and groups them under one sweep id with a manifest `sweeps/<id>.json`. Plain
- * JSON-able values in and out; user mistakes come back as UserError with one sentence.
+ * Parameter sweeps: runs a grid of (parameter values × seeds) through the lab's recorder with a
+ * bounded number of runs at once, records each run as its own trace in the archive, and groups
+ * them under one sweep id with a manifest `sweeps/<id>.json`. Plain JSON-able values in and
+ * out; user mistakes come back as UserError with one sentence.
  */
 export class SweepService {
-  readonly home: string;
-  constructor(readonly lab: LabService = new LabService()) {
-    this.home = lab.home;
-  }
+  constructor(
+    readonly home: string,
+    private readonly record: Recorder,
+  ) {}
 
   /** The folder of the manifests. */
   get dir(): string {
@@ -155,12 +156,12 @@ export class SweepService {
     const runOne = async (point: number, seed: number): Promise<void> => {
       const p = grid.points[point];
       const rec = m.points[point].runs[seed - 1];
-      const name = `${id}-p${String(point).padStart(String(grid.points.length - 1).length, '0')}-${(p.params.mmExit ?? mmExitDefault) ? 'mm_exit' : 'quiet'}-s${seed}.sqlite`;
+      const name = traceName(`${id}-p${String(point).padStart(String(grid.points.length - 1).length, '0')}`, designOf({ mmExit: mmExitDefault, ...p.params }), seed);
       rec.status = 'running';
       rec.run = name;
       persist();
       try {
-        const r = await this.lab.run({ scenario: grid.definition.scenario, params: p.params, seed, out: path.join(this.home, name) }, { signal });
+        const r = await this.record({ scenario: grid.definition.scenario, params: p.params, seed, out: path.join(this.home, name) }, { signal });
         rec.status = r.status;
         rec.error = r.error;
         rec.metrics = flattenMetrics(r.metrics);

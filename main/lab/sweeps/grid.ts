@@ -1,7 +1,7 @@
-import type { MetricStatsDto, SweepPointDto as ContractSweepPointDto, SweepRunDto as ContractSweepRunDto } from '../contract';
-import { MetricsFold, type Metrics } from '../sim/metrics';
-import { ParamError, parseValue, type ParamSpec, type ParamValue } from '../sim/params';
-import { UserError } from './errors';
+import type { MetricStatsDto, SweepPointDto as ContractSweepPointDto, SweepRunDto as ContractSweepRunDto } from '../../contract';
+import { MetricsFold, type Metrics } from '../../sim/metrics';
+import { ParamError, parseValue, type ParamSpec, type ParamValue } from '../../sim/params';
+import { UserError } from '../errors';
 
 /**
  * Sweep grids, pure: expand a sweep definition into grid points and runs, and aggregate the

@@ -1,12 +1,12 @@
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { LabService } from '../../main/lab/service';
-import { WorkerPool, closeSharedPool, sharedPool } from '../../main/lab/worker_pool';
-import { startWorker } from '../../main/lab/run_worker';
-import { tempDir } from './helpers';
+import { createLab } from '../../../main/lab/lab';
+import { WorkerPool, closeSharedPool, sharedPool } from '../../../main/lab/workers/pool';
+import { startWorker } from '../../../main/lab/workers/start';
+import { tempDir } from '../../trace/helpers';
 
 const dir = tempDir('sva-pool-');
-const svc = new LabService(dir);
+const svc = createLab(dir);
 
 afterAll(async () => {
   await closeSharedPool();
@@ -15,11 +15,11 @@ afterAll(async () => {
 describe('warm worker pool', () => {
   it('reuses the same sim and writer workers run after run, idle between runs', async () => {
     await closeSharedPool();
-    await svc.run({ scenario: 'oom-bound-victim', out: path.join(dir, 'a.sqlite') });
+    await svc.record({ scenario: 'oom-bound-victim', out: path.join(dir, 'a.sqlite') });
     const pool = sharedPool();
     expect(pool.size).toBe(2);
     expect([pool.idleCount('sim_worker'), pool.idleCount('writer_worker')]).toEqual([1, 1]);
-    const b = await svc.run({ scenario: 'oom-bound-victim', params: { mmExit: false }, out: path.join(dir, 'b.sqlite') });
+    const b = await svc.record({ scenario: 'oom-bound-victim', params: { mmExit: false }, out: path.join(dir, 'b.sqlite') });
     expect(b.status).toBe('complete');
     expect(sharedPool()).toBe(pool);
     expect(pool.size).toBe(2);
@@ -27,10 +27,10 @@ describe('warm worker pool', () => {
 
   it('discards the workers of a crashed run and starts new ones for the next', async () => {
     const pool = sharedPool();
-    const r = await svc.run({ scenario: 'stress', params: { events: 100_000 }, out: path.join(dir, 'crash.sqlite') }, {}, { crashAfterEvents: 20_000 });
+    const r = await svc.record({ scenario: 'stress', params: { events: 100_000 }, out: path.join(dir, 'crash.sqlite') }, {}, { crashAfterEvents: 20_000 });
     expect(r.status).toBe('failed');
     expect(r.error).toMatch(/exited with code 70/);
-    const next = await svc.run({ scenario: 'oom-bound-victim', out: path.join(dir, 'after.sqlite') });
+    const next = await svc.record({ scenario: 'oom-bound-victim', out: path.join(dir, 'after.sqlite') });
     expect(next.status).toBe('complete');
     expect([pool.idleCount('sim_worker'), pool.idleCount('writer_worker')]).toEqual([1, 1]);
   });

@@ -10,5 +10,5 @@ import { register } from 'tsx/esm/api';
 const ENTRIES = new Set(['sim_worker', 'writer_worker']);
 const entry = workerData?.entry;
 if (!ENTRIES.has(entry)) throw new Error(`worker-boot: unknown worker entry '${entry}'`);
-register({ tsconfig: fileURLToPath(new URL('../../tsconfig.json', import.meta.url)) });
+register({ tsconfig: fileURLToPath(new URL('../../../tsconfig.json', import.meta.url)) });
 await import(new URL(`./${entry}.ts`, import.meta.url).href);

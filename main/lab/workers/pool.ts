@@ -2,13 +2,13 @@ import { existsSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker, type TransferListItem } from 'node:worker_threads';
-import type { PoolJobMessage } from './worker_protocol';
+import type { PoolJobMessage } from './protocol';
 
 /** The two kinds of lab worker. */
 export type WorkerEntry = 'sim_worker' | 'writer_worker';
 
 /** How the workers are started: the tsx bootstrap when running from sources. */
-const BOOT_URL = new URL('./worker-boot.mjs', import.meta.url);
+const BOOT_URL = new URL('./boot.mjs', import.meta.url);
 
 /**
  * In a bundled build (electron-vite: out/main/sim_worker.js next to index.js, this module maybe in

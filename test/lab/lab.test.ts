@@ -3,8 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LabApi, LabEvent, RunId } from '../../main/contract';
-import { createLabApi } from '../../main/lab/api';
-import { ARG_SCHEMAS } from '../../main/web/validate';
+import { ARG_SCHEMAS } from '../../main/lab/args';
+import { createLab } from '../../main/lab/lab';
 
 let home: string;
 let api: LabApi;
@@ -25,7 +25,7 @@ function finished(runId: RunId): Promise<LabEvent> {
 
 beforeAll(() => {
   home = fs.mkdtempSync(path.join(os.tmpdir(), 'sva-lab-api-'));
-  api = createLabApi({ home });
+  api = createLab(home);
   api.onEvent((e) => events.push(e));
 });
 

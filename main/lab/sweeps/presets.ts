@@ -1,5 +1,5 @@
-import { UserError } from './errors';
-import type { SweepDefinition } from './sweep_grid';
+import { UserError } from '../errors';
+import type { SweepDefinition } from './grid';
 
 /** How to draw a sweep: `metric` (y) against parameter `x`, one series per value of `series`. */
 export interface PlotSpec {

@@ -2,17 +2,18 @@
  * The sim worker: runs scenarios off the coordinating thread, one job at a time, and either
  * streams a run's events to a writer worker (record) or re-runs it against a recorded trace
  * (verify). It lives in the worker pool: it takes a job by message, answers with the messages in
- * worker_protocol.ts, and then waits for the next job.
+ * protocol.ts, and then waits for the next job.
  */
 import { parentPort, type MessagePort } from 'node:worker_threads';
-import type { TraceSink, TrackType } from '../sim/events';
-import { ParamError } from '../sim/params';
-import { runScenario, UnknownScenarioError, type Summary } from '../sim/run';
-import type { Divergence } from '../trace/diverge';
-import { TraceFileError } from '../trace/errors';
-import { TraceReader, type EventRow } from '../trace/reader';
-import { TraceRecorder, type TraceBatch, type TraceEnd } from '../trace/writer';
-import { PIPE_FAILED, PIPE_MAX_AHEAD, PIPE_WRITTEN, type PipeMessage, type PoolJobMessage, type VerifyOutcome, type WorkerJob, type WorkerMessage } from './worker_protocol';
+import type { TraceSink, TrackType } from '../../sim/events';
+import { ParamError } from '../../sim/params';
+import { runScenario, UnknownScenarioError, type Summary } from '../../sim/run';
+import { rowsDiffer, type Divergence } from '../../trace/diverge';
+import { TraceFileError } from '../../trace/errors';
+import { TraceReader } from '../../trace/reader';
+import { eventRow, type EventRow } from '../../trace/rows';
+import { TraceRecorder, type TraceBatch, type TraceEnd } from '../../trace/writer';
+import { PIPE_FAILED, PIPE_MAX_AHEAD, PIPE_WRITTEN, type PipeMessage, type PoolJobMessage, type VerifyOutcome, type WorkerJob, type WorkerMessage } from './protocol';
 
 const post = (m: WorkerMessage) => parentPort?.postMessage(m);
 
@@ -34,8 +35,10 @@ class CompareSink implements TraceSink {
     private readonly rec: TraceReader,
     private readonly limit: number,
   ) {
-    rec.actors();
     this.it = rec.rows();
+  }
+  private name(id: number): string {
+    return this.names.get(id) ?? `#${id}`;
   }
   actor(id: number, name: string, _track: TrackType): void {
     this.names.set(id, name);
@@ -43,24 +46,22 @@ class CompareSink implements TraceSink {
   event(seq: number, t: number, kind: number, actor: number, cause: number, a: number, b: number, args: string | null): void {
     if (this.divergence || this.compared >= this.limit) return;
     const r = this.it.next();
-    const mine = { seq, t_ns: t, kind: '', actor: this.names.get(actor) ?? `#${actor}`, cause_seq: cause, a, b, args: args === null ? null : (JSON.parse(args) as unknown) };
-    const named = this.rec.named([seq, t, kind, actor, cause, a, b, args]);
-    mine.kind = named.kind;
+    const mine: EventRow = [seq, t, kind, actor, cause, a, b, args];
     if (r.done) {
-      this.divergence = { seq, t_ns: t, a: null, b: mine };
+      this.divergence = { seq, tNs: t, a: null, b: eventRow(mine, (id) => this.name(id)) };
       return;
     }
     const p = r.value;
     this.compared++;
-    if (p[1] !== t || p[2] !== kind || p[4] !== cause || p[5] !== a || p[6] !== b || p[7] !== args || this.rec.actor(p[3])?.name !== mine.actor) {
-      this.divergence = { seq, t_ns: Math.min(t, p[1]), a: this.rec.named(p), b: mine };
+    if (rowsDiffer(p, this.rec.actorName(p[3]), mine, this.name(actor))) {
+      this.divergence = { seq, tNs: Math.min(t, p[1]), a: this.rec.row(p), b: eventRow(mine, (id) => this.name(id)) };
     }
   }
   /** After the run: a recorded event past the re-run's end is a divergence too. */
   finish(): void {
     if (this.divergence) return;
     const r = this.it.next();
-    if (!r.done) this.divergence = { seq: r.value[0], t_ns: r.value[1], a: this.rec.named(r.value), b: null };
+    if (!r.done) this.divergence = { seq: r.value[0], tNs: r.value[1], a: this.rec.row(r.value), b: null };
   }
   /** Release the recorded-events cursor (the connection cannot close while it is open). */
   close(): void {

@@ -7,9 +7,9 @@
  * message and, once the run's end is written, waits for the next.
  */
 import { parentPort } from 'node:worker_threads';
-import { TraceFileError } from '../trace/errors';
-import { TraceWriter } from '../trace/writer';
-import { PIPE_FAILED, PIPE_WRITTEN, type PipeMessage, type PoolJobMessage, type WriterJob, type WriterMessage } from './worker_protocol';
+import { TraceFileError } from '../../trace/errors';
+import { TraceWriter } from '../../trace/writer';
+import { PIPE_FAILED, PIPE_WRITTEN, type PipeMessage, type PoolJobMessage, type WriterJob, type WriterMessage } from './protocol';
 
 const post = (m: WriterMessage) => parentPort?.postMessage(m);
 

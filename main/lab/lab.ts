@@ -1,0 +1,201 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { LabApi, RunId, SweepPresetDto } from '../contract';
+import type { Summary } from '../sim/run';
+import { listScenarios, metricDocs } from './catalog';
+import { checkRun, resolveRun, type RawRunRequest } from './args';
+import { Annotations } from './annotations';
+import { Archive } from './archive';
+import { Bus } from './bus';
+import { compareRuns } from './compare';
+import { UserError } from './errors';
+import { download, exportTo, type Download, type ExportResult } from './exports';
+import { Readers } from './readers';
+import { Runs, type OpOptions, type RecordRequest, type RunInternals, type RunResult } from './runs';
+import { summaryOf } from './summary';
+import type { SweepDefinition } from './sweeps/grid';
+import { PRESETS } from './sweeps/presets';
+import { SweepService, type SweepHandle, type SweepOptions, type SweepResult } from './sweeps/service';
+import { verifyRun } from './verify';
+import { Views } from './views';
+import { closeSharedPool } from './workers/pool';
+
+/** One read-only SQL statement's answer. */
+export interface QueryResult {
+  columns: string[];
+  rows: unknown[][];
+  truncated: boolean;
+}
+
+/**
+ * The lab as its adapters see it: the LabApi (what IPC and HTTP carry, method for method), plus
+ * what only the command line needs: trace files named by path, waiting for a run or a sweep with
+ * progress on the terminal, SQL, exports to a file.
+ */
+export interface Lab extends LabApi {
+  /** The archive folder. */
+  readonly home: string;
+  /** The folder of the sweeps' manifests. */
+  readonly sweepsDir: string;
+  /** The RunId of a trace file given by path (a FILE argument), in the archive or not. */
+  runOf(file: string): RunId;
+  /** The trace file of a run. */
+  fileOf(id: RunId): string;
+  /** Record a run and wait for its end (into the archive, or `req.out`); the summary is the worker's. */
+  record(req: RecordRequest, opts?: OpOptions, internals?: RunInternals): Promise<RunResult>;
+  /** Run a scenario in this thread without recording it. */
+  simulate(req: RawRunRequest): Summary;
+  /** A recorded run's summary with its metrics recomputed from its events. */
+  summary(id: RunId): Promise<RunResult>;
+  /** One read-only SQL statement on the run's trace; anything but a read is refused. */
+  query(id: RunId, sql: string, limit?: number): Promise<QueryResult>;
+  /** Export the run to a file (Chrome trace JSON or CSV). */
+  exportTo(id: RunId, format: string, out: string): Promise<ExportResult>;
+  /** Start a sweep with the command line's knobs (runs at once, progress per run, cancellation). */
+  sweep(def: SweepDefinition, opts?: SweepOptions): SweepHandle;
+  /** A sweep, tabulating `metrics` instead of its own. */
+  getSweep(id: string, metrics?: string[]): Promise<SweepResult>;
+  /** The sweep table as CSV (download), tabulating `metrics` instead of its own. */
+  sweepCsv(id: string, metrics?: string[]): Promise<Download>;
+  /** Close the open trace readers and the idle workers. */
+  close(): Promise<void>;
+}
+
+/**
+ * The one door into the lab: the archive in `home`, its runs (recorded in worker threads), views
+ * of recorded runs, comparisons, sweeps. The CLI, Electron IPC and the HTTP server all call this
+ * (IPC and HTTP check each call's arguments first: args.ts `callLab`).
+ */
+export function createLab(home: string): Lab {
+  const bus = new Bus();
+  const archive = new Archive(home);
+  let runs: Runs | null = null;
+  const recording = (id: RunId) => runs?.isRecording(id) === true;
+  const readers = new Readers((id) => archive.fileOf(id), recording);
+  runs = new Runs(archive, bus, (id) => readers.drop(id));
+  const r = runs;
+  const views = new Views(readers, recording);
+  const notes = new Annotations(readers, (id) => archive.fileOf(id), recording);
+  const sweeps = new SweepService(home, (req, opts) => r.record(req, opts));
+  const cancels = new Map<string, AbortController>();
+
+  const lab: Lab = {
+    home,
+    sweepsDir: sweeps.dir,
+    runOf: (file) => archive.runOf(file),
+    fileOf: (id) => archive.fileOf(id),
+
+    catalog: async () => ({ scenarios: listScenarios(), metrics: metricDocs() }),
+    listRuns: async () => archive.list(),
+    validateRun: async (req) => checkRun(req).errors,
+    startRun: async (req) => ({ runId: r.start(req) }),
+    startPair: async (req) => {
+      resolveRun(req);
+      return { mmExit: r.start({ ...req, params: { ...req.params, mmExit: true } }), quiet: r.start({ ...req, params: { ...req.params, mmExit: false } }) };
+    },
+    cancelRun: async (id) => r.cancel(id),
+    openRun: async (id) => views.openRun(id),
+    window: async (id, fromNs, toNs, widthPx, tracks) => views.window(id, fromNs, toNs, widthPx, tracks),
+    state: async (id, tNs, seq) => views.state(id, tNs, seq),
+    events: async (id, q) => views.events(id, q),
+    stepEvent: async (id, seq, dir) => views.stepEvent(id, seq, dir),
+    causeChain: async (id, seq) => views.causeChain(id, seq),
+    findEvent: async (id, kind, fromSeq) => views.findEvent(id, kind, fromSeq),
+    compareRuns: async (a, b) => compareRuns(readers, a, b),
+    verifyRun: async (id) => verifyRun(readers, id, path.resolve(archive.fileOf(id))),
+
+    async importTrace(file) {
+      let src = file.path;
+      let tmp: string | null = null;
+      if (!src) {
+        if (file.bytesBase64 === undefined) throw new UserError('Import needs a file: give its path or its contents.');
+        tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sva-lab-import-'));
+        const safe = path.basename(file.name).replace(/[^A-Za-z0-9._-]/g, '_') || 'trace.sqlite';
+        src = path.join(tmp, safe);
+        fs.writeFileSync(src, Buffer.from(file.bytesBase64, 'base64'));
+      } else if (!fs.existsSync(src)) {
+        throw new UserError(`'${src}' does not exist; choose an SVA Lab trace file (.sqlite).`);
+      }
+      try {
+        const id = archive.import(src);
+        bus.emit({ type: 'archive-changed' });
+        return archive.item(id);
+      } catch (e) {
+        // The message names the temporary copy; name the user's file instead.
+        if (tmp && e instanceof Error && src) throw new UserError(e.message.split(src).join(file.name));
+        throw e;
+      } finally {
+        if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+      }
+    },
+    async deleteRun(id) {
+      if (recording(id)) throw new UserError(`Run '${id}' is still running; cancel it before deleting it.`);
+      readers.drop(id);
+      archive.remove(id);
+      bus.emit({ type: 'archive-changed' });
+    },
+
+    listAnnotations: async (id) => notes.list(id),
+    addAnnotation: async (id, a) => notes.add(id, a),
+    deleteAnnotation: async (id, n) => notes.remove(id, n),
+    exportRun: async (id, format) => download(archive.fileOf(id), path.basename(id), format),
+
+    sweepPresets: async () => PRESETS.map((p) => ({ ...p, definition: p.definition as SweepPresetDto['definition'], plots: p.plots.map((x) => ({ ...x })) })),
+    listSweeps: async () => sweeps.list(),
+    async startSweep(def) {
+      const h = lab.sweep(def);
+      return { sweepId: h.id, total: h.total };
+    },
+    sweep(def, opts = {}) {
+      const ac = new AbortController();
+      const onAbort = () => ac.abort();
+      opts.signal?.addEventListener('abort', onAbort, { once: true });
+      const h = sweeps.start(def, {
+        jobs: opts.jobs,
+        signal: ac.signal,
+        onProgress: (p) => {
+          opts.onProgress?.(p);
+          bus.emit({ type: 'sweep-progress', sweepId: p.sweepId, done: p.done, total: p.total, point: p.lastRun.point, run: p.lastRun.run, status: p.lastRun.status });
+        },
+      });
+      cancels.set(h.id, ac);
+      bus.emit({ type: 'archive-changed' });
+      void h.done.then(
+        (res) => {
+          cancels.delete(h.id);
+          bus.emit({ type: 'sweep-finished', sweepId: h.id, status: res.status });
+          bus.emit({ type: 'archive-changed' });
+        },
+        () => {
+          cancels.delete(h.id);
+          bus.emit({ type: 'sweep-finished', sweepId: h.id, status: 'interrupted' });
+        },
+      );
+      return h;
+    },
+    getSweep: (id, metrics) => sweeps.get(id, metrics),
+    async cancelSweep(id) {
+      const ac = cancels.get(id);
+      if (!ac) throw new UserError(`Sweep '${id}' is not running; only a running sweep can be cancelled.`);
+      ac.abort();
+    },
+    sweepCsv: async (id, metrics) => ({ name: `${id}.csv`, mime: 'text/csv', bytesBase64: Buffer.from(await sweeps.csv(id, metrics), 'utf8').toString('base64') }),
+
+    onEvent: (cb) => bus.on(cb),
+
+    record: (req, opts, internals) => r.record(req, opts, internals),
+    simulate: (req) => r.simulate(req),
+    summary: async (id) => {
+      const file = archive.fileOf(id);
+      return { ...readers.with(id, (t) => summaryOf(t, { live: recording(id), recompute: true })), trace: file };
+    },
+    query: async (id, sql, limit) => readers.with(id, (t) => t.query(sql, limit)),
+    exportTo: async (id, format, out) => exportTo(archive.fileOf(id), format, out),
+    async close() {
+      readers.closeAll();
+      await closeSharedPool();
+    },
+  };
+  return lab;
+}
