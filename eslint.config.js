@@ -6,8 +6,8 @@
 //   main/lab           + main/trace, main/sim, main/contract, node
 //   main/cli, main/web thin adapters over main/lab and main/contract (types from sim/trace)
 //   main/*.ts, others  Electron main side: anything in main/, never renderer/preload/test/bench
-//   preload            electron + types from main/contract
-//   renderer           types from main/contract; never node, electron or other main/**
+//   preload            electron + main/contract (its types and LAB_METHODS)
+//   renderer           main/contract (its types and LAB_METHODS); never node, electron or other main/**
 //   test, bench        anything
 //
 // Relative imports are checked by where they land, not by how they are spelled: the layer
@@ -133,12 +133,13 @@ const LAYERS = [
     typeOnly: ['main/sim', 'main/trace'], bareDeny: ['electron'],
   })),
   {
+    // main/contract.ts is types and one value, LAB_METHODS (from which the bridge is made).
     name: 'preload', dir: 'preload', files: ['**'], nested: true,
-    allow: [], typeOnly: ['main/contract'], bareDeny: ['anyButElectron'],
+    allow: ['main/contract'], bareDeny: ['anyButElectron'],
   },
   {
     name: 'renderer', dir: 'renderer', files: ['**'], nested: true,
-    allow: [], typeOnly: ['main/contract'], bareDeny: ['node', 'electron', 'sqlite'],
+    allow: ['main/contract'], bareDeny: ['node', 'electron', 'sqlite'],
   },
 ];
 

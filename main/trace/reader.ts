@@ -2,7 +2,7 @@ import type { AnnotationDto, EventRowDto, StateAtDto, WindowDto } from '../contr
 import { MetricsFold, type Metrics } from '../sim/metrics';
 import { TraceDb } from './db';
 import { readActors, readMeta, type ActorInfo, type TraceMeta } from './meta';
-import { eventRow, type EventRow } from './rows';
+import { eventRow, walkCauses, type EventRow } from './rows';
 import { userQuery, type QueryResult } from './sql';
 import { StateIndex } from './state_at';
 import { windowDto } from './window';
@@ -106,16 +106,7 @@ export class TraceReader {
 
   /** Event `seq` and its causes, newest first, up to the scenario's first event (at most `max`; a cycle ends the walk). */
   causeChain(seq: number, max = 500): EventRowDto[] {
-    const out: EventRowDto[] = [];
-    const seen = new Set<number>();
-    for (let s = seq; s > 0 && out.length < max && !seen.has(s); ) {
-      seen.add(s);
-      const e = this.eventAt(s);
-      if (!e) break;
-      out.push(e);
-      s = e.causeSeq;
-    }
-    return out;
+    return walkCauses(seq, (s) => this.eventAt(s), max);
   }
 
   /** Number of event rows (seq is dense from 1, so the last seq). */

@@ -1,9 +1,12 @@
-import { KINDS, type TrackType } from '../sim/events';
+import type { TrackType } from '../sim/events';
 import type { TraceDb } from './db';
 import { decodeLod } from './lod';
 import type { ActorInfo } from './meta';
 import type { EventRow } from './rows';
-import { LOD_ALL_MIN_LEVEL, LOD_ALL_RECORD, LOD_CHUNK, LOD_KINDS, LOD_LEVELS, LOD_OTHER_KIND, LOD_RECORD, ROLE_BIT } from './schema';
+import { LOD_ALL_MIN_LEVEL, LOD_ALL_RECORD, LOD_CHUNK, LOD_LEVELS, LOD_OTHER_KIND, LOD_RECORD } from './schema';
+import { emptyTrack, foldEvents, WINDOW_RAW_MAX, windowSpan } from './window_fold';
+
+export { WINDOW_RAW_MAX } from './window_fold';
 
 /** A level-of-detail bucket: [t0, t1) in ns, n events, seqs of the first and last, value range and last value (counters, states), role bits. */
 export interface WindowBucket {
@@ -29,7 +32,7 @@ export interface WindowEvent {
 }
 /**
  * A `spans` row in a window (see schema.ts for cat, name and holder). A `blocked` span comes apart
- * here, next to its SQL: `state` is the task state (S or D) and `name` what the task waits on;
+ * as it is read (window_fold.ts windowSpan): `state` is the task state (S or D) and `name` what the task waits on;
  * `state` is null for every other span.
  */
 export interface WindowSpan {
@@ -60,9 +63,6 @@ export interface WindowRange {
   tracks: WindowTrack[];
 }
 
-/** Counter and state kinds: their values are kept apart in windows. */
-const HAS_VALUE = KINDS.map((k) => k.role === 'counter' || k.role === 'state');
-const ROLE_BITS = KINDS.map((k) => ROLE_BIT[k.role]);
 /** SQL condition: `actor` is one of the ids in a JSON array parameter. */
 const ACTOR_IN = 'actor IN (SELECT value FROM json_each(?))';
 const RAW = 'SELECT seq, t_ns, kind, actor, cause_seq, a, b, NULL FROM events WHERE seq >= ? AND seq <= ?';
@@ -72,9 +72,6 @@ type SpanSqlRow = [number, number, number, string, string, number | null, number
 
 /** A window for more lanes than this reads `lod_all` (every lane, one row per chunk) rather than a row per lane. */
 const LOD_ALL_MIN_LANES = 256;
-
-/** Up to this many events in a range, `window` reads raw events instead of buckets. */
-export const WINDOW_RAW_MAX = 4096;
 
 /**
  * `bs` (buckets of one track at one level, `w` ns wide) in time order, ties in their given order:
@@ -90,18 +87,6 @@ function sortBuckets(bs: WindowBucket[], w: number): WindowBucket[] {
   const out = new Array<WindowBucket>(bs.length);
   for (let i = 0; i < keys.length; i++) out[i] = bs[keys[i] % P];
   return out;
-}
-
-/** A spans row as a WindowSpan; a blocked span's name is '<S or D> <what it waits on>' in the file (schema.ts). */
-function windowSpan(r: SpanSqlRow): WindowSpan {
-  let name = r[4];
-  let state: string | null = null;
-  if (r[3] === 'blocked') {
-    const sp = name.indexOf(' ');
-    state = sp < 0 ? name : name.slice(0, sp);
-    name = sp < 0 ? '' : name.slice(sp + 1);
-  }
-  return { t0: r[1], t1: r[2], cat: r[3], name, state, holder: r[5], beginSeq: r[6], endSeq: r[7] };
 }
 
 /**
@@ -132,7 +117,7 @@ export class WindowReader {
         let t = out.get(id);
         if (!t) {
           const a = this.actor(id);
-          out.set(id, (t = { actor: id, name: a?.name ?? `#${id}`, track: a?.track ?? 'scenario', buckets: [], events: [], spans: [] }));
+          out.set(id, (t = emptyTrack(id, a?.name ?? `#${id}`, a?.track ?? 'scenario')));
         }
         return t;
       };
@@ -146,41 +131,10 @@ export class WindowReader {
     });
   }
 
-  /**
-   * Few events: show them; more than one in one pixel of one track and lane fold into a bucket
-   * (a lane: a counter or state kind, or the actor's other events together).
-   */
+  /** Few events: show them, folded per pixel and lane (window_fold.ts). */
   private raw(s0: number, s1: number, want: Set<number> | null, lanes: string, fromNs: number, pxNs: number, track: (id: number) => WindowTrack | null): void {
-    const perPx = new Map<number, { px: number; k: number; single: WindowEvent | null; bucket: WindowBucket | null }>();
     const rows = (want ? this.db.stmt(`${RAW} AND ${ACTOR_IN} ORDER BY seq`).raw(true).all(s0, s1, lanes) : this.db.stmt(`${RAW} ORDER BY seq`).raw(true).all(s0, s1)) as EventRow[];
-    for (const r of rows) {
-      const t = track(r[3]);
-      if (!t) continue;
-      const px = Math.floor((r[1] - fromNs) / pxNs);
-      const lane = r[3] * LOD_KINDS + (HAS_VALUE[r[2]] ? r[2] : LOD_OTHER_KIND);
-      let c = perPx.get(lane);
-      if (!c || c.px !== px) perPx.set(lane, (c = { px, k: 0, single: null, bucket: null }));
-      c.k++;
-      if (c.k === 1) {
-        c.single = { seq: r[0], t: r[1], kind: r[2], a: r[5], b: r[6] };
-        t.events.push(c.single);
-      } else if (c.bucket === null) {
-        // A second event in this pixel of this lane: both become one bucket (the first is
-        // among the track's last events: other lanes' events may have come after it).
-        const e = c.single as WindowEvent;
-        t.events.splice(t.events.lastIndexOf(e), 1);
-        c.bucket = { t0: fromNs + px * pxNs, t1: fromNs + (px + 1) * pxNs, n: 2, firstSeq: e.seq, lastSeq: r[0], vmin: Math.min(e.a, r[5]), vmax: Math.max(e.a, r[5]), vlast: r[5], roles: ROLE_BITS[e.kind] | ROLE_BITS[r[2]], kind: HAS_VALUE[r[2]] ? r[2] : null };
-        t.buckets.push(c.bucket);
-      } else {
-        const b = c.bucket;
-        b.n++;
-        b.lastSeq = r[0];
-        b.roles |= ROLE_BITS[r[2]];
-        b.vlast = r[5];
-        if (r[5] < (b.vmin as number)) b.vmin = r[5];
-        if (r[5] > (b.vmax as number)) b.vmax = r[5];
-      }
-    }
+    foldEvents(rows, fromNs, pxNs, track);
   }
 
   /** Many events: the level-of-detail buckets at least a pixel wide; returns the level read. */
@@ -250,7 +204,7 @@ export class WindowReader {
       for (const r of rows) {
         if (level !== null && r[2] - r[1] < pxNs) continue;
         const t = track(r[0]);
-        if (t && t.buckets.length + t.events.length + t.spans.length < 2 * width) t.spans.push(windowSpan(r));
+        if (t && t.buckets.length + t.events.length + t.spans.length < 2 * width) t.spans.push(windowSpan(r[1], r[2], r[3], r[4], r[5], r[6], r[7]));
       }
     }
   }
