@@ -19,11 +19,10 @@ import type { LatencyStats, Metrics } from './sim/metrics';
 import type { ParamSpec, ParamValue } from './sim/params';
 import type { Summary } from './sim/run';
 import type { ModelState } from './sim/state';
+import type { Ns } from './sim/time';
 
-export type { Design, LatencyStats, Metrics, ModelState, ParamSpec, ParamValue, Summary, TrackType };
-
-/** Integer nanoseconds of virtual time. */
-export type Ns = number;
+/** `Ns`: integer nanoseconds of virtual time (declared once, in main/sim/time.ts). */
+export type { Design, LatencyStats, Metrics, ModelState, Ns, ParamSpec, ParamValue, Summary, TrackType };
 /** A trace file name in the archive, e.g. `20261123-201500-oom-bound-victim-mm_exit-s1.sqlite`. */
 export type RunId = string;
 
