@@ -1,5 +1,6 @@
 import type { AnnotationDto, EventRowDto, StateAtDto, WindowDto } from '../contract';
 import { MetricsFold, type Metrics } from '../sim/metrics';
+import { ANNOTATION_COLS, annotationDto, type AnnotationRow } from './annotations';
 import { TraceDb } from './db';
 import { readActors, readMeta, type ActorInfo, type TraceMeta } from './meta';
 import { eventRow, walkCauses, type EventRow } from './rows';
@@ -155,8 +156,8 @@ export class TraceReader {
 
   /** The bookmarks and notes saved in the trace, by time. */
   annotations(): AnnotationDto[] {
-    const rows = this.db.guard(() => this.db.stmt('SELECT id, t_ns, seq, kind, text, created FROM annotations ORDER BY t_ns, id').all()) as { id: number; t_ns: number; seq: number | null; kind: string; text: string; created: string }[];
-    return rows.map((x) => ({ id: x.id, tNs: x.t_ns, seq: x.seq, kind: x.kind === 'note' ? 'note' : 'bookmark', text: x.text, created: x.created }));
+    const rows = this.db.guard(() => this.db.stmt(`${ANNOTATION_COLS} ORDER BY t_ns, id`).all()) as AnnotationRow[];
+    return rows.map(annotationDto);
   }
 
   /** Every span, by start time: [actor, cat, name, holder, begin_seq, end_seq, t0, dur] (for exports). */
