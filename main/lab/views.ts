@@ -22,7 +22,7 @@ export class Views {
       return {
         id,
         summary,
-        status: m.status,
+        status: m.status === 'running' && !this.recording(id) ? 'interrupted' : m.status,
         created: m.created,
         tracks: r.actors().map((a) => ({ id: a.id, name: a.name, type: a.track })),
         startNs: 0,

@@ -24,7 +24,13 @@ export interface TraceMeta {
   model: string;
   modelVersion: number;
   created: string;
-  status: 'running' | 'complete' | 'cancelled' | 'failed';
+  /**
+   * 'interrupted': the recorder was killed (the archive found the trace still 'running' and
+   * marked it so; stored as status 'failed' with end_reason 'interrupted', as the file's CHECK
+   * constraint knows no other status). A 'running' trace nobody records is interrupted too
+   * (summary.ts says so).
+   */
+  status: 'running' | 'complete' | 'cancelled' | 'failed' | 'interrupted';
   error: string | null;
   endReason: string | null;
   events: number;
@@ -159,7 +165,7 @@ export class TraceReader {
     try {
       return fn();
     } catch (e) {
-      throw corruptionError(this.file, e);
+      throw readError(this.file, e);
     }
   }
 
@@ -172,31 +178,7 @@ export class TraceReader {
   meta(): TraceMeta {
     if (this.metaCache) return this.metaCache;
     const r = this.guard(() => this.stmt('SELECT * FROM meta').get()) as Record<string, unknown>;
-    const json = <T>(v: unknown, what: string): T => {
-      try {
-        return JSON.parse(String(v)) as T;
-      } catch {
-        throw new TraceFileError(`'${this.file}' is corrupt: its ${what} is not valid JSON.`);
-      }
-    };
-    this.metaCache = {
-      formatVersion: r.format_version as number,
-      appVersion: r.app_version as string,
-      scenario: r.scenario as string,
-      params: json(r.params_json, 'params_json'),
-      seed: r.seed as number,
-      model: r.model as string,
-      modelVersion: r.model_version as number,
-      created: r.created as string,
-      status: r.status as TraceMeta['status'],
-      error: (r.error as string | null) ?? null,
-      endReason: (r.end_reason as string | null) ?? null,
-      events: r.event_count as number,
-      endTimeNs: r.end_time_ns as number,
-      digest: (r.digest as string | null) ?? null,
-      metrics: r.metrics_json == null ? null : json<Metrics>(r.metrics_json, 'metrics_json'),
-      checkpointEvery: r.checkpoint_every as number,
-    };
+    this.metaCache = metaOf(this.file, r);
     return this.metaCache;
   }
 
@@ -290,7 +272,7 @@ export class TraceReader {
         try {
           r = it.next();
         } catch (e) {
-          throw corruptionError(this.file, e);
+          throw readError(this.file, e);
         }
         if (r.done) return;
         yield r.value;
@@ -391,16 +373,36 @@ export class TraceReader {
   /** A fold restored from checkpoint number i. */
   private restoreCheckpoint(i: number): StateFold {
     const seq0 = (this.ckSeq as Float64Array)[i];
-    const stored = this.stmt('SELECT state_json FROM checkpoints WHERE seq = ?').pluck().get(seq0) as string | Uint8Array;
+    const stored = this.stmt('SELECT state_json FROM checkpoints WHERE seq = ?').pluck().get(seq0) as unknown;
     const fold = new StateFold();
     for (const a of this.actors()) fold.actor(a.id, a.name, a.track);
-    let snap: FoldSnapshot;
+    let text: string;
+    if (typeof stored === 'string') text = stored;
+    else if (stored instanceof Uint8Array) {
+      try {
+        // Bounded: a deflate bomb stops at the limit instead of taking the process's memory.
+        text = zlib.inflateRawSync(stored, { maxOutputLength: CHECKPOINT_MAX_BYTES }).toString();
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' || e instanceof RangeError) {
+          throw new TraceFileError(`'${this.file}' was refused: checkpoint ${seq0} inflates to more than ${CHECKPOINT_MAX_BYTES >> 20} MiB; a checkpoint of a trace is far smaller.`);
+        }
+        throw new TraceFileError(`'${this.file}' is corrupt: checkpoint ${seq0} is not valid raw-DEFLATE data.`);
+      }
+    } else throw new TraceFileError(`'${this.file}' is corrupt: checkpoint ${seq0} holds ${stored === null ? 'NULL' : typeof stored}; a checkpoint is JSON text or deflated JSON.`);
+    if (text.length > CHECKPOINT_MAX_BYTES) throw new TraceFileError(`'${this.file}' was refused: checkpoint ${seq0} is larger than ${CHECKPOINT_MAX_BYTES >> 20} MiB; a checkpoint of a trace is far smaller.`);
+    let snap: unknown;
     try {
-      snap = JSON.parse(typeof stored === 'string' ? stored : zlib.inflateRawSync(stored).toString()) as FoldSnapshot;
+      snap = JSON.parse(text);
     } catch {
-      throw new TraceFileError(`'${this.file}' is corrupt: checkpoint ${seq0} is not valid (deflated) JSON.`);
+      throw new TraceFileError(`'${this.file}' is corrupt: checkpoint ${seq0} is not valid JSON.`);
     }
-    fold.restore(snap);
+    const bad = snapshotProblem(snap);
+    if (bad) throw new TraceFileError(`'${this.file}' is corrupt: checkpoint ${seq0} has the wrong shape (${bad}); a checkpoint is a state snapshot object with t, seq, freePages and the arrays tasks, mms, pasids, entries, dma, queues, locks, victims.`);
+    try {
+      fold.restore(snap as FoldSnapshot);
+    } catch (e) {
+      throw new TraceFileError(`'${this.file}' is corrupt: checkpoint ${seq0} has the wrong shape (${(e as Error).message}).`);
+    }
     return fold;
   }
 
@@ -557,7 +559,16 @@ export class TraceReader {
 
   private spanLvlMax: number | null = null;
   private maxSpanLvl(): number {
-    if (this.spanLvlMax === null) this.spanLvlMax = (this.stmt('SELECT max(lvl) FROM spans').pluck().get() as number | null) ?? -1;
+    if (this.spanLvlMax === null) {
+      const [lo, hi] = this.stmt('SELECT min(lvl), max(lvl) FROM spans').raw(true).get() as [unknown, unknown];
+      // lvl drives a loop (one query per level): a value no span can have is refused, never looped to.
+      for (const v of [lo, hi]) {
+        if (v !== null && !(typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= MAX_SPAN_LVL)) {
+          throw new TraceFileError(`'${this.file}' is corrupt: its spans table holds a level (lvl) of ${String(v)}; a span's level is an integer from 0 to ${MAX_SPAN_LVL}.`);
+        }
+      }
+      this.spanLvlMax = (hi as number | null) ?? -1;
+    }
     return this.spanLvlMax;
   }
 
@@ -591,10 +602,99 @@ export class TraceReader {
     } catch (e) {
       const c = corruptionError(this.file, e);
       if (c instanceof TraceFileError) throw c;
-      throw new TraceFileError(`The query on '${this.file}' failed: ${(e as Error).message}.`);
+      throw new TraceFileError(`The query on '${this.file}' failed: ${firstLine((e as Error).message)}.`);
     }
     return { columns, rows, truncated };
   }
+}
+
+/** A checkpoint larger than this (inflated) is refused: a long run's state is a few MiB. */
+export const CHECKPOINT_MAX_BYTES = 256 * 1024 * 1024;
+/** spans.lvl = floor(log2(dur)) with dur < 2^63 ns. */
+const MAX_SPAN_LVL = 63;
+
+const firstLine = (s: string) => s.split('\n')[0].replace(/\.$/, '');
+
+/**
+ * An error while reading `file` as one sentence: damage and file-system errors named, and a
+ * TypeError or RangeError (values of a shape no trace has, met while decoding them) too.
+ */
+function readError(file: string, e: unknown): unknown {
+  const c = corruptionError(file, e);
+  if (c !== e) return c;
+  if (e instanceof TypeError || e instanceof RangeError) return new TraceFileError(`'${file}' holds data of a shape no SVA Lab trace has (${firstLine(e.message)}).`);
+  return e;
+}
+
+/** What is wrong with a checkpoint's parsed JSON as a FoldSnapshot, or null. */
+function snapshotProblem(v: unknown): string | null {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return `it is ${v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v}`;
+  const o = v as Record<string, unknown>;
+  for (const k of ['t', 'seq', 'freePages']) if (typeof o[k] !== 'number') return `${k} is ${typeof o[k]}, not a number`;
+  for (const k of ['tasks', 'mms', 'pasids', 'entries', 'dma', 'queues', 'locks', 'victims']) if (!Array.isArray(o[k])) return `${k} is not an array`;
+  for (const k of ['tasks', 'mms', 'pasids', 'entries', 'dma', 'queues', 'locks']) {
+    for (const e of o[k] as unknown[]) if (!Array.isArray(e) || e.length !== 2) return `an entry of ${k} is not a [key, value] pair`;
+  }
+  for (const k of ['tasks', 'mms', 'entries', 'dma', 'queues', 'locks']) {
+    for (const e of o[k] as unknown[][]) if (typeof e[1] !== 'object' || e[1] === null) return `a value in ${k} is not an object`;
+  }
+  for (const e of o.locks as unknown[][]) {
+    const l = e[1] as Record<string, unknown>;
+    if (!Array.isArray(l.holders) || !Array.isArray(l.waiters)) return 'a lock lacks its holders or waiters';
+  }
+  return null;
+}
+
+const STATUSES = new Set(['running', 'complete', 'cancelled', 'failed']);
+const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v);
+
+/** The meta row, checked field by field: each wrong field is one sentence naming it and what is valid. */
+function metaOf(file: string, r: Record<string, unknown> | undefined): TraceMeta {
+  if (!r) throw new TraceFileError(`'${file}' is not a complete SVA Lab trace: its meta table is empty.`);
+  const bad = (field: string, valid: string): never => {
+    const v = r[field];
+    const shown = v === null ? 'null' : typeof v === 'string' ? `'${v.length > 40 ? `${v.slice(0, 40)}…` : v}'` : String(v);
+    throw new TraceFileError(`'${file}' is corrupt: its meta.${field} is ${shown}; it should be ${valid}.`);
+  };
+  const text = (f: string): string => (typeof r[f] === 'string' ? (r[f] as string) : bad(f, 'text'));
+  const textOrNull = (f: string): string | null => (r[f] === null || r[f] === undefined ? null : typeof r[f] === 'string' ? (r[f] as string) : bad(f, 'text or null'));
+  const int = (f: string, min: number): number => (isInt(r[f]) && (r[f] as number) >= min ? (r[f] as number) : bad(f, `an integer of at least ${min}`));
+  const json = (f: string, nullable: boolean): Record<string, unknown> | null => {
+    const v = r[f];
+    if (v === null || v === undefined) return nullable ? null : bad(f, 'a JSON object (the run’s parameters)');
+    if (typeof v !== 'string') return bad(f, 'JSON text');
+    let o: unknown;
+    try {
+      o = JSON.parse(v);
+    } catch {
+      return bad(f, 'valid JSON');
+    }
+    if (typeof o !== 'object' || o === null || Array.isArray(o)) return bad(f, 'a JSON object');
+    return o as Record<string, unknown>;
+  };
+  const status = text('status');
+  if (!STATUSES.has(status)) bad('status', 'one of running, complete, cancelled, failed');
+  const endReason = textOrNull('end_reason');
+  const metrics = json('metrics_json', true);
+  if (metrics && (typeof metrics.releaseLatencyNs !== 'object' || metrics.releaseLatencyNs === null)) bad('metrics_json', 'the metrics object a run stores');
+  return {
+    formatVersion: int('format_version', 1),
+    appVersion: text('app_version'),
+    scenario: text('scenario'),
+    params: json('params_json', false) as Record<string, unknown>,
+    seed: int('seed', 0),
+    model: text('model'),
+    modelVersion: int('model_version', 0),
+    created: text('created'),
+    status: status === 'failed' && endReason === 'interrupted' ? 'interrupted' : (status as TraceMeta['status']),
+    error: textOrNull('error'),
+    endReason,
+    events: int('event_count', 0),
+    endTimeNs: int('end_time_ns', 0),
+    digest: textOrNull('digest'),
+    metrics: metrics as Metrics | null,
+    checkpointEvery: int('checkpoint_every', 1),
+  };
 }
 
 /** Index of the last element <= v in an ascending array (0 if none is). */
