@@ -2,7 +2,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { RunId } from '../contract';
 import { runScenario, type Summary } from '../sim/run';
-import { markFailed } from '../trace/recover';
 import { resolveRun, type RawRunRequest, type ResolvedRun } from './args';
 import { reserve, reserveIn, stamp, traceName, type Archive } from './archive';
 import type { Bus } from './bus';
@@ -11,6 +10,7 @@ import { withTrace } from './readers';
 import { summaryOf } from './summary';
 import { APP_VERSION } from './version';
 import type { Progress } from './workers/protocol';
+import { readerJob } from './workers/read';
 import { startWorker, WorkerDiedError, type WorkerHandle } from './workers/start';
 
 export type { Progress } from './workers/protocol';
@@ -161,8 +161,9 @@ export class Runs {
       return { ...summary, trace: file };
     } catch (e) {
       if (e instanceof WorkerDiedError && fs.existsSync(file) && fs.statSync(file).size > 0) {
-        // Keep what was written; the trace says what happened.
-        markFailed(file, e.message);
+        // Keep what was written; the trace says what happened. Folding every event again for the
+        // metrics takes seconds for a long run: a reader worker does it, not this thread.
+        await readerJob({ op: 'close-abandoned', file, as: 'failed', error: e.message }, { deadlineMs: 600_000 });
         return { ...withTrace(file, (r) => summaryOf(r, { live: false, recompute: false })), trace: file };
       }
       if (fs.existsSync(file) && fs.statSync(file).size === 0) fs.rmSync(file);

@@ -5,7 +5,7 @@ import { KINDS, type TrackType } from '../sim/events';
 import { MetricsFold, type Metrics } from '../sim/metrics';
 import { StateFold, type FoldSnapshot, type ModelState } from '../sim/state';
 import { TraceFileError } from './errors';
-import { corruptionError, openReadOnly } from './open';
+import { corruptionError, openTrace } from './open';
 import { decodeLod } from './lod';
 import { eventRow, type EventRow } from './rows';
 import { windowDto } from './window';
@@ -149,11 +149,17 @@ export class TraceReader {
   /** The fold behind the last stateAt answer: checkpoint index, state, time asked. */
   private scrub: { ck: number; fold: StateFold; atNs: number } | null = null;
 
-  constructor(file: string) {
+  /** `strict`: refuse triggers and views a trace does not have (import). */
+  constructor(file: string, opts: { strict?: boolean } = {}) {
     this.file = file;
-    const { db, close } = openReadOnly(file);
+    const { db, close } = openTrace(file, { strict: opts.strict === true });
     this.db = db;
     this.closeFn = close;
+  }
+
+  /** Copy the database as this connection sees it (the -wal's committed pages included) to `dest`, through SQLite's online backup. */
+  async backupTo(dest: string): Promise<void> {
+    await this.db.backup(dest);
   }
 
   close(): void {
@@ -577,11 +583,18 @@ export class TraceReader {
    * before it runs. Returns column names and up to `limit` rows.
    */
   query(sql: string, limit = 100_000): { columns: string[]; rows: unknown[][]; truncated: boolean } {
+    const rows: unknown[][] = [];
+    const q = this.queryEach(sql, limit, (r) => rows.push(r));
+    return { columns: q.columns, rows, truncated: q.truncated };
+  }
+
+  /** query, handing each row to `onRow` as it is read (so an answer of millions of rows never sits in memory). */
+  queryEach(sql: string, limit: number, onRow: (row: unknown[]) => void, onColumns?: (columns: string[]) => void): { columns: string[]; truncated: boolean; count: number } {
     let st: Database.Statement;
     try {
       st = this.db.prepare(sql);
     } catch (e) {
-      const m = (e as Error).message;
+      const m = firstLine((e as Error).message);
       if (/more than one statement/i.test(m)) throw new TraceFileError(`The query on '${this.file}' must be a single statement.`);
       throw new TraceFileError(`The query on '${this.file}' is not valid SQL: ${m}.`);
     }
@@ -589,22 +602,24 @@ export class TraceReader {
       throw new TraceFileError(`The query on '${this.file}' was refused: traces are opened read-only, so only statements that read (SELECT, WITH, read-only PRAGMA) may run.`);
     }
     const columns = st.columns().map((c) => c.name);
-    const rows: unknown[][] = [];
+    onColumns?.(columns);
+    let count = 0;
     let truncated = false;
     try {
       for (const r of st.raw(true).iterate() as IterableIterator<unknown[]>) {
-        if (rows.length >= limit) {
+        if (count >= limit) {
           truncated = true;
           break;
         }
-        rows.push(r);
+        count++;
+        onRow(r.map((v) => (typeof v === 'bigint' ? String(v) : v instanceof Uint8Array ? `x'${Buffer.from(v).toString('hex')}'` : v)));
       }
     } catch (e) {
       const c = corruptionError(this.file, e);
       if (c instanceof TraceFileError) throw c;
       throw new TraceFileError(`The query on '${this.file}' failed: ${firstLine((e as Error).message)}.`);
     }
-    return { columns, rows, truncated };
+    return { columns, truncated, count };
   }
 }
 
