@@ -5,7 +5,7 @@ import type { RunId, RunListItem } from '../contract';
 import { designOf, type Design } from '../sim/design';
 import { findScenario } from '../sim/scenarios/index';
 import { TraceFileError } from '../trace/errors';
-import { asUser, UserError } from './errors';
+import { UserError } from './errors';
 import { withTrace } from './readers';
 
 /**
