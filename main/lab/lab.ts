@@ -168,7 +168,7 @@ export function createLab(home: string, options: LabOptions = {}): Lab {
     listAnnotations: async (id) => notes.list(id),
     addAnnotation: async (id, a) => notes.add(id, a),
     deleteAnnotation: async (id, n) => notes.remove(id, n),
-    exportRun: async (id, format) => download(archive.fileOf(id), path.basename(id), format),
+    exportRun: (id, format) => download(archive.fileOf(id), path.basename(id), format),
 
     sweepPresets: async () => PRESETS.map((p) => ({ ...p, definition: p.definition as SweepPresetDto['definition'], plots: p.plots.map((x) => ({ ...x })) })),
     listSweeps: async () => sweeps.list(),
@@ -221,8 +221,8 @@ export function createLab(home: string, options: LabOptions = {}): Lab {
     },
     async query(id, sql, limit = QUERY_DEFAULT_ROWS, opts = {}) {
       const file = archive.fileOf(id);
-      if (!Number.isSafeInteger(limit) || limit < 1) throw new UserError(`A query's row limit must be a positive integer; got ${limit}.`);
-      if (!opts.onRows && limit > QUERY_MAX_ROWS) throw new UserError(`A query answers at most ${QUERY_MAX_ROWS} rows at once; got a limit of ${limit} (the command line streams more).`);
+      if (!Number.isSafeInteger(limit) || limit < 1) throw new UserError(`The query on '${file}' needs a row limit that is a positive integer; got ${limit}.`);
+      if (!opts.onRows && limit > QUERY_MAX_ROWS) throw new UserError(`The query on '${file}' asks for up to ${limit} rows; a query answers at most ${QUERY_MAX_ROWS} rows at once (the command line's --json and --csv stream more).`);
       const rows: unknown[][] = [];
       const q = await readerJob<{ columns: string[]; truncated: boolean; count: number }>(
         { op: 'query', file, sql, limit, chunk: 1000 },
@@ -238,7 +238,7 @@ export function createLab(home: string, options: LabOptions = {}): Lab {
       );
       return { columns: q.columns, rows, truncated: q.truncated };
     },
-    exportTo: async (id, format, out) => exportTo(archive.fileOf(id), format, out),
+    exportTo: (id, format, out) => exportTo(archive.fileOf(id), format, out),
     async recoverInterrupted(now) {
       let n = 0;
       for (const f of archive.orphans(now)) {

@@ -172,7 +172,7 @@ export function checkSchema(db: Database.Database, file: string, strict: boolean
   }
   for (const [name, sql] of exp.views) {
     const o = byName.get(name);
-    if (!o) continue;
+    if (!o) throw new TraceFileError(`'${file}' is not a complete SVA Lab trace: it lacks the view ${name}.`);
     if (o.type !== 'view' || normSql(o.sql ?? '') !== sql) {
       throw new TraceFileError(`'${file}' is not a valid SVA Lab trace: its ${o.type} ${name} is not the ${name} view this build defines.`);
     }

@@ -290,10 +290,12 @@ export class TraceReader {
 
   /** Metrics recomputed by folding the recorded events (the same fold the run used). */
   recomputeMetrics(): Metrics {
-    const m = new MetricsFold();
-    for (const a of this.actors()) m.actor(a.id, a.name, a.track);
-    for (const r of this.rows()) m.event(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]);
-    return m.result();
+    return this.guard(() => {
+      const m = new MetricsFold();
+      for (const a of this.actors()) m.actor(a.id, a.name, a.track);
+      for (const r of this.rows()) m.event(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]);
+      return m.result();
+    });
   }
 
   /** Number of event rows (seq is dense from 1, so the last seq). */
@@ -634,10 +636,10 @@ const firstLine = (s: string) => s.split('\n')[0].replace(/\.$/, '');
  * An error while reading `file` as one sentence: damage and file-system errors named, and a
  * TypeError or RangeError (values of a shape no trace has, met while decoding them) too.
  */
-function readError(file: string, e: unknown): unknown {
+export function readError(file: string, e: unknown): unknown {
   const c = corruptionError(file, e);
   if (c !== e) return c;
-  if (e instanceof TypeError || e instanceof RangeError) return new TraceFileError(`'${file}' holds data of a shape no SVA Lab trace has (${firstLine(e.message)}).`);
+  if (e instanceof TypeError || e instanceof RangeError || e instanceof SyntaxError) return new TraceFileError(`'${file}' holds data of a shape no SVA Lab trace has (${firstLine(e.message)}).`);
   return e;
 }
 

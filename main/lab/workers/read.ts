@@ -46,7 +46,7 @@ export function readerJob<T>(job: ReaderJob, opts: ReaderOptions = {}): Promise<
         if (rm.type === 'rows') opts.onRows?.(rm.rows);
         else if (rm.type === 'columns') opts.onColumns?.(rm.columns);
         else if (rm.type === 'done') finish(() => resolve(rm.value as T), true);
-        else finish(() => reject(rm.user ? new UserError(rm.message) : new Error(rm.message)), true);
+        else finish(() => reject(Object.assign(rm.user ? new UserError(rm.message) : new Error(rm.message), { code: rm.code })), true);
       },
       error: (e) => {
         const oom = (e as NodeJS.ErrnoException).code === 'ERR_WORKER_OUT_OF_MEMORY';

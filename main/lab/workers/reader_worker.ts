@@ -9,7 +9,7 @@ import { parentPort } from 'node:worker_threads';
 import { checkAndCopy } from '../../trace/copy';
 import { TraceFileError } from '../../trace/errors';
 import { exportChromeJson, exportCsv } from '../../trace/export';
-import { TraceReader } from '../../trace/reader';
+import { readError, TraceReader } from '../../trace/reader';
 import { closeAbandoned } from '../../trace/recover';
 import type { PoolJobMessage, ReaderJob, ReaderMessage } from './protocol';
 
@@ -56,8 +56,13 @@ async function run(job: ReaderJob): Promise<unknown> {
 
 parentPort?.on('message', (m: PoolJobMessage<ReaderJob>) => {
   if (m.type !== 'job') return;
-  run(m.job).then(
+  const job = m.job;
+  run(job).then(
     (value) => post({ type: 'done', value }),
-    (e: unknown) => post({ type: 'error', message: e instanceof Error ? e.message : String(e), user: e instanceof TraceFileError, code: (e as { code?: string })?.code }),
+    (e0: unknown) => {
+      // Values of a shape no trace has, met while decoding the file, are said of the file.
+      const e = readError(job.op === 'import' ? job.src : job.file, e0);
+      post({ type: 'error', message: e instanceof Error ? e.message : String(e), user: e instanceof TraceFileError, code: (e0 as { code?: string })?.code });
+    },
   );
 });
