@@ -7,7 +7,7 @@ export { createLab, QUERY_DEADLINE_MS, QUERY_DEFAULT_ROWS, QUERY_MAX_ROWS, type 
 export { archiveDir } from './archive';
 export { callLab, isLabMethod } from './args';
 export { ensureRendererBuilt } from './build';
-export { UserError } from './errors';
+export { BusyError, UserError } from './errors';
 export type { ExportResult } from './exports';
 export { fmtNs } from './format';
 export { CSP } from './page';

@@ -9,10 +9,10 @@ import { Annotations } from './annotations';
 import { Archive } from './archive';
 import { Bus } from './bus';
 import { compareRuns } from './compare';
-import { UserError } from './errors';
+import { BusyError, UserError } from './errors';
 import { download, exportTo, type Download, type ExportResult } from './exports';
 import { Readers } from './readers';
-import { Runs, type OpOptions, type RecordRequest, type RunInternals, type RunResult } from './runs';
+import { MAX_ACTIVE_RUNS, Runs, type OpOptions, type RecordRequest, type RunInternals, type RunResult } from './runs';
 import { summaryOf } from './summary';
 import type { SweepDefinition } from './sweeps/grid';
 import { PRESETS } from './sweeps/presets';
@@ -21,6 +21,9 @@ import { verifyRun } from './verify';
 import { Views } from './views';
 import { closeSharedPool } from './workers/pool';
 import { readerJob } from './workers/read';
+
+/** Sweeps a lab runs at once when asked through LabApi. */
+const MAX_ACTIVE_SWEEPS = 2;
 
 /** Rows a query answers by default, and at most when they are collected rather than streamed. */
 export const QUERY_DEFAULT_ROWS = 100_000;
@@ -121,6 +124,7 @@ export function createLab(home: string, options: LabOptions = {}): Lab {
     startRun: async (req) => ({ runId: r.start(req) }),
     startPair: async (req) => {
       resolveRun(req);
+      if (r.active + 2 > MAX_ACTIVE_RUNS) throw new BusyError(`${r.active} runs are recording already; a pair needs two of the ${MAX_ACTIVE_RUNS} this lab runs at once: start it when runs have finished.`);
       return { mmExit: r.start({ ...req, params: { ...req.params, mmExit: true } }), quiet: r.start({ ...req, params: { ...req.params, mmExit: false } }) };
     },
     cancelRun: async (id) => r.cancel(id),
@@ -173,6 +177,7 @@ export function createLab(home: string, options: LabOptions = {}): Lab {
     sweepPresets: async () => PRESETS.map((p) => ({ ...p, definition: p.definition as SweepPresetDto['definition'], plots: p.plots.map((x) => ({ ...x })) })),
     listSweeps: async () => sweeps.list(),
     async startSweep(def) {
+      if (cancels.size >= MAX_ACTIVE_SWEEPS) throw new BusyError(`${cancels.size} sweeps are running already, the most this lab runs at once; start this one when one has finished (or cancel one).`);
       const h = lab.sweep(def);
       return { sweepId: h.id, total: h.total };
     },

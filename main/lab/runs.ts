@@ -5,7 +5,7 @@ import { runScenario, type Summary } from '../sim/run';
 import { resolveRun, type RawRunRequest, type ResolvedRun } from './args';
 import { reserve, reserveIn, stamp, traceName, type Archive } from './archive';
 import type { Bus } from './bus';
-import { asUser, UserError, userError } from './errors';
+import { asUser, BusyError, UserError, userError } from './errors';
 import { withTrace } from './readers';
 import { summaryOf } from './summary';
 import { APP_VERSION } from './version';
@@ -37,6 +37,9 @@ export interface RunInternals {
   /** Called with the worker as soon as it starts. */
   onWorker?: (h: WorkerHandle) => void;
 }
+
+/** Runs a lab records at once when asked through LabApi (each takes two worker threads). */
+export const MAX_ACTIVE_RUNS = 8;
 
 /** After a cancel, how long a run may take to close its trace before its workers are killed (ms). */
 const CANCEL_GRACE_MS = 10_000;
@@ -75,8 +78,14 @@ export class Runs {
     return this.launch(this.prepare(req), opts, internals);
   }
 
+  /** Runs recording now (started here, by the command line or by a sweep). */
+  get active(): number {
+    return this.recording.size;
+  }
+
   /** Start recording a run into the archive; progress and the end arrive as LabEvents. */
   start(req: RawRunRequest): RunId {
+    if (this.recording.size >= MAX_ACTIVE_RUNS) throw new BusyError(`${this.recording.size} runs are recording already, the most this lab runs at once; start this run when one has finished.`);
     const p = this.prepare(req);
     const id = p.id;
     const ac = new AbortController();
