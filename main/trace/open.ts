@@ -109,6 +109,17 @@ export function corruptionError(file: string, e: unknown): unknown {
   return s ? new TraceFileError(s) : e;
 }
 
+/**
+ * An error while reading `file` as one sentence: damage and file-system errors named, and a
+ * TypeError, RangeError or SyntaxError (values of a shape no trace has, met while decoding them) too.
+ */
+export function readError(file: string, e: unknown): unknown {
+  const c = corruptionError(file, e);
+  if (c !== e) return c;
+  if (e instanceof TypeError || e instanceof RangeError || e instanceof SyntaxError) return new TraceFileError(`'${file}' holds data of a shape no SVA Lab trace has (${firstLine(e.message)}).`);
+  return e;
+}
+
 /** One table's expected columns: name and declared type, in order. */
 type Columns = { name: string; type: string }[];
 interface ExpectedSchema {

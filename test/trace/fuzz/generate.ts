@@ -4,7 +4,7 @@
  * a checkpoint, a recursive view in place of a table, a planted trigger, wrong columns, a span
  * level of 1e308, a FIFO, links and side-file names as export targets...). Each case says which
  * lab operations to try on it and which of them must be refused. Deterministic for a seed:
- * `node --import tsx test/fuzz/generate.ts <dir> [seed]` writes the files and prints the cases.
+ * `node --import tsx test/trace/fuzz/generate.ts <dir> [seed]` writes the files and prints the cases.
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';

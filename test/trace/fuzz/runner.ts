@@ -2,11 +2,11 @@
  * The fuzz suite's runner, a child process of fuzz.test.ts: runs each case's operations through
  * the lab (the same door the CLI, IPC and HTTP use) and prints one JSON line per step, so the
  * parent can tell a hang (no line for too long: it kills this process) from an answer.
- *   node --import tsx test/fuzz/runner.ts <cases.json> <home>
+ *   node --import tsx test/trace/fuzz/runner.ts <cases.json> <home>
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { createLab, UserError } from '../../main/lab/index';
+import { createLab, UserError } from '../../../main/lab/index';
 import type { FuzzCase, Op } from './generate';
 
 const [casesFile, home] = process.argv.slice(2);

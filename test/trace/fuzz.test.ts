@@ -4,8 +4,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { recordInline, tempDir } from '../trace/helpers';
-import { generateCases, type FuzzCase } from './generate';
+import { recordInline, tempDir } from './helpers';
+import { generateCases, type FuzzCase } from './fuzz/generate';
 
 /**
  * The fuzz suite: seeded hostile files (generate.ts) through every lab operation (runner.ts, in a
@@ -53,7 +53,7 @@ const watched = (c: FuzzCase) => c.unchanged ?? [c.file, ...['-wal', '-shm', '-j
 function runChild(todo: FuzzCase[], home: string): Promise<FuzzCase[]> {
   const file = path.join(root, `cases-${Math.random().toString(36).slice(2)}.json`);
   fs.writeFileSync(file, JSON.stringify(todo));
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/fuzz/runner.ts', file, home], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'test/trace/fuzz/runner.ts', file, home], { stdio: ['ignore', 'pipe', 'pipe'] });
   child.stderr.resume();
   return new Promise((resolve) => {
     let current: Step | null = null;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isAllowedExternal, isOwnPageUrl } from '../../main/external';
+import { isAllowedExternal, isOwnPageUrl } from '../main/external';
 
 describe('Electron: external links and own pages', () => {
   it('opens only the documentation allowlist in the browser', () => {

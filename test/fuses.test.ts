@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { tempDir } from '../trace/helpers';
+import { tempDir } from './trace/helpers';
 
 // The fuses script on a stand-in for the Electron binary: the fuse wire as Electron lays it out
 // (sentinel, wire version 1, length, one byte per fuse: '0' off, '1' on), inside other bytes.
