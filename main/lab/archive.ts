@@ -27,14 +27,22 @@ export function reserve(file: string): boolean {
     fs.closeSync(fs.openSync(file, 'wx'));
     return true;
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return false;
+    if (code === 'ENOSPC') throw new UserError(`The disk is full: the trace file '${file}' cannot be created; free some space and try again.`);
+    if (code === 'EROFS') throw new UserError(`The trace file '${file}' cannot be created: its folder is on a read-only file system; set SVA_LAB_HOME (or --out) to a writable folder.`);
+    if (code === 'EACCES' || code === 'EPERM') throw new UserError(`The trace file '${file}' cannot be created: permission denied in its folder; set SVA_LAB_HOME (or --out) to a folder you can write.`);
     throw new UserError(`Cannot create the trace file '${file}': ${(e as Error).message}.`);
   }
 }
 
 /** Reserve `base` in `dir`, or `base-2`, `base-3`... if taken; returns the path reserved. */
 export function reserveIn(dir: string, base: string): string {
-  fs.mkdirSync(dir, { recursive: true });
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+  } catch (e) {
+    throw archiveWriteError(dir, e);
+  }
   let file = path.join(dir, base);
   for (let i = 2; !reserve(file); i++) file = path.join(dir, base.replace(/\.sqlite$/, `-${i}.sqlite`));
   return file;
@@ -58,7 +66,17 @@ function lastWrite(file: string): number {
 
 /** One sentence for a failure to write into the archive folder (read-only, full, permission). */
 export function archiveWriteError(home: string, e: unknown): UserError {
-  const code = (e as NodeJS.ErrnoException).code;
+  let code = (e as NodeJS.ErrnoException).code;
+  // A recursive mkdir on a read-only file system reports ENOENT: ask the nearest existing folder why.
+  if (code === 'ENOENT') {
+    let dir = path.resolve(home);
+    while (!fs.existsSync(dir) && path.dirname(dir) !== dir) dir = path.dirname(dir);
+    try {
+      fs.accessSync(dir, fs.constants.W_OK);
+    } catch (x) {
+      code = (x as NodeJS.ErrnoException).code ?? code;
+    }
+  }
   if (code === 'ENOSPC') return new UserError(`The disk holding the archive ${home} is full; free some space and try again.`);
   if (code === 'EROFS') return new UserError(`The archive ${home} is on a read-only file system; set SVA_LAB_HOME to a writable folder.`);
   if (code === 'EACCES' || code === 'EPERM') return new UserError(`The archive ${home} cannot be written: permission denied; set SVA_LAB_HOME to a folder you can write.`);
@@ -152,6 +170,13 @@ export class Archive {
     const base = path.basename(src).endsWith('.sqlite') ? path.basename(src) : `${path.basename(src)}.sqlite`;
     if (path.resolve(src) === path.join(this.home, base)) throw new UserError(`'${src}' is already in the archive.`);
     const tmp = path.join(this.home, `.import-${process.pid}-${Math.random().toString(36).slice(2)}.tmp`);
+    // Can the archive be written at all? (Said of the archive, not of a temporary name.)
+    try {
+      fs.closeSync(fs.openSync(tmp, 'wx'));
+      fs.rmSync(tmp);
+    } catch (e) {
+      throw archiveWriteError(this.home, e);
+    }
     try {
       await copy(src, tmp);
       let file = path.join(this.home, base);
