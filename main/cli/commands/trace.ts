@@ -148,11 +148,21 @@ export function registerTrace(program: Command, ctx: CliContext): void {
       });
       const lab = ctx.lab();
       const id = ctx.run(file);
-      const ws = [];
-      for (const g of ranges) ws.push(await lab.window(id, g.fromNs, g.toNs, width, tracks));
-      if (opts.json) return printJson(ws);
+      if (opts.json) {
+        // Streamed, one range at a time: the answer for hundreds of ranges never sits in memory whole.
+        const out = new StreamOut();
+        out.write('[');
+        for (let i = 0; i < ranges.length; i++) {
+          const g = ranges[i];
+          out.write(`${i > 0 ? ',' : ''}${JSON.stringify(await lab.window(id, g.fromNs, g.toNs, width, tracks))}`);
+        }
+        out.write(']\n');
+        await out.end();
+        return;
+      }
       const lanes = new Map((await lab.openRun(id)).tracks.map((t) => [t.id, t]));
-      for (const w of ws) {
+      for (const g of ranges) {
+        const w = await lab.window(id, g.fromNs, g.toNs, width, tracks);
         print(`${fmtNs(w.fromNs)} .. ${fmtNs(w.toNs)} at ${width} px: buckets of ${fmtNs(w.bucketNs)}`);
         const rows = w.tracks.map((t) => [String(t.id), lanes.get(t.id)?.name ?? '?', lanes.get(t.id)?.type ?? '?', String(t.spans.length), String(t.states.length), String(t.instants.length), String(t.counters.reduce((n, c) => n + c.points.length, 0))]);
         print(table(['actor', 'name', 'track', 'spans', 'states', 'instants', 'counter points'], rows));
