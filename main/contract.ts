@@ -40,7 +40,8 @@ export interface CatalogDto {
   metrics: Record<string, string>;
 }
 
-export type RunStatus = 'running' | 'complete' | 'cancelled' | 'failed';
+/** 'interrupted': the recording process was killed; the trace keeps every event committed before. */
+export type RunStatus = 'running' | 'complete' | 'cancelled' | 'failed' | 'interrupted';
 
 /** One run in the archive list. */
 export interface RunListItem {

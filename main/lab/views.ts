@@ -18,7 +18,7 @@ export class Views {
     return this.readers.with(id, (r) => {
       const m = r.meta();
       const tracks = r.actors().map((a) => ({ id: a.id, name: a.name, type: a.track }));
-      return runInfo(id, summaryOf(r, { live: this.recording(id), recompute: false }), m.status, m.created, tracks, m.endTimeNs);
+      return runInfo(id, summaryOf(r, { live: this.recording(id), recompute: false }), m.status === 'running' && !this.recording(id) ? 'interrupted' : m.status, m.created, tracks, m.endTimeNs);
     });
   }
 

@@ -27,7 +27,8 @@ export function runWarnings(scenario: string, params: Params): string[] {
  */
 export const MODEL_VERSION = 3;
 
-export type RunStatus = 'complete' | 'cancelled' | 'failed';
+/** 'interrupted' is never the sim's own: a recorded run whose recording process was killed reads back so. */
+export type RunStatus = 'complete' | 'cancelled' | 'failed' | 'interrupted';
 
 /** The summary of one run. Field names are a contract (DESIGN.md, "Headless interface"). */
 export interface Summary {

@@ -1,7 +1,7 @@
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import type { AnnotationDto } from '../contract';
 import { TraceFileError } from './errors';
-import { checkHeader } from './open';
+import { fileErrorSentence, openTrace } from './open';
 
 /** The columns of an annotation, in the order of ANNOTATION_COLS. */
 export interface AnnotationRow {
@@ -37,17 +37,16 @@ export function deleteAnnotation(file: string, id: number): boolean {
   return withWriter(file, (db) => db.prepare('DELETE FROM annotations WHERE id = ?').run(id).changes > 0);
 }
 
+/** A short write connection, after the strict checks (no trigger can ride on the lab's write). */
 function withWriter<T>(file: string, fn: (db: Database.Database) => T): T {
-  checkHeader(file);
-  let db: Database.Database;
-  try {
-    db = new Database(file, { fileMustExist: true });
-  } catch (e) {
-    throw new TraceFileError(`'${file}' cannot be opened to save an annotation: ${e instanceof Error ? e.message : String(e)}.`);
-  }
+  const { db, close } = openTrace(file, { write: true, strict: true });
   try {
     return db.transaction(() => fn(db))();
+  } catch (e) {
+    if (e instanceof TraceFileError) throw e;
+    const s = fileErrorSentence(file, e, 'write');
+    throw s ? new TraceFileError(s) : e;
   } finally {
-    db.close();
+    close();
   }
 }

@@ -4,7 +4,7 @@ import { ANNOTATION_COLS, annotationDto, type AnnotationRow } from './annotation
 import { TraceDb } from './db';
 import { readActors, readMeta, type ActorInfo, type TraceMeta } from './meta';
 import { eventRow, walkCauses, type EventRow } from './rows';
-import { userQuery, type QueryResult } from './sql';
+import { queryEach, userQuery, type QueryResult } from './sql';
 import { StateIndex } from './state_at';
 import { windowDto } from './window';
 import { WindowReader, type WindowRange } from './window_read';
@@ -13,6 +13,7 @@ export type { ActorInfo, TraceMeta } from './meta';
 export type { EventRow } from './rows';
 export type { WindowBucket, WindowEvent, WindowRange, WindowSpan, WindowTrack } from './window_read';
 export { WINDOW_RAW_MAX } from './window_read';
+export { readError } from './open';
 
 /** The state at one instant: `atNs` is the time asked for; `tNs`/`seq` the last event at or before it. */
 export type StateAt = StateAtDto;
@@ -36,15 +37,21 @@ export class TraceReader {
   private actorsCache: ActorInfo[] | null = null;
   private actorById: Map<number, ActorInfo> | null = null;
 
-  constructor(file: string) {
+  /** `strict`: refuse triggers and views a trace does not have (import). */
+  constructor(file: string, opts: { strict?: boolean } = {}) {
     this.file = file;
-    this.db = new TraceDb(file);
+    this.db = new TraceDb(file, opts);
     this.states = new StateIndex(this.db, () => this.actors(), () => this.countRows());
     this.windows = new WindowReader(this.db, (id) => this.actor(id), (t) => this.states.seqAtOrBefore(t));
   }
 
   close(): void {
     this.db.close();
+  }
+
+  /** Copy the database as this connection sees it (the -wal's committed pages included) to `dest`, through SQLite's online backup. */
+  async backupTo(dest: string): Promise<void> {
+    await this.db.backup(dest);
   }
 
   /** Run `fn`, turning SQLite damage errors into a TraceFileError naming this file. */
@@ -117,10 +124,12 @@ export class TraceReader {
 
   /** Metrics recomputed by folding the recorded events (the same fold the run used). */
   recomputeMetrics(): Metrics {
-    const m = new MetricsFold();
-    for (const a of this.actors()) m.actor(a.id, a.name, a.track);
-    for (const r of this.rows()) m.event(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]);
-    return m.result();
+    return this.db.guard(() => {
+      const m = new MetricsFold();
+      for (const a of this.actors()) m.actor(a.id, a.name, a.track);
+      for (const r of this.rows()) m.event(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]);
+      return m.result();
+    });
   }
 
   // ------------------------------------------------------------------ time and state
@@ -178,5 +187,10 @@ export class TraceReader {
   /** Run one user SQL statement (reads only; see sql.ts): column names and up to `limit` rows. */
   query(sql: string, limit = 100_000): QueryResult {
     return userQuery(this.db, sql, limit);
+  }
+
+  /** query, handing each row to `onRow` as it is read (sql.ts queryEach). */
+  queryEach(sql: string, limit: number, onRow: (row: unknown[]) => void, onColumns?: (columns: string[]) => void): { columns: string[]; truncated: boolean; count: number } {
+    return queryEach(this.db, sql, limit, onRow, onColumns);
   }
 }

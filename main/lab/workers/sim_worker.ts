@@ -140,7 +140,8 @@ function record(job: WorkerJob): Summary {
   rec.finish(summary.endTimeNs);
   if (process.env.SVA_LAB_PIPE_STATS) process.stderr.write(`sim: waited ${Math.round(pipe.waitMs)} ms for the writer\n`);
   pipe.end({
-    status: summary.status,
+    // The sim ends complete, cancelled or failed; 'interrupted' is only ever read back from a trace.
+    status: summary.status === 'interrupted' ? 'failed' : summary.status,
     error: summary.error,
     endReason: summary.endReason,
     events: summary.events,
