@@ -9,7 +9,7 @@ const METHODS: LabMethod[] = [
   'catalog', 'listRuns', 'startRun', 'cancelRun', 'validateRun', 'openRun', 'window', 'state',
   'events', 'stepEvent', 'causeChain', 'importTrace', 'deleteRun', 'compareRuns', 'findEvent',
   'startPair', 'verifyRun', 'listAnnotations', 'addAnnotation', 'deleteAnnotation', 'exportRun',
-  'sweepPresets', 'listSweeps', 'startSweep', 'getSweep', 'cancelSweep', 'sweepCsv',
+  'sweepPresets', 'listSweeps', 'startSweep', 'getSweep', 'cancelSweep', 'sweepCsv', 'explain',
 ];
 
 const api: Record<string, unknown> = {};

@@ -1,7 +1,9 @@
 import fs from 'node:fs';
 import Database from 'better-sqlite3';
 import { TraceFileError } from './errors';
-import { REQUIRED_TABLES, TRACE_APPLICATION_ID, TRACE_FORMAT_VERSION } from './schema';
+import { EDGES_FORMAT_VERSION, READABLE_FORMAT_VERSIONS, REQUIRED_TABLES, REQUIRED_TABLES_V4, TRACE_APPLICATION_ID } from './schema';
+
+const READABLE = READABLE_FORMAT_VERSIONS.join(' or ');
 
 const SQLITE_MAGIC = 'SQLite format 3\0';
 
@@ -44,8 +46,8 @@ export function checkHeader(file: string): HeaderInfo {
     throw new TraceFileError(`'${file}' is an SQLite database but not an SVA Lab trace (its application id is ${appId}, a trace has ${TRACE_APPLICATION_ID}).`);
   }
   const version = h.readUInt32BE(60);
-  if (version !== TRACE_FORMAT_VERSION) {
-    throw new TraceFileError(`'${file}' is a trace of format version ${version}; this build reads format version ${TRACE_FORMAT_VERSION} only.`);
+  if (!READABLE_FORMAT_VERSIONS.includes(version)) {
+    throw new TraceFileError(`'${file}' is a trace of format version ${version}; this build reads format version ${READABLE} only.`);
   }
   const pageSize = h.readUInt16BE(16) === 1 ? 65536 : h.readUInt16BE(16);
   const pages = h.readUInt32BE(28);
@@ -98,14 +100,14 @@ export function openReadOnly(file: string): { db: Database.Database; close: () =
     // Up to 32 MiB of page cache (grown as used): a view re-reads the same pages as it pans and zooms.
     db.pragma('cache_size = -32768');
     const have = new Set((db.prepare("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')").pluck().all() as string[]));
-    const missing = REQUIRED_TABLES.filter((t) => !have.has(t));
+    const missing = [...REQUIRED_TABLES, ...(hdr.formatVersion >= EDGES_FORMAT_VERSION ? REQUIRED_TABLES_V4 : [])].filter((t) => !have.has(t));
     if (missing.length > 0) {
       throw new TraceFileError(`'${file}' is not a complete SVA Lab trace: it lacks the table${missing.length > 1 ? 's' : ''} ${missing.join(', ')}.`);
     }
     const v = db.prepare('SELECT format_version FROM meta').pluck().get() as number | undefined;
     if (v === undefined) throw new TraceFileError(`'${file}' is not a complete SVA Lab trace: its meta table is empty.`);
-    if (v !== TRACE_FORMAT_VERSION) {
-      throw new TraceFileError(`'${file}' is a trace of format version ${v}; this build reads format version ${TRACE_FORMAT_VERSION} only.`);
+    if (v !== hdr.formatVersion) {
+      throw new TraceFileError(`'${file}' is damaged: its meta says format version ${v} but its header says ${hdr.formatVersion}.`);
     }
   } catch (e) {
     close();

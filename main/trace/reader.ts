@@ -9,7 +9,7 @@ import { corruptionError, openReadOnly } from './open';
 import { decodeLod } from './lod';
 import { eventRow, type EventRow } from './rows';
 import { windowDto } from './window';
-import { LOD_ALL_MIN_LEVEL, LOD_ALL_RECORD, LOD_CHUNK, LOD_KINDS, LOD_LEVELS, LOD_OTHER_KIND, LOD_RECORD, ROLE_BIT } from './schema';
+import { EDGES_FORMAT_VERSION, LOD_ALL_MIN_LEVEL, LOD_ALL_RECORD, LOD_CHUNK, LOD_KINDS, LOD_LEVELS, LOD_OTHER_KIND, LOD_RECORD, ROLE_BIT } from './schema';
 
 /** Counter and state kinds: their values are kept apart in windows. */
 const HAS_VALUE = KINDS.map((k) => k.role === 'counter' || k.role === 'state');
@@ -258,6 +258,15 @@ export class TraceReader {
       s = e.causeSeq;
     }
     return out;
+  }
+
+  /**
+   * The causal edges from event `seq` (format 4, main/sim/causes.ts), in the order recorded; none in
+   * a format 3 trace. One indexed lookup.
+   */
+  edgesFrom(seq: number): { to: number; rel: string; args: string | null }[] {
+    if (this.meta().formatVersion < EDGES_FORMAT_VERSION) return [];
+    return this.guard(() => this.stmt('SELECT to_seq AS "to", rel, args FROM edges WHERE from_seq = ? ORDER BY rowid').all(seq)) as { to: number; rel: string; args: string | null }[];
   }
 
   /** The bookmarks and notes saved in the trace, by time. */

@@ -22,8 +22,10 @@ import type {
   TrackDto,
   TrackWindowDto,
   VerifyDto,
+  WhyDto,
   WindowDto,
 } from '../../main/contract';
+import { explain } from '../../main/trace/why';
 import { DMA_STATE, KIND, KINDS, PASID_ENTRY_STATE, TASK_STATE, type TrackType } from '../../main/sim/events';
 import { METRIC_DOCS } from '../../main/sim/metrics';
 import { describeRange, paramFieldErrors, type ParamValue } from '../../main/sim/params';
@@ -64,6 +66,8 @@ export interface FakeRun {
   tracks: Map<number, TrackType>;
   lanes: Map<number, Lane>;
   checkpoints: FoldSnapshot[];
+  /** Causal edges by from_seq, as the model recorded them (main/sim/causes.ts). */
+  edges: Map<number, { to: number; rel: string; args: string | null }[]>;
 }
 
 const CHECKPOINT_EVERY = 5000;
@@ -85,6 +89,7 @@ function parseArgs(args: string | null): Record<string, unknown> | null {
 /** Record `req` with the real simulator. `created` is given so fixtures are deterministic. */
 export function recordRun(req: RunRequest, created: string, status?: RunStatus): FakeRun {
   const events: Ev[] = [];
+  const edges = new Map<number, { to: number; rel: string; args: string | null }[]>();
   const names = new Map<number, string>();
   const tracks = new Map<number, TrackType>();
   const lanes = new Map<number, Lane>();
@@ -112,6 +117,11 @@ export function recordRun(req: RunRequest, created: string, status?: RunStatus):
           names.set(id, name);
           tracks.set(id, track);
           fold.actor(id, name, track);
+        },
+        edge(from, to, rel, args) {
+          let l = edges.get(from);
+          if (!l) edges.set(from, (l = []));
+          l.push({ to, rel, args });
         },
         event(seq, t, kind, actor, cause, a, b, args) {
           events.push({ seq, t, kind, actor, cause, a, b, args });
@@ -185,7 +195,7 @@ export function recordRun(req: RunRequest, created: string, status?: RunStatus):
     endNs: summary.endTimeNs,
     triggerNs: summary.metrics.triggerNs,
   };
-  return { item, info, events, names, tracks, lanes, checkpoints };
+  return { item, info, events, names, tracks, lanes, checkpoints, edges };
 }
 
 /** Index of the first element with key(x) >= v in a sorted array. */
@@ -652,6 +662,22 @@ export function createFakeLab(opts: FakeLabOptions = {}): FakeLab {
     sweepCsv: (id) =>
       answer('sweepCsv', [id], (): never => {
         throw new Error(`There is no sweep '${id}'.`);
+      }),
+    explain: (runId, seq) =>
+      answer('explain', [runId, seq], (): WhyDto => {
+        const run = find(runId);
+        // The service's own walker over the edges the model recorded in memory.
+        const w = explain(
+          {
+            eventAt: (s) => (run.events[s - 1] ? row(run, run.events[s - 1]) : null),
+            edgesFrom: (s) => run.edges.get(s) ?? [],
+            actorName: (id) => run.names.get(id) ?? `#${id}`,
+            meta: () => ({ formatVersion: 4 }),
+          },
+          seq,
+        );
+        if (!w) throw new Error(`Run '${runId}' has no event ${seq}; its events are numbered 1 to ${run.events.length}.`);
+        return w;
       }),
     onEvent(cb) {
       listeners.add(cb);
