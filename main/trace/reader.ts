@@ -269,6 +269,17 @@ export class TraceReader {
     return this.guard(() => this.stmt('SELECT to_seq AS "to", rel, args FROM edges WHERE from_seq = ? ORDER BY rowid').all(seq)) as { to: number; rel: string; args: string | null }[];
   }
 
+  /**
+   * Every causal edge with both ends' time, actor and kind, streamed: [from_seq, to_seq, rel,
+   * from t_ns, from actor, from kind, to t_ns, to actor, to kind]. None in a format 3 trace.
+   */
+  *edgeRows(): Generator<[number, number, string, number, number, number, number, number, number]> {
+    if (this.meta().formatVersion < EDGES_FORMAT_VERSION) return;
+    yield* this.iterate(
+      'SELECT g.from_seq, g.to_seq, g.rel, a.t_ns, a.actor, a.kind, b.t_ns, b.actor, b.kind FROM edges g JOIN events a ON a.seq = g.from_seq JOIN events b ON b.seq = g.to_seq ORDER BY g.rowid',
+    );
+  }
+
   /** The bookmarks and notes saved in the trace, by time. */
   annotations(): AnnotationDto[] {
     const rows = this.guard(() => this.stmt('SELECT id, t_ns, seq, kind, text, created FROM annotations ORDER BY t_ns, id').all()) as { id: number; t_ns: number; seq: number | null; kind: string; text: string; created: string }[];

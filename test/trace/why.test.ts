@@ -256,3 +256,42 @@ describe('why: trace format', () => {
     r.close();
   });
 });
+
+describe('why: causes in the Perfetto export', () => {
+  it('every edge becomes a flow (ph s/f, one id each, bound to a slice or instant on its thread), parsed back', async () => {
+    const { exportChromeJson } = await import('../../main/trace/export');
+    const r = record('oom-bound-victim', { mmExit: true, dmaStopMs: 3_000, lockedMemory: 1536 }, 11);
+    const out = path.join(dir, 'flows.json');
+    exportChromeJson(r, out);
+    const doc = JSON.parse(fs.readFileSync(out, 'utf8')) as { traceEvents: { ph: string; id?: number; name: string; pid: number; tid: number; ts: number; dur?: number; bp?: string; args?: Record<string, unknown> }[] };
+    const flows = doc.traceEvents.filter((e) => e.ph === 's' || e.ph === 'f');
+    const edges = r.query('SELECT count(*) FROM edges').rows[0][0] as number;
+    expect(flows.length).toBe(2 * edges);
+    const byId = new Map<number, { s?: (typeof flows)[number]; f?: (typeof flows)[number] }>();
+    for (const e of flows) {
+      const p = byId.get(e.id!) ?? {};
+      expect(p[e.ph as 's' | 'f']).toBeUndefined();
+      p[e.ph as 's' | 'f'] = e;
+      byId.set(e.id!, p);
+    }
+    const slices = doc.traceEvents.filter((e) => e.ph === 'X' || e.ph === 'i');
+    const encloses = (e: (typeof flows)[number]) => slices.some((x) => x.pid === e.pid && x.tid === e.tid && x.ts <= e.ts && e.ts <= x.ts + (x.dur ?? 0));
+    for (const { s, f } of byId.values()) {
+      expect(s && f).toBeTruthy();
+      expect(s!.name).toBe(f!.name);
+      expect(f!.bp).toBe('e');
+      expect(s!.ts).toBeLessThanOrEqual(f!.ts);
+      expect(encloses(s!), JSON.stringify(s)).toBe(true);
+      expect(encloses(f!), JSON.stringify(f)).toBe(true);
+    }
+    // The innocent victim's held_by edge: from the allocation failure on the OOM killer's thread to the victim's wait in release().
+    const kill2 = seqsOf(r, 'oom_kill')[1];
+    const w = explain(r, kill2)!;
+    const held = w.steps.find((s) => s.relation === 'held_by')!;
+    const pair = [...byId.values()].find(({ s }) => s!.name === 'held_by' && s!.args?.to === held.seq)!;
+    expect(pair).toBeDefined();
+    expect(pair.s!.tid).toBe(held.actorId);
+    expect(pair.f!.args?.from).toBe(w.steps[1].seq);
+    r.close();
+  });
+});
