@@ -15,9 +15,11 @@ export interface WhySource {
 /** At most this many steps: an explanation is read at a glance, not scrolled. */
 export const WHY_MAX_STEPS = 24;
 /** Scheduled-by hops walked from one step to find the next event worth a sentence. */
-const PLUMBING_HOPS = 64;
+const PLUMBING_HOPS = 48;
 /** Events read in all for one explanation: bounds its time on any trace (the 5M-event bench). */
-const MAX_READS = 1500;
+const MAX_READS = 200;
+/** Events of one scheduled-by loop (a device issuing transactions) read to fold it; a longer one is "at least". */
+const FOLD_MAX = 60;
 /** Scheduled-by steps from an event no edge explains (format 3, or an event of the model's own pace). */
 const SCHEDULED_STEPS = 6;
 
@@ -136,14 +138,15 @@ export function explain(src: WhySource, seq: number): WhyDto | null {
       // A loop: the same kind on the same actor again and again (a device issuing, a poll).
       let last = next;
       let count = 1;
-      for (;;) {
-        const more = scheduledBy(last);
+      let more: EventRowDto | null = null;
+      for (; count < FOLD_MAX; count++) {
+        more = scheduledBy(last);
         if (!more || more.kind !== next.kind || more.actorId !== next.actorId) break;
         last = more;
-        count++;
       }
       if (count > 1) {
-        const text = foldText({ kind: next.kind, actor: next.actor, count, fromNs: last.tNs, toNs: next.tNs, relation: 'scheduled_by', sample: next });
+        const atLeast = count >= FOLD_MAX;
+        const text = foldText({ kind: next.kind, actor: next.actor, count, fromNs: last.tNs, toNs: next.tNs, relation: 'scheduled_by', sample: next, atLeast });
         parent = addStep(last, 'scheduled_by', parent, text, { count, fromSeq: last.seq, toSeq: next.seq, fromNs: last.tNs, toNs: next.tNs });
       } else {
         const out = edgesOf(next.seq);

@@ -156,16 +156,17 @@ export function stepText(c: StepContext): string {
 }
 
 /** One sentence for a folded loop: `count` events of one kind on one actor from `fromNs` to `toNs`. */
-export function foldText(f: { kind: string; actor: string; count: number; fromNs: number; toNs: number; relation: WhyRelation; sample: EventRowDto; retryOf?: EventRowDto; name?: (id: number) => string }): string {
+export function foldText(f: { kind: string; actor: string; count: number; fromNs: number; toNs: number; relation: WhyRelation; sample: EventRowDto; retryOf?: EventRowDto; name?: (id: number) => string; atLeast?: boolean }): string {
   const span = `from ${fmtNs(f.fromNs)} to ${fmtNs(f.toNs)}`;
-  const times = `${f.count} time${f.count === 1 ? '' : 's'}`;
+  const n = f.atLeast ? `at least ${f.count}` : String(f.count);
+  const times = `${n} time${f.count === 1 ? '' : 's'}`;
   switch (f.kind) {
     case 'oom_invoke': {
       const who = f.name ? f.name(f.sample.a) : 'the allocating task';
       return `The allocator retried ${times} ${span}: ${who} called out_of_memory() each time and got no memory back.`;
     }
     case 'dma_tx':
-      return `${f.actor} issued ${f.count} DMA transactions ${span}.`;
+      return `${f.actor} issued ${n} DMA transactions ${span}.`;
     case 'oom_abort':
       return `select_bad_process aborted ${times} ${span}: an earlier victim was still pending.`;
     default:
