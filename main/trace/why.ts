@@ -138,9 +138,8 @@ export function explain(src: WhySource, seq: number): WhyDto | null {
       // A loop: the same kind on the same actor again and again (a device issuing, a poll).
       let last = next;
       let count = 1;
-      let more: EventRowDto | null = null;
       for (; count < FOLD_MAX; count++) {
-        more = scheduledBy(last);
+        const more = scheduledBy(last);
         if (!more || more.kind !== next.kind || more.actorId !== next.actorId) break;
         last = more;
       }
