@@ -286,8 +286,11 @@ export class Sim {
     this.setState(t, interruptible ? TS_S : TS_D, w.label);
     t.blockSeq = t.type === 'hw' ? 0 : this.seq;
     if (this.edges && t.blockSeq > 0 && w.waitCauses) for (const to of w.waitCauses()) this.waitedOn(t, to);
+    const since = this.now;
+    const seq = t.blockSeq;
     const v = yield BLOCK;
     t.blockedOn = null;
+    this.noteBlock(t, seq, this.now - since);
     return v;
   }
 
@@ -297,9 +300,11 @@ export class Sim {
     t.blockedSince = this.now;
     this.setState(t, interruptible ? TS_S : TS_D, label);
     t.blockSeq = t.type === 'hw' ? 0 : this.seq;
+    const seq = t.blockSeq;
     t.timer = this.at(this.now + dt, () => this.step(t, undefined), background ? PRIO_DAEMON : PRIO_TIMER, background);
     yield BLOCK;
     t.sleepLabel = null;
+    this.noteBlock(t, seq, dt);
   }
 
   /**
@@ -324,6 +329,14 @@ export class Sim {
     yield* this.block(t, { label: what, holders: () => [] }, true);
     t.inUser = false;
     if (t.sigkill) throw new FatalSignal();
+  }
+
+  /** Keep a task's longest sleep (causes.ts: what made a teardown slow). */
+  private noteBlock(t: Task, seq: number, ns: Ns): void {
+    if (seq > 0 && ns > t.longestBlockNs) {
+      t.longestBlockNs = ns;
+      t.longestBlockSeq = seq;
+    }
   }
 
   /** Make a blocked task runnable now; `value` is what its `block` returns. */

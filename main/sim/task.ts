@@ -44,6 +44,9 @@ export class Task {
   blockedSince: Ns = 0;
   /** Seq of the event that put the task to sleep (its task_state D/S event; 0 for hardware): causal edges start there. */
   blockSeq = 0;
+  /** The longest sleep since `longestBlockNs` was last reset to 0, and its block event (causes.ts). */
+  longestBlockNs: Ns = 0;
+  longestBlockSeq = 0;
   /** Voluntary context switches, as khungtaskd reads them (t->nvcsw). */
   nvcsw = 0;
   lastSwitchCount = 0;

@@ -17,7 +17,7 @@ export const WHY_MAX_STEPS = 24;
 /** Scheduled-by hops walked from one step to find the next event worth a sentence. */
 const PLUMBING_HOPS = 48;
 /** Events read in all for one explanation: bounds its time on any trace (the 5M-event bench). */
-const MAX_READS = 200;
+const MAX_READS = 120;
 /** Events of one scheduled-by loop (a device issuing transactions) read to fold it; a longer one is "at least". */
 const FOLD_MAX = 60;
 /** Scheduled-by steps from an event no edge explains (format 3, or an event of the model's own pace). */
@@ -109,6 +109,12 @@ export function explain(src: WhySource, seq: number): WhyDto | null {
     return st;
   };
 
+  /** Whether step `st` explains, directly or through others, the step `seqUp`. */
+  const explainsChain = (st: WhyStepDto, seqUp: number): boolean => {
+    for (let cur: WhyStepDto | undefined = st; cur; cur = cur.explains === null ? undefined : stepBySeq.get(cur.explains)) if (cur.seq === seqUp) return true;
+    return false;
+  };
+
   /** The next event worth a sentence behind `e` along scheduled-by, or null. */
   const scheduledBy = (e: EventRowDto): EventRowDto | null => {
     let s = e.causeSeq;
@@ -140,7 +146,8 @@ export function explain(src: WhySource, seq: number): WhyDto | null {
       let count = 1;
       for (; count < FOLD_MAX; count++) {
         const more = scheduledBy(last);
-        if (!more || more.kind !== next.kind || more.actorId !== next.actorId) break;
+        // The same thing again: kind, actor and value (a state change to another state is no repeat).
+        if (!more || more.kind !== next.kind || more.actorId !== next.actorId || more.a !== next.a) break;
         last = more;
       }
       if (count > 1) {
@@ -168,6 +175,8 @@ export function explain(src: WhySource, seq: number): WhyDto | null {
       if (stepBySeq.has(o.to)) {
         links.push({ from: st.seq, to: o.to, relation: o.rel });
         any = true;
+        // Back to a step this one explains: a cycle (a deadlock), whose steps are its own roots.
+        if (explainsChain(st, o.to)) roots.push(st.seq);
         continue;
       }
       if (steps.length >= WHY_MAX_STEPS) {

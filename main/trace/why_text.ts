@@ -63,7 +63,9 @@ function blockText(c: StepContext): string {
     const blocked = rel && stack.includes('exit_mmap') ? `while its exit_mmap is blocked in release() (${rel})` : 'while its teardown is blocked';
     return `${pinned} ${blocked}: ${e.actor} has been in ${state} state since ${fmtNs(e.tNs)}${where}${why}.`;
   }
-  return `${e.actor} went to ${state} state ${at(e.tNs)}${where}${why}.`;
+  const waited = num(c.inArgs?.waitedNs);
+  const head = c.relation === 'because_of' && waited > 0 ? `Its teardown waited ${fmtNs(waited)} here: ` : '';
+  return `${head}${e.actor} went to ${state} state ${at(e.tNs)}${where}${why}.`;
 }
 
 function heldByText(c: StepContext): string {
@@ -122,12 +124,12 @@ export function stepText(c: StepContext): string {
       return locked > 0 ? `${e.actor} has had ${mib(locked)} mlocked (VM_LOCKED) since it was created ${at(e.tNs)}: no reaper can free it, only exit_mmap.` : `${e.actor} was created ${at(e.tNs)}.`;
     }
     case 'lock_acquire': {
-      const self = parentActor !== undefined && c.parent?.actor === c.name(e.a);
+      const self = c.relation === 'waits_on' && parentActor !== undefined && c.parent?.actor === c.name(e.a);
       const mode = e.b ? 'for read' : c.relation === 'because_of' && e.actor.startsWith('rwsem') ? 'for write' : '';
       return `${e.actor} is held${mode ? ` ${mode}` : ''} by ${c.name(e.a)}, who took it ${at(e.tNs)}${self ? ' — the waiter itself, so it waits for itself' : ''}.`;
     }
     case 'work_begin': {
-      const self = parentActor === e.actorId;
+      const self = c.relation === 'waits_on' && parentActor === e.actorId;
       return `Work item #${e.a} ${str(a.fn)} has been running on ${e.actor} since ${fmtNs(e.tNs)}${self ? ' — the very task that is flushing: flush_workqueue waits for the work item it is running, and never returns' : ''}.`;
     }
     case 'work_queue':
@@ -148,6 +150,8 @@ export function stepText(c: StepContext): string {
     }
     case 'signal':
       return `${e.actor} got SIGKILL from ${str(a.from)} ${at(e.tNs)}.`;
+    case 'mm_freed':
+      return `${e.actor} returned all its memory (${mib(e.a)}) ${at(e.tNs)}, at the end of exit_mmap.`;
     case 'release_begin':
       return `${e.actor} entered release() of ${c.name(e.a)} (${str(a.fn)}) ${at(e.tNs)}.`;
     default:

@@ -108,6 +108,26 @@ describe('why: the innocent victim of the mm_exit model', () => {
   });
 });
 
+describe('why: the memory came back late', () => {
+  it.each([true, false])('mmExit=%s: mm_freed is explained by the teardown\'s longest wait (the DMA stop with mm_exit, a short one with the quiet release)', (mmExit) => {
+    const r = record('oom-bound-victim', { mmExit, dmaStopMs: 3_000, lockedMemory: 1536 }, 11);
+    const freed = seqsOf(r, 'mm_freed', "AND actor LIKE 'mm accel-app%'")[0];
+    const w = explain(r, freed)!;
+    check(w);
+    expect(w.steps[1]).toMatchObject({ kind: 'task_state', relation: 'because_of' });
+    const waited = Number(/waited ([\d.]+) (s|ms|µs)/.exec(w.steps[1].text)?.[1]);
+    if (mmExit) {
+      expect(w.steps[1].text).toMatch(/^Its teardown waited 3 s here: .*exit_mmap.*the driver's mm_exit \(uacce_sva_exit\) waiting for the DMA stop/);
+      expect(w.steps[2]).toMatchObject({ kind: 'dma_state', relation: 'waits_on' });
+    } else {
+      expect(w.steps[1].text).toMatch(/^Its teardown waited [\d.]+ (µs|ms) here/);
+      expect(w.steps.some((s) => s.kind === 'dma_state')).toBe(false);
+    }
+    expect(waited).toBeGreaterThan(0);
+    r.close();
+  });
+});
+
 describe('why: a retry loop is folded into one step', () => {
   it('the reaper cannot take mmap_lock for a second: the allocator retries, each aborted; folded with the right count and span', () => {
     const r = record('oom-bound-victim', { mmExit: true, dmaStopMs: 10_000, mmapLockHeldMs: 5_000 }, 3);

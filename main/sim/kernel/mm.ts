@@ -189,6 +189,7 @@ function* exit_mmap_body(k: Kernel, t: Task, mm: MmStruct): Gen {
   // sim.call has just emitted exit_mmap's fn_begin.
   mm.teardownTask = t;
   mm.teardownSeq = k.sim.seq;
+  t.longestBlockNs = 0;
   if (mm.subscriptions.length > 0) yield* __mmu_notifier_release(k, t, mm);
 
   if (mm.flags.has(MMF_OOM_VICTIM)) {
@@ -216,7 +217,9 @@ function* exit_mmap_body(k: Kernel, t: Task, mm: MmStruct): Gen {
     k.returnPages(n);
   }
   mm.memoryFreed = true;
-  k.sim.emit(KIND.mm_freed, mm.actor, freed);
+  const done = k.sim.emit(KIND.mm_freed, mm.actor, freed);
+  // Why the memory came back only now: the longest wait of its teardown (release() waiting for a device...).
+  if (t.longestBlockNs > 0) k.sim.edge(done, t.longestBlockSeq, 'because_of', { waitedNs: t.longestBlockNs });
   // remove_vma: fput(vma->vm_file) for each mapped file, e.g. the device queue's MMIO region.
   for (const f of mm.vmaFiles.splice(0)) k.fput(t, f);
 }
