@@ -93,6 +93,11 @@ export class TraceReader {
     return r ? this.row(r) : null;
   }
 
+  /** The raw row of event `seq` (no description), or null. */
+  rawAt(seq: number): EventRow | null {
+    return (this.db.guard(() => this.db.stmt(`${EVENT_COLS} WHERE seq = ?`).raw(true).get(seq)) as EventRow | undefined) ?? null;
+  }
+
   /** Events fromSeq..toSeq (inclusive), in seq order. */
   eventsBetween(fromSeq: number, toSeq: number): EventRowDto[] {
     const rows = this.db.guard(() => this.db.stmt(`${EVENT_COLS} WHERE seq >= ? AND seq <= ? ORDER BY seq`).raw(true).all(fromSeq, toSeq)) as EventRow[];

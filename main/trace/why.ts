@@ -1,12 +1,14 @@
 import type { EventRowDto, WhyDto, WhyLinkDto, WhyRelation, WhyStepDto } from '../contract';
-import { TS_D, TS_S } from '../sim/events';
-import { parseArgs } from './rows';
+import { KINDS, TS_D, TS_S } from '../sim/events';
+import { parseArgs, type EventRow } from './rows';
 import { EDGES_FORMAT_VERSION } from './schema';
 import { foldText, stepText, type StepContext } from './why_text';
 
 /** What the walker reads from a trace: single events by seq and the edges from one event (indexed lookups). */
 export interface WhySource {
   eventAt(seq: number): EventRowDto | null;
+  /** The raw row of event `seq` (no args parsed, no sentence): what a scheduled-by walk through plumbing reads. */
+  rawAt?(seq: number): EventRow | null;
   edgesFrom(seq: number): { to: number; rel: string; args: string | null }[];
   actorName(id: number): string;
   meta(): { formatVersion: number };
@@ -36,10 +38,10 @@ const PLUMBING = new Set([
   'work_end', 'release_end', 'pri_req', 'ats_req', 'inval', 'reap_begin', 'uacce_q',
 ]);
 
-function plumbing(e: EventRowDto): boolean {
-  if (PLUMBING.has(e.kind)) return true;
+function plumbing(kind: string, a: number): boolean {
+  if (PLUMBING.has(kind)) return true;
   // A task becoming runnable is the effect of a wake-up; its block is what explains things.
-  if (e.kind === 'task_state') return e.a !== TS_D && e.a !== TS_S;
+  if (kind === 'task_state') return a !== TS_D && a !== TS_S;
   return false;
 }
 
@@ -69,6 +71,7 @@ export function explain(src: WhySource, seq: number): WhyDto | null {
   const roots: number[] = [];
   const stepBySeq = new Map<number, WhyStepDto>();
   let reads = 1;
+  let rawReads = 0;
   let truncated = false;
   const cache = new Map<number, EventRowDto | null>([[seq, first]]);
   const ev = (s: number): EventRowDto | null => {
@@ -119,9 +122,23 @@ export function explain(src: WhySource, seq: number): WhyDto | null {
   const scheduledBy = (e: EventRowDto): EventRowDto | null => {
     let s = e.causeSeq;
     for (let hop = 0; hop < PLUMBING_HOPS && s > 0; hop++) {
+      if (src.rawAt && !cache.has(s)) {
+        // Through plumbing on raw rows: a third of a full read each.
+        if (reads >= MAX_READS) {
+          truncated = true;
+          return null;
+        }
+        rawReads++;
+        if (rawReads % 3 === 0) reads++;
+        const r = src.rawAt(s);
+        if (!r) return null;
+        if (!plumbing(KINDS[r[2]]?.name ?? '', r[5])) return ev(s);
+        s = r[4];
+        continue;
+      }
       const c = ev(s);
       if (!c) return null;
-      if (!plumbing(c)) return c;
+      if (!plumbing(c.kind, c.a)) return c;
       s = c.causeSeq;
     }
     return null;

@@ -427,6 +427,7 @@ export function createFakeLab(opts: FakeLabOptions = {}): FakeLab {
       const w = explain(
         {
           eventAt: (s) => (run.events[s - 1] ? row(run, run.events[s - 1]) : null),
+          rawAt: (s) => (run.events[s - 1] ? rowOf(run.events[s - 1]) : null),
           edgesFrom: (s) => run.edges.get(s) ?? [],
           actorName: (id) => run.names.get(id) ?? `#${id}`,
           meta: () => ({ formatVersion: 4 }),
