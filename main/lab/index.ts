@@ -16,3 +16,4 @@ export { presetOrThrow } from './sweeps/presets';
 export { isTimeMetric, type MetricStats, type SweepDefinition } from './sweeps/grid';
 export type { SweepProgress, SweepResult } from './sweeps/service';
 export { parseRange, parseTimeNs } from './units';
+export { whyJson } from './why';
