@@ -3,6 +3,7 @@ import { RngStreams } from './rng';
 import type { Ns } from './time';
 import { Digest, fnArgs, KIND, KINDS, TASK_STATE, TS_D, TS_R, TS_S, TS_X, TS_Z, type TraceSink, type TrackType } from './events';
 import { BLOCK, FatalSignal, Task, type Gen, type TaskType, type Waitable } from './task';
+import type { LockdepHooks } from './lockdep';
 
 /** Heap priorities: at equal times hardware and interrupts go before wake-ups, daemons last. */
 export const PRIO_HW = 0;
@@ -66,6 +67,8 @@ export class Sim {
   private readonly sinks: TraceSink[];
   /** Set by the kernel layer: what a user task runs when a fatal signal ends its user code. */
   exitPath: ((t: Task) => Gen) | null = null;
+  /** Lock debugging (lockdep, might_sleep), set by the kernel layer; the primitives call it. */
+  lockdep: LockdepHooks | null = null;
   /** Called when the quiescence test wants to know whether blocked tasks were all reported. */
   quiescentHook: (() => boolean) | null = null;
 
