@@ -295,6 +295,18 @@ export interface SweepListItemDto {
   problem?: string;
 }
 
+/**
+ * One line of a run's kernel log as dmesg prints it ("[    5.123456] message"), with the event it
+ * came from (seq, time) so a view can follow the cursor.
+ */
+export interface DmesgLineDto {
+  seq: number;
+  tNs: Ns;
+  /** The printk log level (0 KERN_EMERG .. 7 KERN_DEBUG). */
+  level: number;
+  text: string;
+}
+
 export interface LabApi {
   /** Scenarios with their parameters, and the metric definitions. */
   catalog(): Promise<CatalogDto>;
@@ -343,6 +355,8 @@ export interface LabApi {
   cancelSweep(sweepId: string): Promise<void>;
   /** The sweep table as CSV (download). */
   sweepCsv(sweepId: string): Promise<{ name: string; mime: string; bytesBase64: string }>;
+  /** The run's kernel log as dmesg prints it, every line (model and observed runs alike). */
+  dmesg(runId: RunId): Promise<DmesgLineDto[]>;
   /** Subscribe to LabEvents; returns the unsubscribe function. */
   onEvent(cb: (e: LabEvent) => void): Unsubscribe;
 }
@@ -360,4 +374,5 @@ export const LAB_METHODS: readonly LabMethod[] = Object.keys({
   events: 1, stepEvent: 1, causeChain: 1, importTrace: 1, deleteRun: 1, compareRuns: 1, findEvent: 1,
   startPair: 1, verifyRun: 1, listAnnotations: 1, addAnnotation: 1, deleteAnnotation: 1, exportRun: 1,
   sweepPresets: 1, listSweeps: 1, startSweep: 1, getSweep: 1, cancelSweep: 1, sweepCsv: 1,
+  dmesg: 1,
 } satisfies Record<LabMethod, 1>) as LabMethod[];

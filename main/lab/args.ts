@@ -82,6 +82,7 @@ export const ARG_SCHEMAS: Record<LabMethod, z.ZodType<unknown[]>> = {
   getSweep: z.tuple([sweepId]),
   cancelSweep: z.tuple([sweepId]),
   sweepCsv: z.tuple([sweepId]),
+  dmesg: z.tuple([runId]),
 };
 
 /** Arguments that do not fit a method's schema: a user error (one sentence naming the method). */

@@ -1,4 +1,5 @@
-import type { EventQuery, EventRowDto, Ns, RunId, RunInfo, StateAtDto, WindowDto } from '../contract';
+import type { DmesgLineDto, EventQuery, EventRowDto, Ns, RunId, RunInfo, StateAtDto, WindowDto } from '../contract';
+import { dmesg } from '../trace/dmesg';
 import { KIND } from '../sim/events';
 import { UserError } from './errors';
 import type { Readers } from './readers';
@@ -59,6 +60,11 @@ export class Views {
 
   causeChain(id: RunId, seq: number): EventRowDto[] {
     return this.readers.with(id, (r) => r.causeChain(seq));
+  }
+
+  /** The kernel log as dmesg prints it (every printk event of the trace). */
+  dmesg(id: RunId): DmesgLineDto[] {
+    return this.readers.with(id, (r) => dmesg(r));
   }
 
   findEvent(id: RunId, kind: string, fromSeq: number): EventRowDto | null {

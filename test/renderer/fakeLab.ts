@@ -31,6 +31,7 @@ import { runScenario, type Summary } from '../../main/sim/run';
 import { SCENARIOS } from '../../main/sim/scenarios/index';
 import { StateFold, type FoldSnapshot } from '../../main/sim/state';
 import { SpanDeriver } from '../../main/trace/spans';
+import { formatDmesg } from '../../main/trace/dmesg';
 
 interface Ev {
   seq: number;
@@ -652,6 +653,19 @@ export function createFakeLab(opts: FakeLabOptions = {}): FakeLab {
     sweepCsv: (id) =>
       answer('sweepCsv', [id], (): never => {
         throw new Error(`There is no sweep '${id}'.`);
+      }),
+    dmesg: (runId) =>
+      answer('dmesg', [runId], () => {
+        const run = find(runId);
+        const printk = KINDS.findIndex((k) => k.name === 'printk');
+        return formatDmesg(
+          run.events
+            .filter((e) => e.kind === printk)
+            .map((e) => {
+              const o = e.args ? (JSON.parse(e.args) as { msg?: string; rl?: string }) : {};
+              return { seq: e.seq, tNs: e.t, level: e.a, suppressed: e.b, msg: o.msg ?? '', rl: o.rl };
+            }),
+        );
       }),
     onEvent(cb) {
       listeners.add(cb);
