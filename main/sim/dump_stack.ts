@@ -117,3 +117,21 @@ export function dumpStackLines(t: Task, ident: KernelIdent, top: readonly string
   for (const fn of stackFrames(t, [...own, ...top])) lines.push(` ${symbol(fn)}`);
   return lines;
 }
+
+/**
+ * The frames between schedule() and the model's traced stack for what t is blocked on (innermost
+ * first, __schedule and schedule excluded), as the sleeping primitive's slow path shows them (log
+ * 09: schedule_timeout, __wait_for_common under a wait_for_completion).
+ */
+export function blockedFrames(t: Task): string[] {
+  const w = t.blockedOn as (Task['blockedOn'] & { waitsForWrite?: (t: Task) => boolean; waitFnOf?: (t: Task) => string | undefined }) | null;
+  const wait = (fn = 'wait_for_completion') => ['schedule_timeout', '__wait_for_common', fn];
+  if (!w) return t.sleepLabel ? ['schedule_timeout'] : [];
+  if (w.waitsForWrite) return w.waitsForWrite(t) ? ['rwsem_down_write_slowpath', 'down_write'] : ['rwsem_down_read_slowpath', 'down_read'];
+  const l = w.label;
+  if (l.startsWith('mutex ')) return ['schedule_preempt_disabled', '__mutex_lock', 'mutex_lock_nested'];
+  if (l.startsWith('flush_workqueue')) return [...wait(), 'flush_workqueue'];
+  if (l.startsWith('synchronize_srcu')) return [...wait(), '__synchronize_srcu', 'synchronize_srcu'];
+  if (w.waitFnOf) return wait(w.waitFnOf(t));
+  return [];
+}

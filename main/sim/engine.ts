@@ -265,6 +265,7 @@ export class Sim {
     t.blockedOn = w;
     t.blockedSince = this.now;
     this.setState(t, interruptible ? TS_S : TS_D, w.label);
+    this.lockdep?.schedule(t);
     const v = yield BLOCK;
     t.blockedOn = null;
     return v;
@@ -275,6 +276,7 @@ export class Sim {
     t.sleepLabel = label;
     t.blockedSince = this.now;
     this.setState(t, interruptible ? TS_S : TS_D, label);
+    this.lockdep?.schedule(t);
     t.timer = this.at(this.now + dt, () => this.step(t, undefined), background ? PRIO_DAEMON : PRIO_TIMER, background);
     yield BLOCK;
     t.sleepLabel = null;

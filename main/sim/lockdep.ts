@@ -1,4 +1,4 @@
-import { dumpStackLines, stackFrames, symbol, TAINT_WARN, type KernelIdent } from './dump_stack';
+import { blockedFrames, dumpStackLines, stackFrames, symbol, TAINT_WARN, type KernelIdent } from './dump_stack';
 import { KIND } from './events';
 import type { Sim } from './engine';
 import type { Task } from './task';
@@ -32,6 +32,8 @@ export interface LockdepHooks {
   release(t: Task, lock: LockInstance): void;
   /** might_sleep() in a sleeping primitive whose frames are `prim` (innermost first) at `at` ("file:line"). */
   mightSleep(t: Task, prim: readonly string[], at: string): void;
+  /** The task is about to schedule() away (it blocks or sleeps): schedule_debug's check. */
+  schedule(t: Task): void;
 }
 
 /** The wait types of the modelled primitives. */
@@ -86,6 +88,9 @@ export class Lockdep implements LockdepHooks {
   private readonly preempt = new Map<Task, { count: number; irqsOff: number }>();
   private lastMightSleep: Ns = -1;
   readonly actor: number;
+  /** print_modules(): the modules the scenario's drivers are (idxd...). */
+  readonly modules = new Set<string>();
+  scheduleBugs = 0;
 
   constructor(
     private readonly sim: Sim,
@@ -299,6 +304,24 @@ export class Lockdep implements LockdepHooks {
     const s = this.pc(t);
     if (s.count > 0) s.count--;
     if (irqs && s.irqsOff > 0) s.irqsOff--;
+  }
+
+  /**
+   * schedule_debug (kernel/sched/core.c): schedule() with the preempt count raised by more than its
+   * own preempt_disable prints __schedule_bug's "BUG: scheduling while atomic: comm/pid/0x%08x"
+   * (the count, schedule's own included), the held locks, "Modules linked in:", the trace; not
+   * ratelimited; taints W. The model then lets the task sleep, as the kernel does.
+   */
+  schedule(t: Task): void {
+    const s = this.preempt.get(t);
+    if (!s || (s.count === 0 && s.irqsOff === 0)) return;
+    this.scheduleBugs++;
+    const p = (m: string) => this.print(m);
+    p(`BUG: scheduling while atomic: ${t.comm}/${t.pid}/0x${(s.count + 1).toString(16).padStart(8, '0')}`);
+    for (const l of this.showHeldLocks(t)) p(l);
+    p(`Modules linked in:${[...this.modules].map((m) => ` ${m}`).join('')}`);
+    for (const l of dumpStackLines(t, this.ident, ['__schedule_bug', '__schedule', 'schedule', ...blockedFrames(t)])) p(l);
+    this.ident.taint(TAINT_WARN);
   }
 
   /**

@@ -215,7 +215,15 @@ export class Completion implements Waitable {
       return;
     }
     this.waiters.push(t);
+    this.waitFns.set(t, fn);
     yield* this.sim.block(t, this);
+    this.waitFns.delete(t);
+  }
+
+  private readonly waitFns = new Map<Task, string>();
+  /** The function a waiter called (a call trace's wait_for_completion or _timeout). */
+  waitFnOf(t: Task): string | undefined {
+    return this.waitFns.get(t);
   }
 
   complete(): void {

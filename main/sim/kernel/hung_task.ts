@@ -3,8 +3,7 @@ import type { Sim } from '../engine';
 import type { Gen, Task } from '../task';
 import { NS_PER_S, type Ns } from '../time';
 import { KERN_ERR, KERN_INFO, type Printk } from './printk';
-import { stackFrames, symbol, type KernelIdent } from '../dump_stack';
-import { RwSem } from '../sync';
+import { blockedFrames, stackFrames, symbol, type KernelIdent } from '../dump_stack';
 import type { Lockdep } from '../lockdep';
 
 /**
@@ -121,20 +120,3 @@ export class HungTaskDetector {
   }
 }
 
-/**
- * The frames between schedule() and the model's traced stack for what t is blocked on (innermost
- * first), as the sleeping primitive's slow path shows them (log 09: schedule_timeout,
- * __wait_for_common under a wait_for_completion).
- */
-function blockedFrames(t: Task): string[] {
-  const w = t.blockedOn;
-  const wait = ['schedule_timeout', '__wait_for_common', 'wait_for_completion'];
-  if (!w) return t.sleepLabel ? ['schedule_timeout'] : [];
-  if (w instanceof RwSem) return w.waitsForWrite(t) ? ['rwsem_down_write_slowpath', 'down_write'] : ['rwsem_down_read_slowpath', 'down_read'];
-  const l = w.label;
-  if (l.startsWith('mutex ')) return ['schedule_preempt_disabled', '__mutex_lock', 'mutex_lock_nested'];
-  if (l.startsWith('flush_workqueue')) return [...wait, 'flush_workqueue'];
-  if (l.startsWith('synchronize_srcu')) return [...wait, '__synchronize_srcu', 'synchronize_srcu'];
-  if (l.startsWith('completion')) return wait;
-  return [];
-}

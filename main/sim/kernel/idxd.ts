@@ -25,6 +25,7 @@ export class IdxdWq implements SvaDriverOps {
   ) {
     this.name = dev;
     this.engine = new DmaEngine(k, dev, 0, priCredits);
+    k.lockdep.modules.add('idxd');
   }
 
   /** idxd_cdev_open: bind the opener's mm; false when no PASID is left. */

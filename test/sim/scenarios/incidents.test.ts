@@ -159,6 +159,20 @@ describe('drain-in-release reproduces kernel-logs/05 (v5.7-rc1 drain in intel_mm
     expect(r.args).toEqual({ fn: 'wait_for_completion_timeout', at: 'kernel/sched/completion.c:101' });
   });
 
+  it('then it does sleep: schedule() prints "scheduling while atomic" with the count, the modules and the trace', () => {
+    const lines = modelLines(ev);
+    const i = lines.findIndex((l) => l.startsWith('BUG: scheduling while atomic: '));
+    expect(i).toBeGreaterThan(lines.findIndex((l) => l.startsWith('BUG: sleeping function called from invalid context')));
+    // rcu_read_lock's count plus schedule()'s own preempt_disable.
+    expect(lines[i]).toMatch(/^BUG: scheduling while atomic: dsatest\/\d+\/0x00000002$/);
+    expect(lines[i + 1]).toBe('INFO: lockdep is turned off.');
+    expect(lines[i + 2]).toBe('Modules linked in: idxd');
+    // add_taint(TAINT_WARN) after the might_sleep report.
+    expect(lines[i + 3]).toMatch(/^CPU: \d+ PID: \d+ Comm: dsatest Tainted: G {8}W {8} 5\.7\.0-rc1 #1$/);
+    const frames = classes(lines.slice(i + 6, i + 16));
+    expect(frames).toEqual(['dump_stack', '__schedule_bug', '__schedule', 'schedule', 'schedule_timeout', '__wait_for_common', 'wait_for_completion_timeout', 'intel_svm_drain_prq', 'intel_mm_release', '__mmu_notifier_release'].map((f) => ` ${f}`));
+  });
+
   it('every seed sleeps in atomic context (in the dying task, or in the PRQ thread when its fault handler does the last mmput)', () => {
     const where = new Set<string>();
     for (let seed = 1; seed <= 10; seed++) {
