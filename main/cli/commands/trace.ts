@@ -25,6 +25,17 @@ export function registerTrace(program: Command, ctx: CliContext): void {
     });
 
   program
+    .command('dmesg')
+    .description('the kernel log of a recorded run, as dmesg prints it ([    5.123456] stamps from boot)')
+    .argument('<file>', 'trace file')
+    .option('--json', 'print one JSON document: [{seq, tNs, level, text}]')
+    .action(async (file: string, opts: { json?: boolean }) => {
+      const lines = await ctx.lab().dmesg(ctx.run(file));
+      if (opts.json) return printJson(lines);
+      if (lines.length > 0) print(lines.map((l) => l.text).join('\n'));
+    });
+
+  program
     .command('compare')
     .description('metric differences (b - a) and the first event where two runs differ')
     .argument('<a>', 'trace file')
