@@ -1,7 +1,8 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { Summary } from '../../sim/run';
 import type { Divergence } from '../../trace/diverge';
-import type { TraceBatch, TraceEnd, TraceHeader } from '../../trace/writer';
+import type { TraceBatch } from '../../trace/recorder';
+import type { TraceEnd, TraceHeader } from '../../trace/writer';
 
 /** What the coordinator asks the sim worker to do (sent in a PoolJobMessage; the workers are pooled). */
 export interface WorkerJob {

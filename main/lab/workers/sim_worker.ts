@@ -12,7 +12,8 @@ import { rowsDiffer, type Divergence } from '../../trace/diverge';
 import { TraceFileError } from '../../trace/errors';
 import { TraceReader } from '../../trace/reader';
 import { eventRow, type EventRow } from '../../trace/rows';
-import { TraceRecorder, type TraceBatch, type TraceEnd } from '../../trace/writer';
+import { TraceRecorder, type TraceBatch } from '../../trace/recorder';
+import type { TraceEnd } from '../../trace/writer';
 import { PIPE_FAILED, PIPE_MAX_AHEAD, PIPE_WRITTEN, type PipeMessage, type PoolJobMessage, type VerifyOutcome, type WorkerJob, type WorkerMessage } from './protocol';
 
 const post = (m: WorkerMessage) => parentPort?.postMessage(m);
