@@ -82,6 +82,7 @@ export const ARG_SCHEMAS: Record<LabMethod, z.ZodType<unknown[]>> = {
   getSweep: z.tuple([sweepId]),
   cancelSweep: z.tuple([sweepId]),
   sweepCsv: z.tuple([sweepId]),
+  explain: z.tuple([runId, z.number().int().min(1).max(Number.MAX_SAFE_INTEGER)]),
 };
 
 /** Arguments that do not fit a method's schema: a user error (one sentence naming the method). */

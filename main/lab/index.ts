@@ -17,3 +17,4 @@ export { presetOrThrow } from './sweeps/presets';
 export { isTimeMetric, type MetricStats, type SweepDefinition } from './sweeps/grid';
 export type { SweepProgress, SweepResult } from './sweeps/service';
 export { parseRange, parseTimeNs } from './units';
+export { whyJson } from './why';

@@ -19,6 +19,7 @@ import { PRESETS } from './sweeps/presets';
 import { SweepService, type SweepHandle, type SweepOptions, type SweepResult } from './sweeps/service';
 import { verifyRun } from './verify';
 import { Views } from './views';
+import { explainEvent } from './why';
 import { closeSharedPool } from './workers/pool';
 import { readerJob } from './workers/read';
 
@@ -134,6 +135,7 @@ export function createLab(home: string, options: LabOptions = {}): Lab {
     events: async (id, q) => views.events(id, q),
     stepEvent: async (id, seq, dir) => views.stepEvent(id, seq, dir),
     causeChain: async (id, seq) => views.causeChain(id, seq),
+    explain: async (id, seq) => explainEvent(readers, id, seq),
     findEvent: async (id, kind, fromSeq) => views.findEvent(id, kind, fromSeq),
     compareRuns: async (a, b) => compareRuns(readers, a, b),
     verifyRun: async (id) => verifyRun(readers, id, path.resolve(archive.fileOf(id))),

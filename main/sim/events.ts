@@ -185,6 +185,8 @@ export type TrackType =
   | 'log'
   | 'scenario';
 
+import type { Relation } from './causes';
+
 /**
  * Where the simulator sends its events. The actor call always precedes the first event of that
  * actor. `args` is null or a compact JSON string.
@@ -192,6 +194,12 @@ export type TrackType =
 export interface TraceSink {
   actor(id: number, name: string, track: TrackType): void;
   event(seq: number, tNs: number, kind: number, actor: number, cause: number, a: number, b: number, args: string | null): void;
+  /**
+   * A causal edge beside "scheduled by" (see causes.ts): event `from` is explained by event `to`
+   * through `rel`. Optional: a sink without it gets none, and a run whose sinks all lack it
+   * computes none.
+   */
+  edge?(from: number, to: number, rel: Relation, args: string | null): void;
 }
 
 /**

@@ -4,6 +4,18 @@ import type { Gen, Task, Waitable } from './task';
 import type { Ns } from './time';
 
 /**
+ * causes.ts: a lock's holder that is itself blocked keeps it held because of that wait, so the
+ * acquire is explained by the holder's block (asked when a waiter blocks or is reported hung).
+ */
+function linkHolderWait(sim: Sim, lock: { linked: number }, acquireSeq: number, owner: Task): void {
+  if (!sim.edges || owner.blockSeq === 0 || !(owner.blockedOn || owner.sleepLabel)) return;
+  // One edge per holder wait (`linked`: the last block linked from this lock).
+  if (lock.linked === owner.blockSeq) return;
+  lock.linked = owner.blockSeq;
+  sim.edge(acquireSeq, owner.blockSeq, 'waits_on', { holder: owner.label, stack: owner.stack.length ? owner.stack.join(' > ') : undefined });
+}
+
+/**
  * A sleeping mutex (kernel/locking/mutex.c). Not recursive: locking a mutex you hold waits for
  * yourself, which the wait-for graph reports as a deadlock (lockdep would say "possible recursive
  * locking"). Hand-off is FIFO; the kernel's optimistic spinning can reorder waiters, which changes
@@ -11,6 +23,10 @@ import type { Ns } from './time';
  */
 export class Mutex implements Waitable {
   owner: Task | null = null;
+  /** Seq of the owner's lock_acquire: what a waiter waits on (causes.ts). */
+  acquireSeq = 0;
+  /** The holder's block last linked to its acquire (causes.ts). */
+  linked = 0;
   readonly waiters: Task[] = [];
   readonly actor: number;
   readonly label: string;
@@ -27,10 +43,16 @@ export class Mutex implements Waitable {
     return this.owner ? [this.owner] : [];
   }
 
+  waitCauses(): readonly number[] {
+    if (!this.owner) return [];
+    linkHolderWait(this.sim, this, this.acquireSeq, this.owner);
+    return [this.acquireSeq];
+  }
+
   *lock(t: Task): Gen {
     if (this.owner === null) {
       this.owner = t;
-      this.sim.emit(KIND.lock_acquire, this.actor, t.actor, 0);
+      this.acquireSeq = this.sim.emit(KIND.lock_acquire, this.actor, t.actor, 0);
       return;
     }
     this.sim.emit(KIND.lock_contend, this.actor, t.actor);
@@ -42,7 +64,7 @@ export class Mutex implements Waitable {
   trylock(t: Task): boolean {
     if (this.owner !== null) return false;
     this.owner = t;
-    this.sim.emit(KIND.lock_acquire, this.actor, t.actor, 0);
+    this.acquireSeq = this.sim.emit(KIND.lock_acquire, this.actor, t.actor, 0);
     return true;
   }
 
@@ -52,7 +74,7 @@ export class Mutex implements Waitable {
     const next = this.waiters.shift() ?? null;
     this.owner = next;
     if (next) {
-      this.sim.emit(KIND.lock_acquire, this.actor, next.actor, 0);
+      this.acquireSeq = this.sim.emit(KIND.lock_acquire, this.actor, next.actor, 0);
       this.sim.wake(next);
     }
   }
@@ -65,6 +87,11 @@ export class Mutex implements Waitable {
 export class RwSem implements Waitable {
   readonly readers = new Map<Task, number>();
   writer: Task | null = null;
+  /** Seqs of the holders' lock_acquire events (causes.ts): the writer's, or each reader's latest. */
+  writerSeq = 0;
+  /** The writer's block last linked to its acquire (causes.ts). */
+  linked = 0;
+  private readonly readerSeq = new Map<Task, number>();
   private readonly waiters: { t: Task; write: boolean }[] = [];
   readonly actor: number;
   readonly label: string;
@@ -81,9 +108,20 @@ export class RwSem implements Waitable {
     return this.writer ? [this.writer] : [...this.readers.keys()];
   }
 
+  waitCauses(): readonly number[] {
+    if (this.writer) {
+      linkHolderWait(this.sim, this, this.writerSeq, this.writer);
+      return [this.writerSeq];
+    }
+    const out: number[] = [];
+    for (const t of this.readers.keys()) out.push(this.readerSeq.get(t) ?? 0);
+    return out;
+  }
+
   private grantRead(t: Task): void {
     this.readers.set(t, (this.readers.get(t) ?? 0) + 1);
-    this.sim.emit(KIND.lock_acquire, this.actor, t.actor, 1);
+    const seq = this.sim.emit(KIND.lock_acquire, this.actor, t.actor, 1);
+    if (this.sim.edges) this.readerSeq.set(t, seq);
   }
 
   down_read_trylock(t: Task): boolean {
@@ -102,7 +140,10 @@ export class RwSem implements Waitable {
   up_read(t: Task): void {
     const n = this.readers.get(t);
     if (!n) this.sim.invariant(`${t.label} up_read on ${this.label} it does not hold`);
-    if (n === 1) this.readers.delete(t);
+    if (n === 1) {
+      this.readers.delete(t);
+      this.readerSeq.delete(t);
+    }
     else this.readers.set(t, n - 1);
     this.sim.emit(KIND.lock_release, this.actor, t.actor, 1);
     this.grantWaiters();
@@ -111,7 +152,7 @@ export class RwSem implements Waitable {
   *down_write(t: Task): Gen {
     if (!this.writer && this.readers.size === 0 && this.waiters.length === 0) {
       this.writer = t;
-      this.sim.emit(KIND.lock_acquire, this.actor, t.actor, 0);
+      this.writerSeq = this.sim.emit(KIND.lock_acquire, this.actor, t.actor, 0);
       return;
     }
     this.sim.emit(KIND.lock_contend, this.actor, t.actor);
@@ -133,7 +174,7 @@ export class RwSem implements Waitable {
         if (this.readers.size > 0) return;
         this.waiters.shift();
         this.writer = w.t;
-        this.sim.emit(KIND.lock_acquire, this.actor, w.t.actor, 0);
+        this.writerSeq = this.sim.emit(KIND.lock_acquire, this.actor, w.t.actor, 0);
         this.sim.wake(w.t);
         return;
       }
@@ -177,13 +218,20 @@ export class Completion implements Waitable {
 
   complete(): void {
     const w = this.waiters.shift();
-    if (w) this.sim.wake(w);
+    if (w) {
+      // The waiter waited on the event just emitted, the one that completes it (causes.ts).
+      this.sim.waitedOn(w, this.sim.seq);
+      this.sim.wake(w);
+    }
     else if (this.done !== Infinity) this.done++;
   }
 
   complete_all(): void {
     this.done = Infinity;
-    for (const w of this.waiters.splice(0)) this.sim.wake(w);
+    for (const w of this.waiters.splice(0)) {
+      this.sim.waitedOn(w, this.sim.seq);
+      this.sim.wake(w);
+    }
   }
 
   completion_done(): boolean {
@@ -217,7 +265,10 @@ export class WaitQueue implements Waitable {
   }
 
   wake_up(): void {
-    for (const t of this.waiters) this.sim.wake(t);
+    for (const t of this.waiters) {
+      this.sim.waitedOn(t, this.sim.seq);
+      this.sim.wake(t);
+    }
     this.waiters.clear();
   }
 }
@@ -229,6 +280,8 @@ export class WaitQueue implements Waitable {
  */
 export class Srcu {
   private readonly readers = new Map<number, Task>();
+  /** Seq of each reader's srcu_read_lock (causes.ts: what a synchronize_srcu waits on). */
+  private readonly readerSeq = new Map<number, number>();
   private nextToken = 1;
   private readonly syncs = new Set<SrcuSync>();
   /** call_srcu callbacks waiting for the readers present when they were queued. */
@@ -246,12 +299,14 @@ export class Srcu {
   srcu_read_lock(t: Task): number {
     const tok = this.nextToken++;
     this.readers.set(tok, t);
-    this.sim.emit(KIND.srcu_read_lock, this.actor, t.actor, tok);
+    const seq = this.sim.emit(KIND.srcu_read_lock, this.actor, t.actor, tok);
+    if (this.sim.edges) this.readerSeq.set(tok, seq);
     return tok;
   }
 
   srcu_read_unlock(t: Task, tok: number): void {
     if (!this.readers.delete(tok)) this.sim.invariant(`${t.label} srcu_read_unlock of unknown token ${tok}`);
+    this.readerSeq.delete(tok);
     this.sim.emit(KIND.srcu_read_unlock, this.actor, t.actor, tok);
     for (const s of this.syncs) {
       if (s.pending.delete(tok) && s.pending.size === 0) {
@@ -285,7 +340,7 @@ export class Srcu {
   }
 
   *synchronize_srcu(t: Task): Gen {
-    const s = new SrcuSync(t, new Set(this.readers.keys()), this.readers, this.name);
+    const s = new SrcuSync(t, new Set(this.readers.keys()), this.readers, this.name, this.readerSeq);
     this.sim.emit(KIND.synchronize_srcu, t.actor, s.pending.size, this.actor);
     if (s.pending.size > 0) {
       this.syncs.add(s);
@@ -307,8 +362,12 @@ class SrcuSync implements Waitable {
     readonly pending: Set<number>,
     private readonly readers: Map<number, Task>,
     name: string,
+    private readonly readerSeq: Map<number, number>,
   ) {
     this.label = `synchronize_srcu ${name}`;
+  }
+  waitCauses(): readonly number[] {
+    return [...this.pending].map((tok) => this.readerSeq.get(tok) ?? 0);
   }
   holders(): readonly Task[] {
     const out: Task[] = [];

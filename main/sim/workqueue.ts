@@ -2,6 +2,9 @@ import { fnArgs, KIND } from './events';
 import type { Sim } from './engine';
 import type { Gen, Task, Waitable } from './task';
 
+/** Pending items a flush names as causes (running ones are always named). */
+const FLUSH_CAUSES_PENDING = 8;
+
 /** A work item. `queue_work` on an item already pending does nothing, as in the kernel. */
 export class Work {
   pending = false;
@@ -9,6 +12,9 @@ export class Work {
   readonly args: string;
   /** Sequence number of its current queueing: flush_workqueue waits for items at or below its mark. */
   seq = 0;
+  /** Trace seqs of its current queueing's work_queue and work_begin events (causes.ts). */
+  queuedSeq = 0;
+  begunSeq = 0;
   constructor(
     readonly fn: string,
     readonly body: (worker: Task) => Gen,
@@ -58,7 +64,8 @@ export class Workqueue {
     w.seq = this.nextSeq++;
     this.outstanding.set(w.seq, w);
     this.pendingQ.push(w);
-    this.sim.emitJson(KIND.work_queue, this.actor, w.seq, this.outstanding.size, w.args);
+    w.queuedSeq = this.sim.emitJson(KIND.work_queue, this.actor, w.seq, this.outstanding.size, w.args);
+    w.begunSeq = 0;
     this.sim.emit(KIND.wq_depth, this.actor, this.outstanding.size);
     this.kick();
     return true;
@@ -94,7 +101,7 @@ export class Workqueue {
       w.pending = false;
       const seq = w.seq;
       this.runningBy.set(w, t);
-      this.sim.emitJson(KIND.work_begin, t.actor, seq, this.actor, w.args);
+      w.begunSeq = this.sim.emitJson(KIND.work_begin, t.actor, seq, this.actor, w.args);
       yield* w.body(t);
       this.runningBy.delete(w);
       this.outstanding.delete(seq);
@@ -120,6 +127,22 @@ export class Workqueue {
       yield* this.sim.block(t, f);
     }
     this.sim.emit(KIND.flush_end, t.actor, this.actor, 0, { wq: this.name });
+  }
+
+  /**
+   * The events a flush with this mark waits on (causes.ts): each item's work_begin if it is running,
+   * its work_queue if still pending.
+   */
+  flushCauses(mark: number): number[] {
+    const out: number[] = [];
+    let pending = 0;
+    for (const [seq, w] of this.outstanding) {
+      if (seq > mark) continue;
+      if (w.begunSeq) out.push(w.begunSeq);
+      // A deep queue: the first few pending items stand for the rest.
+      else if (pending++ < FLUSH_CAUSES_PENDING) out.push(w.queuedSeq);
+    }
+    return out;
   }
 
   /** Who must finish for a flush with this mark to return: the wait-for edges of a flusher. */
@@ -150,5 +173,8 @@ class FlushWait implements Waitable {
   }
   holders(): readonly Task[] {
     return this.wq.flushHolders(this.mark);
+  }
+  waitCauses(): readonly number[] {
+    return this.wq.flushCauses(this.mark);
   }
 }

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import Database from 'better-sqlite3';
 import { TraceFileError } from './errors';
-import { REQUIRED_TABLES, SCHEMA_SQL, TRACE_APPLICATION_ID, TRACE_FORMAT_VERSION } from './schema';
+import { EDGES_FORMAT_VERSION, READABLE_FORMAT_VERSIONS, REQUIRED_TABLES, REQUIRED_TABLES_V4, SCHEMA_SQL, TRACE_APPLICATION_ID } from './schema';
 
 /**
  * Opening a trace file, which may come from anywhere: every question about the file goes
@@ -13,8 +13,8 @@ import { REQUIRED_TABLES, SCHEMA_SQL, TRACE_APPLICATION_ID, TRACE_FORMAT_VERSION
 /** The side files SQLite keeps next to a database. */
 export const SIDE_SUFFIXES = ['-wal', '-shm', '-journal'] as const;
 
-/** Format versions this build reads. */
-export const READABLE_FORMAT_VERSIONS: readonly number[] = [TRACE_FORMAT_VERSION];
+/** Format versions this build reads (schema.ts says which). */
+export { READABLE_FORMAT_VERSIONS };
 
 /** Pragmas of every connection to a trace: the schema of a file from elsewhere is not trusted (its views and triggers may call no function with side effects). */
 export const CONNECTION_PRAGMAS = ['trusted_schema = OFF'];
@@ -160,11 +160,13 @@ const normSql = (s: string) => s.replace(/\s+/g, ' ').replace(/\s*([(),=])\s*/g,
  * before writing an annotation) also refuses any trigger and any other view: a trigger would run
  * on the lab's own writes, and a view is code the file brings along.
  */
-export function checkSchema(db: Database.Database, file: string, strict: boolean): void {
+export function checkSchema(db: Database.Database, file: string, strict: boolean, formatVersion: number = EDGES_FORMAT_VERSION): void {
   const exp = expectedSchema();
   const objs = db.prepare('SELECT type, name, tbl_name, sql FROM sqlite_master').all() as { type: string; name: string; tbl_name: string; sql: string | null }[];
   const byName = new Map(objs.map((o) => [o.name, o]));
-  const missing = REQUIRED_TABLES.filter((t) => !byName.has(t));
+  // A format 3 trace has no edges table (its explanations are scheduled-by only); from format 4 it is required.
+  const required: readonly string[] = [...REQUIRED_TABLES, ...(formatVersion >= EDGES_FORMAT_VERSION ? REQUIRED_TABLES_V4 : [])];
+  const missing = required.filter((t) => !byName.has(t));
   if (missing.length > 0) {
     throw new TraceFileError(`'${file}' is not a complete SVA Lab trace: it lacks the table${missing.length > 1 ? 's' : ''} ${missing.join(', ')}.`);
   }
@@ -278,7 +280,7 @@ export function openTrace(file: string, opts: OpenOptions = {}): { db: Database.
     // Up to 32 MiB of page cache (grown as used): a view re-reads the same pages as it pans and zooms.
     db.pragma('cache_size = -32768');
     const header = checkHeaderVia(db, file, st.size);
-    checkSchema(db, file, strict);
+    checkSchema(db, file, strict, header.formatVersion);
     const rows = db.prepare('SELECT format_version FROM meta LIMIT 2').pluck().all() as unknown[];
     if (rows.length === 0) throw new TraceFileError(`'${file}' is not a complete SVA Lab trace: its meta table is empty.`);
     if (rows.length > 1) throw new TraceFileError(`'${file}' is not a valid SVA Lab trace: its meta table has more than one row; a trace has one.`);

@@ -1,6 +1,8 @@
 import type { AnnotationDto, EventRowDto, StateAtDto, WindowDto } from '../contract';
 import { MetricsFold, type Metrics } from '../sim/metrics';
+import { ANNOTATION_COLS, annotationDto, type AnnotationRow } from './annotations';
 import { TraceDb } from './db';
+import { edgeRows, edgesFrom, type EdgeRow } from './edges';
 import { readActors, readMeta, type ActorInfo, type TraceMeta } from './meta';
 import { eventRow, walkCauses, type EventRow } from './rows';
 import { queryEach, userQuery, type QueryResult } from './sql';
@@ -99,6 +101,11 @@ export class TraceReader {
     return r ? this.row(r) : null;
   }
 
+  /** The raw row of event `seq` (no description), or null. */
+  rawAt(seq: number): EventRow | null {
+    return (this.db.guard(() => this.db.stmt(`${EVENT_COLS} WHERE seq = ?`).raw(true).get(seq)) as EventRow | undefined) ?? null;
+  }
+
   /** Events fromSeq..toSeq (inclusive), in seq order. */
   eventsBetween(fromSeq: number, toSeq: number): EventRowDto[] {
     const rows = this.db.guard(() => this.db.stmt(`${EVENT_COLS} WHERE seq >= ? AND seq <= ? ORDER BY seq`).raw(true).all(fromSeq, toSeq)) as EventRow[];
@@ -114,6 +121,16 @@ export class TraceReader {
   /** Event `seq` and its causes, newest first, up to the scenario's first event (at most `max`; a cycle ends the walk). */
   causeChain(seq: number, max = 500): EventRowDto[] {
     return walkCauses(seq, (s) => this.eventAt(s), max);
+  }
+
+  /** The causal edges from event `seq` (format 4, main/sim/causes.ts); none in a format 3 trace. */
+  edgesFrom(seq: number): EdgeRow[] {
+    return edgesFrom(this.db, this.meta().formatVersion, seq);
+  }
+
+  /** Every causal edge with both ends' time, actor and kind (for exports; see edges.ts). */
+  *edgeRows(): Generator<[number, number, string, number, number, number, number, number, number]> {
+    yield* edgeRows(this.db, this.meta().formatVersion);
   }
 
   /** Number of event rows (seq is dense from 1, so the last seq). */
@@ -164,8 +181,8 @@ export class TraceReader {
 
   /** The bookmarks and notes saved in the trace, by time. */
   annotations(): AnnotationDto[] {
-    const rows = this.db.guard(() => this.db.stmt('SELECT id, t_ns, seq, kind, text, created FROM annotations ORDER BY t_ns, id').all()) as { id: number; t_ns: number; seq: number | null; kind: string; text: string; created: string }[];
-    return rows.map((x) => ({ id: x.id, tNs: x.t_ns, seq: x.seq, kind: x.kind === 'note' ? 'note' : 'bookmark', text: x.text, created: x.created }));
+    const rows = this.db.guard(() => this.db.stmt(`${ANNOTATION_COLS} ORDER BY t_ns, id`).all()) as AnnotationRow[];
+    return rows.map(annotationDto);
   }
 
   /** Every span, by start time: [actor, cat, name, holder, begin_seq, end_seq, t0, dur] (for exports). */

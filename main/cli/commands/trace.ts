@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
-import { fmtNs, parseRange, parseTimeNs, QUERY_DEADLINE_MS, QUERY_DEFAULT_ROWS, QUERY_MAX_ROWS, UserError } from '../../lab/index';
+import { fmtNs, parseRange, parseTimeNs, QUERY_DEADLINE_MS, QUERY_DEFAULT_ROWS, QUERY_MAX_ROWS, UserError, whyJson } from '../../lab/index';
 import { csvField, StreamOut } from '../stream';
 import type { CliContext } from '../context';
-import { formatDivergence, formatSummary, table } from '../format';
+import { formatDivergence, formatSummary, formatWhy, table } from '../format';
 
 const collect = (v: string, acc: string[]) => [...acc, v];
 const print = (s: string): void => {
@@ -113,6 +113,21 @@ export function registerTrace(program: Command, ctx: CliContext): void {
       if (opts.json) out.write(`],"truncated":${q.truncated}}\n`);
       await out.end();
       if (q.truncated) process.stderr.write(`sva-lab: only the first ${limit} rows were written (--limit).\n`);
+    });
+
+  program
+    .command('why')
+    .description('why did event N happen: its causes walked back to the root reasons (waits on, held by, because of), one sentence a step')
+    .argument('<file>', 'trace file')
+    .requiredOption('--seq <n>', 'the event (its seq, as the event list and `query` show it)')
+    .option('--json', 'print one JSON document: {seq, steps: [{seq, t_ns, kind, actor, relation, text}], roots}')
+    .action(async (file: string, opts: { seq: string; json?: boolean }) => {
+      const seq = Number(opts.seq);
+      if (!Number.isSafeInteger(seq) || seq < 1) throw new UserError(`--seq must be an event number (a positive integer); got '${opts.seq}'.`);
+      const w = await ctx.lab().explain(ctx.run(file), seq);
+      if (w.note) process.stderr.write(`sva-lab: ${w.note}\n`);
+      if (opts.json) return printJson(whyJson(w));
+      print(formatWhy(w));
     });
 
   program

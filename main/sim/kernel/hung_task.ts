@@ -75,7 +75,11 @@ export class HungTaskDetector {
     t.hungReports++;
     this.reports++;
     const secs = Math.floor((now - t.lastSwitchTime) / NS_PER_S);
-    this.sim.emit(KIND.hung_task, t.actor, this.timeout / NS_PER_S, secs);
+    const seq = this.sim.emit(KIND.hung_task, t.actor, this.timeout / NS_PER_S, secs);
+    // Why it hangs: the wait it has been in since it last switched (causes.ts).
+    this.sim.edge(seq, t.blockSeq, 'waits_on', { stack: t.stack.length ? t.stack.join(' > ') : undefined });
+    // A lock's holder may have blocked after this task did: ask the wait again so that edge exists.
+    t.blockedOn?.waitCauses?.();
     // The three pr_err lines of check_hung_task; sched_show_task's task line and call trace follow
     // in the kernel (left to the trace's call stacks here).
     this.log.printk(KERN_ERR, `INFO: task ${t.comm}:${t.pid} blocked for more than ${secs} seconds.`, 0, 'hung');

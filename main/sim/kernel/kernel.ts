@@ -31,6 +31,8 @@ export class Proc {
   readonly files: File[] = [];
   /** signal->oom_mm: set when the process is an OOM victim; holds an mmgrab until the signal struct goes. */
   oomMm: MmStruct | null = null;
+  /** Seq of the oom_kill that made it a victim (causes.ts: a pending victim aborts the next scan). */
+  oomKillSeq = 0;
   /** The parent reaps the zombie at once (false: it never waits, the zombie stays). */
   autoreap = true;
   killed = false;

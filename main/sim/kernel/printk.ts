@@ -9,7 +9,7 @@ export const KERN_WARNING = 4;
 export const KERN_INFO = 6;
 
 /**
- * The kernel log. `ratelimited` follows ___ratelimit(): at most `burst` lines per `interval`
+ * The kernel log. `ratelimited` follows ___ratelimit() (lib/ratelimit.c): at most `burst` lines per `interval`
  * (DEFAULT_RATELIMIT_INTERVAL 5 s, DEFAULT_RATELIMIT_BURST 10); the rest are suppressed and counted,
  * so a flood of DMA faults prints a bounded number of lines.
  */
