@@ -53,3 +53,29 @@ describe('why store', () => {
     expect(await w.counterpart(b.item.id, killsB[0].seq, a.item.id)).toEqual({ seq: killsA[0].seq, label: 'oom_kill #1' });
   });
 });
+
+describe('selecting a span or state bar explains the event that began it', () => {
+  it('the D-state bar of the exiting task: its task_state event is selected and explained down to the DMA stop', async () => {
+    const { useRunViewStore } = await import('../../../renderer/src/stores/runView');
+    const v = useRunViewStore();
+    const r = run('mm_exit');
+    await v.open(r.item.id);
+    // The long D state of accel-app in release(): the block that waits for the DMA stop.
+    const actor = [...r.names].find(([, n]) => n.startsWith('accel-app:'))![0];
+    const blocks = r.events.filter((e) => e.kind === KIND.task_state && e.actor === actor && e.a === 2);
+    const block = blocks.find((e) => String(e.args).includes('stopped'))!;
+    expect(block).toBeDefined();
+    await v.selectEventAt(actor, block.t, { state: true });
+    expect(v.selectedSeq).toBe(block.seq);
+    const w = useWhyStore();
+    await w.explain('run', r.item.id, v.selectedSeq);
+    const steps = w.slots.run.why!.steps;
+    expect(steps[0]).toMatchObject({ seq: block.seq, kind: 'task_state' });
+    expect(steps[0].text).toMatch(/went to D state .* the driver's mm_exit \(uacce_sva_exit\) waiting for the DMA stop/);
+    expect(steps[1]).toMatchObject({ kind: 'dma_state', relation: 'waits_on' });
+    // The release() span that starts at the same time selects its release_begin.
+    const rel = r.events.find((e) => e.kind === KIND.release_begin && e.actor === actor)!;
+    await v.selectEventAt(actor, rel.t, { span: 'release()' });
+    expect(v.selectedSeq).toBe(rel.seq);
+  });
+});
