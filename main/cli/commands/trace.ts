@@ -83,7 +83,7 @@ export function registerTrace(program: Command, ctx: CliContext): void {
 
   program
     .command('query')
-    .description('run one read-only SQL statement on a trace (tables: meta, events, kinds, actors, spans, checkpoints, lod, annotations; view event_log), in a worker with a deadline')
+    .description('run one read-only SQL statement on a trace (tables: meta, events, kinds, actors, spans, edges, checkpoints, lod, annotations; view event_log), in a worker with a deadline')
     .argument('<file>', 'trace file')
     .argument('<sql>', 'the statement, e.g. "SELECT kind, count(*) FROM event_log GROUP BY kind"')
     .option('--limit <n>', `at most this many rows (default ${QUERY_DEFAULT_ROWS}; a table shows at most ${QUERY_MAX_ROWS}, --json and --csv stream any number)`)
