@@ -64,8 +64,9 @@ interface Link {
  * whether or not this run deadlocks, then lockdep turns itself off (debug_locks_off): one report per
  * boot, as in the kernel.
  *
- * Departures: recursive locking of one class (check_deadlock: "possible recursive locking") and
- * irq-safety inversions are not checked; read acquisitions count as exclusive ones (down_read is not
+ * Taking a class the task already holds prints check_deadlock's "possible recursive locking
+ * detected" instead (no nesting annotations are modelled: two locks of one class nested would be
+ * reported, which these paths never do). Departures: irq-safety inversions are not checked; read acquisitions count as exclusive ones (down_read is not
  * a recursive reader, so lockdep treats its dependencies alike except read-after-read, which these
  * paths never form); rcu_read_lock and SRCU readers are held (they print among held locks) but make
  * no dependencies (recursive readers, read=2, are skipped as prev by check_prevs_add).
@@ -115,13 +116,21 @@ export class Lockdep implements LockdepHooks {
     if (!list) this.held.set(t, (list = []));
     // The acquire ip: the function that called the primitive (the innermost frame below it).
     const h: Held = { lock, ip: stackFrames(t)[0] ?? o.prim[o.prim.length - 1] ?? 'lock_acquire', read: o.read === true };
+    // check_deadlock: the class is already held (no nesting annotation in the model).
+    if (!o.trylock && !lock.recursive) {
+      const same = list.find((x) => x.lock.cls === lock.cls);
+      if (same) {
+        this.print_deadlock_bug(t, same, h, o);
+        return;
+      }
+    }
     // check_prevs_add: the most recent held lock (and those below it while they are trylocks) gets
     // an edge to the new one; a trylock acquisition adds none; recursive readers are skipped.
     if (!o.trylock && !lock.recursive) {
       for (let i = list.length - 1; i >= 0; i--) {
         const prev = list[i];
         if (prev.lock.recursive) continue;
-        if (prev.lock.cls !== lock.cls && !this.addEdge(t, prev, h, o)) return;
+        if (!this.addEdge(t, prev, h, o)) return;
         break;
       }
     }
@@ -262,6 +271,37 @@ export class Lockdep implements LockdepHooks {
     p('\nstack backtrace:');
     // check_noncircular → print_circular_bug (its .cold part, as log 04 shows) → dump_stack.
     for (const l of dumpStackLines(t, this.ident, ['print_circular_bug.cold', 'check_noncircular', '__lock_acquire', 'lock_acquire', ...o.prim])) p(l);
+  }
+
+  /**
+   * print_deadlock_bug (check_deadlock found the class held): "possible recursive locking
+   * detected". The backtrace's lockdep frames above lock_acquire are not confirmed from a log.
+   */
+  private print_deadlock_bug(t: Task, prev: Held, next: Held, o: AcquireOpts): void {
+    const p = (m: string) => this.print(m);
+    this.reports++;
+    this.debugLocks = false;
+    this.sim.emit(KIND.lockdep, t.actor, 1, 1, { lock: next.lock.cls, held: prev.lock.cls, chain: [next.lock.cls], recursive: true });
+    p('');
+    p('============================================');
+    p('WARNING: possible recursive locking detected');
+    p(`${this.ident.release} ${this.ident.tainted()}`);
+    p('--------------------------------------------');
+    p(`${t.comm}/${t.pid} is trying to acquire lock:`);
+    p(this.lockLine(next));
+    p('\nbut task is already holding lock:');
+    p(this.lockLine(prev));
+    p('\nother info that might help us debug this:');
+    p(' Possible unsafe locking scenario:\n');
+    p('       CPU0');
+    p('       ----');
+    p(`  lock(${prev.lock.cls});`);
+    p(`  lock(${next.lock.cls});`);
+    p('\n *** DEADLOCK ***\n');
+    p(' May be due to missing lock nesting notation\n');
+    for (const l of this.heldLines(t)) p(l);
+    p('\nstack backtrace:');
+    for (const l of dumpStackLines(t, this.ident, ['print_deadlock_bug', '__lock_acquire', 'lock_acquire', ...o.prim])) p(l);
   }
 
   private instanceOf(cls: string): LockInstance {

@@ -19,6 +19,11 @@ const RWSEM_AT = 'kernel/locking/rwsem.c:1491';
 const COMPLETION_AT = 'kernel/sched/completion.c:101';
 const SRCU_AT = 'kernel/rcu/srcutree.c:903';
 
+function defaultClass(name: string): string {
+  const w = name.split(' ')[0];
+  return w.includes('->') && !w.startsWith('&') ? `&${w}` : w;
+}
+
 /**
  * causes.ts: a lock's holder that is itself blocked keeps it held because of that wait, so the
  * acquire is explained by the holder's block (asked when a waiter blocks or is reported hung).
@@ -51,8 +56,12 @@ export class Mutex implements Waitable {
   constructor(
     private readonly sim: Sim,
     readonly name: string,
-    /** The lockdep class, as the kernel names it (`pasid_mutex`, `&param->lock`); default: the name. */
-    readonly cls: string = name,
+    /**
+     * The lockdep class, as the kernel names it (`pasid_mutex`, `&param->lock`). Default: the name's
+     * first word, with the `&` of a lock inside an object ("uacce_mm->lock accel0" is
+     * `&uacce_mm->lock`: one class per mutex_init site, whatever the instance).
+     */
+    readonly cls: string = defaultClass(name),
   ) {
     this.label = `mutex ${name}`;
     this.actor = sim.actor(this.label, 'lock');

@@ -35,6 +35,8 @@ describe('Kernel log panel', () => {
     const id = lab.runs[0].item.id;
     wrapper = mount(RunView, { props: { runId: id }, global: { plugins: [pinia] }, attachTo: document.body });
     await settle();
+    // The run says which model made it (MODEL_VERSION 4: lockdep and call traces).
+    expect(wrapper.find('.run-meta').text()).toContain('model v4');
     const panel = wrapper.find('section.kernel-log');
     expect(panel.exists()).toBe(true);
     expect(panel.attributes('aria-labelledby')).toBe('kernel-log-title');
