@@ -150,6 +150,13 @@ export function stepText(c: StepContext): string {
     }
     case 'signal':
       return `${e.actor} got SIGKILL from ${str(a.from)} ${at(e.tNs)}.`;
+    case 'lockdep': {
+      const chain = Array.isArray(a.chain) ? (a.chain as unknown[]).map(str) : [];
+      if (a.recursive) return `lockdep ${at(e.tNs)}: "possible recursive locking detected": ${e.actor} takes ${str(a.lock)} while already holding it.`;
+      return `lockdep ${at(e.tNs)}: "possible circular locking dependency detected": ${e.actor} takes ${str(a.lock)} while holding ${str(a.held)}, closing the chain ${chain.join(' → ')}.`;
+    }
+    case 'might_sleep':
+      return `${at(e.tNs).replace(/^at/, 'At')}: "BUG: sleeping function called from invalid context": ${e.actor} entered ${str(a.fn)} with preempt count ${e.a}${e.b ? ', interrupts off' : ''}.`;
     case 'mm_freed':
       return `${e.actor} returned all its memory (${mib(e.a)}) ${at(e.tNs)}, at the end of exit_mmap.`;
     case 'release_begin':
