@@ -21,6 +21,7 @@ export default defineConfig({
           sim_worker: here('main/lab/workers/sim_worker.ts'),
           writer_worker: here('main/lab/workers/writer_worker.ts'),
           reader_worker: here('main/lab/workers/reader_worker.ts'),
+          lab_host: here('main/lab/workers/lab_host.ts'),
         },
       },
     },

@@ -332,6 +332,18 @@ export interface SweepListItemDto {
   problem?: string;
 }
 
+/**
+ * One line of a run's kernel log as dmesg prints it ("[    5.123456] message"), with the event it
+ * came from (seq, time) so a view can follow the cursor.
+ */
+export interface DmesgLineDto {
+  seq: number;
+  tNs: Ns;
+  /** The printk log level (0 KERN_EMERG .. 7 KERN_DEBUG). */
+  level: number;
+  text: string;
+}
+
 export interface LabApi {
   /** Scenarios with their parameters, and the metric definitions. */
   catalog(): Promise<CatalogDto>;
@@ -382,6 +394,8 @@ export interface LabApi {
   sweepCsv(sweepId: string): Promise<{ name: string; mime: string; bytesBase64: string }>;
   /** "Why did this happen?": the explanation of event `seq`, walked over the run's causal edges. */
   explain(runId: RunId, seq: number): Promise<WhyDto>;
+  /** The run's kernel log as dmesg prints it, every line (model and observed runs alike). */
+  dmesg(runId: RunId): Promise<DmesgLineDto[]>;
   /** Subscribe to LabEvents; returns the unsubscribe function. */
   onEvent(cb: (e: LabEvent) => void): Unsubscribe;
 }
@@ -400,4 +414,5 @@ export const LAB_METHODS: readonly LabMethod[] = Object.keys({
   startPair: 1, verifyRun: 1, listAnnotations: 1, addAnnotation: 1, deleteAnnotation: 1, exportRun: 1,
   sweepPresets: 1, listSweeps: 1, startSweep: 1, getSweep: 1, cancelSweep: 1, sweepCsv: 1,
   explain: 1,
+  dmesg: 1,
 } satisfies Record<LabMethod, 1>) as LabMethod[];

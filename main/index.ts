@@ -4,7 +4,7 @@ import { pathToFileURL } from 'node:url';
 import type { LabApi, LabEvent } from './contract';
 import { registerIpc } from './ipc';
 import { isAllowedExternal, isOwnPageUrl } from './external';
-import { archiveDir, createLab, CSP } from './lab/index';
+import { archiveDir, CSP, remoteLab } from './lab/index';
 
 /**
  * Electron main: one window with secure defaults (context isolation, sandbox, no Node in the page,
@@ -121,8 +121,11 @@ app.whenReady().then(async () => {
   session.defaultSession.setPermissionCheckHandler(() => false);
   session.defaultSession.setDevicePermissionHandler(() => false);
   serveRenderer();
-  // A long-lived lab: traces a killed recorder left 'running' are closed as interrupted (in a worker).
-  const api = createLab(archiveDir(), { recoverInterrupted: true });
+  // The lab runs in a worker thread (remote.ts): no LabApi call runs on this process's event loop,
+  // so none can freeze the window. A long-lived lab: traces a killed recorder left 'running' are
+  // closed as interrupted at start.
+  const api = remoteLab(archiveDir(), { recoverInterrupted: true });
+  app.on('will-quit', () => void api.close());
   await createWindow(api);
   app.on('activate', () => {
     if (BrowserWindow.getAllWindows().length === 0) void createWindow(api);

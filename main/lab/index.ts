@@ -5,6 +5,7 @@
  */
 export { createLab, QUERY_DEADLINE_MS, QUERY_DEFAULT_ROWS, QUERY_MAX_ROWS, type Lab, type LabOptions, type QueryResult } from './lab';
 export { archiveDir } from './archive';
+export { remoteLab, type RemoteLab } from './remote';
 export { callLab, isLabMethod } from './args';
 export { ensureRendererBuilt } from './build';
 export { BusyError, UserError } from './errors';

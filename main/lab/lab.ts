@@ -134,6 +134,7 @@ export function createLab(home: string, options: LabOptions = {}): Lab {
     stepEvent: async (id, seq, dir) => views.stepEvent(id, seq, dir),
     causeChain: async (id, seq) => views.causeChain(id, seq),
     explain: async (id, seq) => explainEvent(readers, id, seq),
+    dmesg: async (id) => views.dmesg(id),
     findEvent: async (id, kind, fromSeq) => views.findEvent(id, kind, fromSeq),
     compareRuns: async (a, b) => compareRuns(readers, a, b),
     verifyRun: async (id) => verifyRun(readers, id, path.resolve(archive.fileOf(id))),

@@ -1,4 +1,5 @@
-import type { EventQuery, EventRowDto, Ns, RunId, RunInfo, StateAtDto, WindowDto } from '../contract';
+import type { DmesgLineDto, EventQuery, EventRowDto, Ns, RunId, RunInfo, StateAtDto, WindowDto } from '../contract';
+import { dmesg } from '../trace/dmesg';
 import type { Readers } from './readers';
 import { checkWindowRange, eventRange, kindId, runInfo, stepSeq } from './shape';
 import { summaryOf } from './summary';
@@ -47,6 +48,11 @@ export class Views {
 
   causeChain(id: RunId, seq: number): EventRowDto[] {
     return this.readers.with(id, (r) => r.causeChain(seq));
+  }
+
+  /** The kernel log as dmesg prints it (every printk event of the trace). */
+  dmesg(id: RunId): DmesgLineDto[] {
+    return this.readers.with(id, (r) => dmesg(r));
   }
 
   findEvent(id: RunId, kind: string, fromSeq: number): EventRowDto | null {

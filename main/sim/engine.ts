@@ -4,6 +4,7 @@ import type { Ns } from './time';
 import { Digest, fnArgs, KIND, KINDS, TASK_STATE, TS_D, TS_R, TS_S, TS_X, TS_Z, type TraceSink, type TrackType } from './events';
 import { BLOCK, FatalSignal, Task, type Gen, type TaskType, type Waitable } from './task';
 import type { Relation } from './causes';
+import type { LockdepHooks } from './lockdep';
 
 /** Heap priorities: at equal times hardware and interrupts go before wake-ups, daemons last. */
 export const PRIO_HW = 0;
@@ -71,6 +72,8 @@ export class Sim {
   readonly edges: boolean;
   /** Set by the kernel layer: what a user task runs when a fatal signal ends its user code. */
   exitPath: ((t: Task) => Gen) | null = null;
+  /** Lock debugging (lockdep, might_sleep), set by the kernel layer; the primitives call it. */
+  lockdep: LockdepHooks | null = null;
   /** Called when the quiescence test wants to know whether blocked tasks were all reported. */
   quiescentHook: (() => boolean) | null = null;
 
@@ -288,6 +291,7 @@ export class Sim {
     if (this.edges && t.blockSeq > 0 && w.waitCauses) for (const to of w.waitCauses()) this.waitedOn(t, to);
     const since = this.now;
     const seq = t.blockSeq;
+    this.lockdep?.schedule(t);
     const v = yield BLOCK;
     t.blockedOn = null;
     this.noteBlock(t, seq, this.now - since);
@@ -301,6 +305,7 @@ export class Sim {
     this.setState(t, interruptible ? TS_S : TS_D, label);
     t.blockSeq = t.type === 'hw' ? 0 : this.seq;
     const seq = t.blockSeq;
+    this.lockdep?.schedule(t);
     t.timer = this.at(this.now + dt, () => this.step(t, undefined), background ? PRIO_DAEMON : PRIO_TIMER, background);
     yield BLOCK;
     t.sleepLabel = null;

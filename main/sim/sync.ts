@@ -2,6 +2,27 @@ import { KIND } from './events';
 import type { Sim } from './engine';
 import type { Gen, Task, Waitable } from './task';
 import type { Ns } from './time';
+import { WAIT_MAP, WAIT_SLEEP, type AcquireOpts } from './lockdep';
+
+/*
+ * Lock debugging: every primitive tells `sim.lockdep` (when a kernel sets one) what it takes,
+ * releases and where it may sleep. The might_sleep positions are v5.7's: completion.c:101 is what
+ * log 05 prints; the mutex, rwsem and SRCU lines are not confirmed from source.
+ */
+const MUTEX_ACQ: AcquireOpts = { prim: ['__mutex_lock', 'mutex_lock_nested'] };
+const MUTEX_TRY: AcquireOpts = { prim: ['mutex_trylock'], trylock: true };
+const MUTEX_AT = 'kernel/locking/mutex.c:935';
+const READ_ACQ: AcquireOpts = { prim: ['down_read'], read: true };
+const READ_TRY: AcquireOpts = { prim: ['down_read_trylock'], read: true, trylock: true };
+const WRITE_ACQ: AcquireOpts = { prim: ['down_write'] };
+const RWSEM_AT = 'kernel/locking/rwsem.c:1491';
+const COMPLETION_AT = 'kernel/sched/completion.c:101';
+const SRCU_AT = 'kernel/rcu/srcutree.c:903';
+
+function defaultClass(name: string): string {
+  const w = name.split(' ')[0];
+  return w.includes('->') && !w.startsWith('&') ? `&${w}` : w;
+}
 
 /**
  * causes.ts: a lock's holder that is itself blocked keeps it held because of that wait, so the
@@ -30,10 +51,17 @@ export class Mutex implements Waitable {
   readonly waiters: Task[] = [];
   readonly actor: number;
   readonly label: string;
+  readonly wait = WAIT_SLEEP;
 
   constructor(
     private readonly sim: Sim,
     readonly name: string,
+    /**
+     * The lockdep class, as the kernel names it (`pasid_mutex`, `&param->lock`). Default: the name's
+     * first word, with the `&` of a lock inside an object ("uacce_mm->lock accel0" is
+     * `&uacce_mm->lock`: one class per mutex_init site, whatever the instance).
+     */
+    readonly cls: string = defaultClass(name),
   ) {
     this.label = `mutex ${name}`;
     this.actor = sim.actor(this.label, 'lock');
@@ -50,6 +78,8 @@ export class Mutex implements Waitable {
   }
 
   *lock(t: Task): Gen {
+    this.sim.lockdep?.mightSleep(t, MUTEX_ACQ.prim, MUTEX_AT);
+    this.sim.lockdep?.acquire(t, this, MUTEX_ACQ);
     if (this.owner === null) {
       this.owner = t;
       this.acquireSeq = this.sim.emit(KIND.lock_acquire, this.actor, t.actor, 0);
@@ -63,6 +93,7 @@ export class Mutex implements Waitable {
 
   trylock(t: Task): boolean {
     if (this.owner !== null) return false;
+    this.sim.lockdep?.acquire(t, this, MUTEX_TRY);
     this.owner = t;
     this.acquireSeq = this.sim.emit(KIND.lock_acquire, this.actor, t.actor, 0);
     return true;
@@ -70,6 +101,7 @@ export class Mutex implements Waitable {
 
   unlock(t: Task): void {
     if (this.owner !== t) this.sim.invariant(`${t.label} unlocks ${this.label} held by ${this.owner?.label ?? 'nobody'}`);
+    this.sim.lockdep?.release(t, this);
     this.sim.emit(KIND.lock_release, this.actor, t.actor, 0);
     const next = this.waiters.shift() ?? null;
     this.owner = next;
@@ -95,10 +127,13 @@ export class RwSem implements Waitable {
   private readonly waiters: { t: Task; write: boolean }[] = [];
   readonly actor: number;
   readonly label: string;
+  readonly wait = WAIT_SLEEP;
 
   constructor(
     private readonly sim: Sim,
     readonly name: string,
+    /** The lockdep class (`&mm->mmap_lock`); default: the name. */
+    readonly cls: string = name,
   ) {
     this.label = `rwsem ${name}`;
     this.actor = sim.actor(this.label, 'lock');
@@ -126,12 +161,18 @@ export class RwSem implements Waitable {
 
   down_read_trylock(t: Task): boolean {
     if (this.writer || this.waiters.length > 0) return false;
+    this.sim.lockdep?.acquire(t, this, READ_TRY);
     this.grantRead(t);
     return true;
   }
 
   *down_read(t: Task): Gen {
-    if (this.down_read_trylock(t)) return;
+    this.sim.lockdep?.mightSleep(t, READ_ACQ.prim, RWSEM_AT);
+    this.sim.lockdep?.acquire(t, this, READ_ACQ);
+    if (!this.writer && this.waiters.length === 0) {
+      this.grantRead(t);
+      return;
+    }
     this.sim.emit(KIND.lock_contend, this.actor, t.actor);
     this.waiters.push({ t, write: false });
     yield* this.sim.block(t, this);
@@ -140,6 +181,7 @@ export class RwSem implements Waitable {
   up_read(t: Task): void {
     const n = this.readers.get(t);
     if (!n) this.sim.invariant(`${t.label} up_read on ${this.label} it does not hold`);
+    this.sim.lockdep?.release(t, this);
     if (n === 1) {
       this.readers.delete(t);
       this.readerSeq.delete(t);
@@ -150,6 +192,8 @@ export class RwSem implements Waitable {
   }
 
   *down_write(t: Task): Gen {
+    this.sim.lockdep?.mightSleep(t, WRITE_ACQ.prim, RWSEM_AT);
+    this.sim.lockdep?.acquire(t, this, WRITE_ACQ);
     if (!this.writer && this.readers.size === 0 && this.waiters.length === 0) {
       this.writer = t;
       this.writerSeq = this.sim.emit(KIND.lock_acquire, this.actor, t.actor, 0);
@@ -162,6 +206,7 @@ export class RwSem implements Waitable {
 
   up_write(t: Task): void {
     if (this.writer !== t) this.sim.invariant(`${t.label} up_write on ${this.label} it does not hold`);
+    this.sim.lockdep?.release(t, this);
     this.writer = null;
     this.sim.emit(KIND.lock_release, this.actor, t.actor, 0);
     this.grantWaiters();
@@ -187,6 +232,11 @@ export class RwSem implements Waitable {
   waiterTasks(): Task[] {
     return this.waiters.map((w) => w.t);
   }
+
+  /** Whether t waits to take it for write (a call trace's down_write vs down_read). */
+  waitsForWrite(t: Task): boolean {
+    return this.waiters.some((w) => w.t === t && w.write);
+  }
 }
 
 /**
@@ -207,13 +257,23 @@ export class Completion implements Waitable {
     return this.completers();
   }
 
-  *wait_for_completion(t: Task): Gen {
+  /** `fn`: the kernel function called (wait_for_completion, wait_for_completion_timeout...), for might_sleep. */
+  *wait_for_completion(t: Task, fn = 'wait_for_completion'): Gen {
+    this.sim.lockdep?.mightSleep(t, [fn], COMPLETION_AT);
     if (this.done > 0) {
       if (this.done !== Infinity) this.done--;
       return;
     }
     this.waiters.push(t);
+    this.waitFns.set(t, fn);
     yield* this.sim.block(t, this);
+    this.waitFns.delete(t);
+  }
+
+  private readonly waitFns = new Map<Task, string>();
+  /** The function a waiter called (a call trace's wait_for_completion or _timeout). */
+  waitFnOf(t: Task): string | undefined {
+    return this.waitFns.get(t);
   }
 
   complete(): void {
@@ -287,16 +347,22 @@ export class Srcu {
   /** call_srcu callbacks waiting for the readers present when they were queued. */
   private readonly callbacks: { pending: Set<number>; fn: () => void }[] = [];
   readonly actor: number;
+  /** The srcu_struct's lockdep map (a recursive reader: held, no dependencies). */
+  private readonly map: { cls: string; wait: string; recursive: true };
 
   constructor(
     private readonly sim: Sim,
     readonly name: string,
     private readonly gpNs: Ns,
+    /** The srcu_struct's name in the kernel, as lockdep prints it (mm/mmu_notifier.c: `srcu`). */
+    cls: string = name,
   ) {
     this.actor = sim.actor(`srcu ${name}`, 'lock');
+    this.map = { cls, wait: WAIT_MAP, recursive: true };
   }
 
   srcu_read_lock(t: Task): number {
+    this.sim.lockdep?.acquire(t, this.map, { prim: [], read: true });
     const tok = this.nextToken++;
     this.readers.set(tok, t);
     const seq = this.sim.emit(KIND.srcu_read_lock, this.actor, t.actor, tok);
@@ -306,6 +372,7 @@ export class Srcu {
 
   srcu_read_unlock(t: Task, tok: number): void {
     if (!this.readers.delete(tok)) this.sim.invariant(`${t.label} srcu_read_unlock of unknown token ${tok}`);
+    this.sim.lockdep?.release(t, this.map);
     this.readerSeq.delete(tok);
     this.sim.emit(KIND.srcu_read_unlock, this.actor, t.actor, tok);
     for (const s of this.syncs) {
@@ -340,6 +407,7 @@ export class Srcu {
   }
 
   *synchronize_srcu(t: Task): Gen {
+    this.sim.lockdep?.mightSleep(t, ['__synchronize_srcu', 'synchronize_srcu'], SRCU_AT);
     const s = new SrcuSync(t, new Set(this.readers.keys()), this.readers, this.name, this.readerSeq);
     this.sim.emit(KIND.synchronize_srcu, t.actor, s.pending.size, this.actor);
     if (s.pending.size > 0) {

@@ -1,6 +1,10 @@
 import { fnArgs, KIND } from './events';
 import type { Sim } from './engine';
 import type { Gen, Task, Waitable } from './task';
+import { WAIT_MAP, type LockInstance } from './lockdep';
+
+const NO_PRIM = { prim: [] };
+const FLUSH_PRIM = { prim: ['flush_workqueue'] };
 
 /** Pending items a flush names as causes (running ones are always named). */
 const FLUSH_CAUSES_PENDING = 8;
@@ -15,11 +19,14 @@ export class Work {
   /** Trace seqs of its current queueing's work_queue and work_begin events (causes.ts). */
   queuedSeq = 0;
   begunSeq = 0;
+  /** The work's lockdep map, "(work_completion)(&...->work)" in the kernel; here named after fn. */
+  readonly map: LockInstance;
   constructor(
     readonly fn: string,
     readonly body: (worker: Task) => Gen,
   ) {
     this.args = fnArgs(fn);
+    this.map = { cls: `(work_completion)(${fn.split(' ')[0]})`, wait: WAIT_MAP };
   }
 }
 
@@ -39,6 +46,12 @@ export class Workqueue {
   private readonly flushers = new Set<FlushWait>();
   private nextSeq = 1;
   private readonly idleWait: Waitable;
+  /**
+   * wq->lockdep_map, "(wq_completion)<name>": flush_workqueue takes and drops it, every work item
+   * runs inside it (process_one_work), so lockdep sees "flush while holding L" against "a work item
+   * takes L" as a cycle.
+   */
+  readonly map: LockInstance;
 
   constructor(
     private readonly sim: Sim,
@@ -47,6 +60,7 @@ export class Workqueue {
   ) {
     this.actor = sim.actor(`wq ${name}`, 'queue');
     this.idleWait = { label: `worker_thread ${name} (idle)`, holders: () => [] };
+    this.map = { cls: `(wq_completion)${name}`, wait: WAIT_MAP };
   }
 
   get depth(): number {
@@ -102,7 +116,13 @@ export class Workqueue {
       const seq = w.seq;
       this.runningBy.set(w, t);
       w.begunSeq = this.sim.emitJson(KIND.work_begin, t.actor, seq, this.actor, w.args);
+      // process_one_work: lock_map_acquire(&pwq->wq->lockdep_map); lock_map_acquire(&lockdep_map).
+      const ld = this.sim.lockdep;
+      ld?.acquire(t, this.map, NO_PRIM);
+      ld?.acquire(t, w.map, NO_PRIM);
       yield* w.body(t);
+      ld?.release(t, w.map);
+      ld?.release(t, this.map);
       this.runningBy.delete(w);
       this.outstanding.delete(seq);
       this.sim.emitJson(KIND.work_end, t.actor, seq, this.actor, w.args);
@@ -119,6 +139,12 @@ export class Workqueue {
 
   /** flush_workqueue(): wait until every item queued before this call has finished. */
   *flush_workqueue(t: Task): Gen {
+    // lock_map_acquire(&wq->lockdep_map); lock_map_release(&wq->lockdep_map); then
+    // mutex_lock(&wq->mutex), where it may sleep first (mutex.c line not confirmed from source).
+    const ld = this.sim.lockdep;
+    ld?.acquire(t, this.map, FLUSH_PRIM);
+    ld?.release(t, this.map);
+    ld?.mightSleep(t, ['__mutex_lock', 'mutex_lock_nested', 'flush_workqueue'], 'kernel/locking/mutex.c:935');
     const mark = this.nextSeq - 1;
     const f = new FlushWait(this, t, mark, this.outstanding.size);
     this.sim.emit(KIND.flush_begin, t.actor, this.actor, f.remaining, { wq: this.name });

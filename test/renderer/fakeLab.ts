@@ -37,6 +37,7 @@ import { rowsDiffer } from '../../main/trace/diverge';
 import { eventRow, walkCauses, type EventRow } from '../../main/trace/rows';
 import { LOD_LEVELS } from '../../main/trace/schema';
 import { SpanDeriver } from '../../main/trace/spans';
+import { formatDmesg } from '../../main/trace/dmesg';
 import { windowDto } from '../../main/trace/window';
 import { explain } from '../../main/trace/why';
 import { emptyTrack, foldEvents, WINDOW_RAW_MAX, windowSpan } from '../../main/trace/window_fold';
@@ -436,6 +437,18 @@ export function createFakeLab(opts: FakeLabOptions = {}): FakeLab {
       );
       if (!w) throw new UserError(`Run '${runId}' has no event ${seq}; its events are numbered 1 to ${run.events.length}.`);
       return w;
+    },
+    dmesg: (runId) => {
+      const run = find(runId);
+      const printk = KINDS.findIndex((k) => k.name === 'printk');
+      return formatDmesg(
+        run.events
+          .filter((e) => e.kind === printk)
+          .map((e) => {
+            const o = e.args ? (JSON.parse(e.args) as { msg?: string; rl?: string }) : {};
+            return { seq: e.seq, tNs: e.t, level: e.a, suppressed: e.b, msg: o.msg ?? '', rl: o.rl };
+          }),
+      );
     },
   };
 

@@ -23,13 +23,11 @@ export function registerServe(program: Command, ctx: CliContext): void {
       if (opts.build) await ensureRendererBuilt(root);
       let srv;
       try {
-        srv = await ctx.serve(ctx.lab(), { port, rendererDir, token, maxUploadBytes: mib * 1024 * 1024 });
+        srv = await ctx.serve(ctx.remote(), { port, rendererDir, token, maxUploadBytes: mib * 1024 * 1024 });
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new UserError(`Port ${port} on 127.0.0.1 is in use; choose another with --port (0 picks a free one).`);
         throw e;
       }
-      // A long-lived lab: traces a killed recorder left 'running' are closed as interrupted (in a worker).
-      void ctx.lab().recoverInterrupted();
       process.stderr.write(`SVA Lab is serving on ${srv.url}  (127.0.0.1 only; the token in the URL lets you in; Ctrl-C stops it)\n`);
       process.stdout.write(`${srv.url}\n`);
       await new Promise<void>((resolve) => {

@@ -25,6 +25,17 @@ export function registerTrace(program: Command, ctx: CliContext): void {
     });
 
   program
+    .command('dmesg')
+    .description('the kernel log of a recorded run, as dmesg prints it ([    5.123456] stamps from boot)')
+    .argument('<file>', 'trace file')
+    .option('--json', 'print one JSON document: [{seq, tNs, level, text}]')
+    .action(async (file: string, opts: { json?: boolean }) => {
+      const lines = await ctx.lab().dmesg(ctx.run(file));
+      if (opts.json) return printJson(lines);
+      if (lines.length > 0) print(lines.map((l) => l.text).join('\n'));
+    });
+
+  program
     .command('compare')
     .description('metric differences (b - a) and the first event where two runs differ')
     .argument('<a>', 'trace file')
@@ -72,7 +83,7 @@ export function registerTrace(program: Command, ctx: CliContext): void {
 
   program
     .command('query')
-    .description('run one read-only SQL statement on a trace (tables: meta, events, kinds, actors, spans, checkpoints, lod, annotations; view event_log), in a worker with a deadline')
+    .description('run one read-only SQL statement on a trace (tables: meta, events, kinds, actors, spans, edges, checkpoints, lod, annotations; view event_log), in a worker with a deadline')
     .argument('<file>', 'trace file')
     .argument('<sql>', 'the statement, e.g. "SELECT kind, count(*) FROM event_log GROUP BY kind"')
     .option('--limit <n>', `at most this many rows (default ${QUERY_DEFAULT_ROWS}; a table shows at most ${QUERY_MAX_ROWS}, --json and --csv stream any number)`)

@@ -6,6 +6,8 @@ import type { PoolJobMessage } from './protocol';
 
 /** The two kinds of lab worker. */
 export type WorkerEntry = 'sim_worker' | 'writer_worker' | 'reader_worker';
+/** Every worker module: the pool's, and the lab host (remote.ts). */
+export type WorkerModule = WorkerEntry | 'lab_host';
 
 /** Heap limit of a reader worker (MiB). */
 const READER_HEAP_MB = 1024;
@@ -18,7 +20,7 @@ const BOOT_URL = new URL('./boot.mjs', import.meta.url);
  * out/main/chunks/) each worker is its own compiled entry; from sources it goes through the tsx
  * bootstrap, which picks the module named by workerData.entry.
  */
-function workerUrl(entry: WorkerEntry): URL {
+export function workerUrl(entry: WorkerModule): URL {
   for (const rel of [`./${entry}.js`, `../${entry}.js`]) {
     const u = new URL(rel, import.meta.url);
     if (u.protocol === 'file:' && existsSync(fileURLToPath(u))) return u;

@@ -92,3 +92,13 @@ export type ReaderMessage =
   | { type: 'rows'; rows: unknown[][] }
   | { type: 'done'; value: unknown }
   | { type: 'error'; message: string; user: boolean; code?: string };
+
+/** The thread hosting a remote lab to its lab host worker (remote.ts, lab_host.ts). */
+export type HostRequest = { type: 'call'; id: number; method: string; args: unknown[] } | { type: 'close' };
+
+/** The lab host worker to the thread hosting it. */
+export type HostMessage =
+  | { type: 'result'; id: number; ok: true; value: unknown }
+  | { type: 'result'; id: number; ok: false; message: string; user: boolean; busy: boolean }
+  | { type: 'event'; event: import('../../contract').LabEvent }
+  | { type: 'closed' };

@@ -55,7 +55,8 @@ export class MmStruct {
     this.users = users;
     this.anonPages = anonPages;
     this.lockedPages = lockedPages;
-    this.mmapLock = new RwSem(k.sim, `mmap_lock ${comm}:${ownerPid}`);
+    // lockdep class: mm_init_lock → init_rwsem(&mm->mmap_lock) (v5.8+; &mm->mmap_sem before).
+    this.mmapLock = new RwSem(k.sim, `mmap_lock ${comm}:${ownerPid}`, k.version >= 508 ? '&mm->mmap_lock' : '&mm->mmap_sem');
     // kernel/fork.c mmput_async_fn: the work item that runs __mmput for mmput_async.
     this.asyncPutWork = new Work(`mmput_async_fn ${comm}:${ownerPid}`, (w) => k.sim.call(w, 'mmput_async_fn', __mmput(k, w, this), { a: this.actor }));
     this.grabs.set('mm_users', 1);

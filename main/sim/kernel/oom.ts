@@ -155,15 +155,16 @@ export class OomKiller {
   }
 
   /**
-   * dump_header: "<comm> invoked oom-killer: ..." (pr_warn), then, for a kill, dump_oom_summary's
-   * one-line "oom-kill:constraint=..." (pr_info). The kernel prints the call trace, Mem-Info and the
-   * task table between them; the model leaves those out. A global OOM on a one-node machine with no
+   * dump_header: "<comm> invoked oom-killer: ..." (pr_warn), dump_stack, then, for a kill,
+   * dump_oom_summary's one-line "oom-kill:constraint=..." (pr_info). The kernel prints Mem-Info and
+   * the task table between them; the model leaves those out. A global OOM on a one-node machine with no
    * cpuset or memory cgroup limit: CONSTRAINT_NONE, node 0, the root cgroups.
    */
   private dump_header(t: Task, victim: Proc | null): void {
     const k = this.k;
     const cur = k.procOf.get(t);
     k.log.printk(KERN_WARNING, `${t.comm} invoked oom-killer: gfp_mask=0x100dca(GFP_HIGHUSER_MOVABLE|__GFP_ZERO), order=0, oom_score_adj=${cur?.oomScoreAdj ?? 0}`, 0, 'oom');
+    k.dump_stack(t, ['dump_header'], KERN_WARNING, 'oom');
     if (victim) {
       k.log.printk(KERN_INFO, `oom-kill:constraint=CONSTRAINT_NONE,nodemask=(null),cpuset=/,mems_allowed=0,global_oom,task_memcg=/,task=${victim.comm},pid=${victim.tgid},uid=${UID}`, 0, 'oom');
     }
