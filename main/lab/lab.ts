@@ -16,15 +16,13 @@ import { MAX_ACTIVE_RUNS, Runs, type OpOptions, type RecordRequest, type RunInte
 import { summaryOf } from './summary';
 import type { SweepDefinition } from './sweeps/grid';
 import { PRESETS } from './sweeps/presets';
+import { LiveSweeps } from './sweeps/live';
 import { SweepService, type SweepHandle, type SweepOptions, type SweepResult } from './sweeps/service';
 import { verifyRun } from './verify';
 import { Views } from './views';
 import { explainEvent } from './why';
 import { closeSharedPool } from './workers/pool';
 import { readerJob } from './workers/read';
-
-/** Sweeps a lab runs at once when asked through LabApi. */
-const MAX_ACTIVE_SWEEPS = 2;
 
 /** Rows a query answers by default, and at most when they are collected rather than streamed. */
 export const QUERY_DEFAULT_ROWS = 100_000;
@@ -111,7 +109,7 @@ export function createLab(home: string, options: LabOptions = {}): Lab {
   const views = new Views(readers, recording);
   const notes = new Annotations(readers, (id) => archive.fileOf(id), recording);
   const sweeps = new SweepService(home, (req, opts) => r.record(req, opts));
-  const cancels = new Map<string, AbortController>();
+  const live = new LiveSweeps(sweeps, bus);
 
   const lab: Lab = {
     home,
@@ -179,44 +177,13 @@ export function createLab(home: string, options: LabOptions = {}): Lab {
 
     sweepPresets: async () => PRESETS.map((p) => ({ ...p, definition: p.definition as SweepPresetDto['definition'], plots: p.plots.map((x) => ({ ...x })) })),
     listSweeps: async () => sweeps.list(),
-    async startSweep(def) {
-      if (cancels.size >= MAX_ACTIVE_SWEEPS) throw new BusyError(`${cancels.size} sweeps are running already, the most this lab runs at once; start this one when one has finished (or cancel one).`);
-      const h = lab.sweep(def);
+    startSweep: async (def) => {
+      const h = live.startLimited(def);
       return { sweepId: h.id, total: h.total };
     },
-    sweep(def, opts = {}) {
-      const ac = new AbortController();
-      const onAbort = () => ac.abort();
-      opts.signal?.addEventListener('abort', onAbort, { once: true });
-      const h = sweeps.start(def, {
-        jobs: opts.jobs,
-        signal: ac.signal,
-        onProgress: (p) => {
-          opts.onProgress?.(p);
-          bus.emit({ type: 'sweep-progress', sweepId: p.sweepId, done: p.done, total: p.total, point: p.lastRun.point, run: p.lastRun.run, status: p.lastRun.status });
-        },
-      });
-      cancels.set(h.id, ac);
-      bus.emit({ type: 'archive-changed' });
-      void h.done.then(
-        (res) => {
-          cancels.delete(h.id);
-          bus.emit({ type: 'sweep-finished', sweepId: h.id, status: res.status });
-          bus.emit({ type: 'archive-changed' });
-        },
-        () => {
-          cancels.delete(h.id);
-          bus.emit({ type: 'sweep-finished', sweepId: h.id, status: 'interrupted' });
-        },
-      );
-      return h;
-    },
+    sweep: (def, opts) => live.start(def, opts),
     getSweep: (id, metrics) => sweeps.get(id, metrics),
-    async cancelSweep(id) {
-      const ac = cancels.get(id);
-      if (!ac) throw new UserError(`Sweep '${id}' is not running; only a running sweep can be cancelled.`);
-      ac.abort();
-    },
+    cancelSweep: async (id) => live.cancel(id),
     sweepCsv: async (id, metrics) => ({ name: `${id}.csv`, mime: 'text/csv', bytesBase64: Buffer.from(await sweeps.csv(id, metrics), 'utf8').toString('base64') }),
 
     onEvent: (cb) => bus.on(cb),
