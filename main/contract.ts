@@ -47,7 +47,8 @@ export type RunStatus = 'running' | 'complete' | 'cancelled' | 'failed';
 export interface RunListItem {
   id: RunId;
   scenario: string;
-  model: Design;
+  /** `observed`: a real kernel log imported as a run (its params name the source file and format). */
+  model: Design | 'observed';
   seed: number;
   params: Record<string, ParamValue>;
   status: RunStatus;

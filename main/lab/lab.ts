@@ -11,6 +11,7 @@ import { Bus } from './bus';
 import { compareRuns } from './compare';
 import { UserError } from './errors';
 import { download, exportTo, type Download, type ExportResult } from './exports';
+import { importKernelLog, looksLikeTrace } from './observed';
 import { Readers } from './readers';
 import { Runs, type OpOptions, type RecordRequest, type RunInternals, type RunResult } from './runs';
 import { summaryOf } from './summary';
@@ -115,10 +116,11 @@ export function createLab(home: string): Lab {
         src = path.join(tmp, safe);
         fs.writeFileSync(src, Buffer.from(file.bytesBase64, 'base64'));
       } else if (!fs.existsSync(src)) {
-        throw new UserError(`'${src}' does not exist; choose an SVA Lab trace file (.sqlite).`);
+        throw new UserError(`'${src}' does not exist; choose an SVA Lab trace file (.sqlite) or a kernel log.`);
       }
       try {
-        const id = archive.import(src);
+        // An SQLite file is a trace to validate and copy; anything else is read as a kernel log (an observed run).
+        const id = looksLikeTrace(src, file.name) ? archive.import(src) : importKernelLog(home, src, file.path ? file.path : path.basename(file.name));
         bus.emit({ type: 'archive-changed' });
         return archive.item(id);
       } catch (e) {

@@ -25,7 +25,8 @@ export class Views {
         status: m.status,
         created: m.created,
         tracks: r.actors().map((a) => ({ id: a.id, name: a.name, type: a.track })),
-        startNs: 0,
+        // A model run starts at 0; an observed run where its log's clock starts (seconds after boot).
+        startNs: m.model === 'observed' ? Math.min(m.endTimeNs, r.eventAt(1)?.tNs ?? 0) : 0,
         endNs: Math.max(1, m.endTimeNs),
         triggerNs: summary.metrics.triggerNs,
       };

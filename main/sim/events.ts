@@ -159,6 +159,9 @@ export const KINDS = K([
   { name: 'dma_stall', role: 'begin', span: 'stall', a: 'pasid', b: 'outstanding page requests', doc: 'the DMA engine stops issuing: every PRI credit (SMMUv3: stall slot) is in use' },
   { name: 'dma_stall_end', role: 'end', span: 'stall', a: 'pasid', b: 'stall duration ns', doc: 'a credit came back (or the engine stopped): the engine issues again' },
   { name: 'smmu_evt', role: 'instant', a: 'pasid (SSID)', b: '1 reported (the driver prints it, ratelimited), 0 handed to the IOPF queue', doc: 'an SMMUv3 event-queue record; args.id (0x10 F_TRANSLATION, 0x0a C_BAD_CD)' },
+  // --- observed runs (imported kernel logs, main/trace/kernlog); the model does not emit these ---
+  { name: 'io_page_fault', role: 'instant', doc: 'an I/O page fault the log shows: AMD-Vi "Event logged [IO_PAGE_FAULT ...]" or the iommu:io_page_fault tracepoint; args {device, address, flags}' },
+  { name: 'sched_process_exit', role: 'instant', doc: 'the sched:sched_process_exit tracepoint (do_exit, before exit_notify); args {comm, pid}' },
 ] as const satisfies readonly KindInfo[]);
 
 export type KindName = (typeof KINDS)[number]['name'];

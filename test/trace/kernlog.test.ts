@@ -287,6 +287,10 @@ describe('what is not a kernel log is refused in one sentence; hostile input is 
     expect(refused('')).toMatch(/is empty; expected dmesg/);
     expect(refused('a,b,c\n1,2,3\n4,5,6\n')).toMatch(sentence);
   });
+  it('prose about kernel logs is not a kernel log (SOURCES.md, the README)', () => {
+    expect(refused(fs.readFileSync(kernelLog('SOURCES.md')), 'x.txt')).toMatch(/^'x\.txt' is not a kernel log: none of its first lines/);
+    expect(refused(fs.readFileSync(new URL('../../README.md', import.meta.url)), 'x.txt')).toMatch(/^'x\.txt' is not a kernel log/);
+  });
   it('binary data and an SQLite file that is not a trace', () => {
     expect(refused(Uint8Array.from([0x7f, 0x45, 0x4c, 0x46, 0, 1, 2, 3]))).toBe("'x.txt' is not a kernel log: it holds binary data (NUL bytes); expected dmesg, syslog, journalctl or ftrace text.");
     const sqlite = new Uint8Array(100);

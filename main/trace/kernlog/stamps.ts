@@ -31,19 +31,21 @@ export const FTRACE_RE = /^\s*(\S.*?)-(\d+)\s+(?:\(\s*(?:\d+|-+)\)\s+)?\[(\d+)\]
 /** The `# tracer: function` header and its column comments; `CPU 3 is empty` and `cpus=4` of trace-cmd. */
 export const FTRACE_HEADER_RE = /^#|^\s*(?:CPU \d+ is empty|cpus=\d+|version = \d+)\s*$/;
 
-/** Words only kernel messages have, for a file without stamps (and to tell a log from other text). */
+/**
+ * Lines only the kernel prints, each anchored at the start of the line (prose that merely talks
+ * about DMAR faults or the OOM killer, like SOURCES.md, is not a log): call-trace frames, report
+ * headers, the register dump, the OOM killer's, hung-task and IOMMU drivers' lines.
+ */
 export const KERNEL_SIGN_RE = new RegExp(
   [
-    // (the lookbehind keeps a search from restarting inside one long word: linear, not quadratic)
-    String.raw`(?<![\w.])[\w.]+\+0x[0-9a-f]+/0x[0-9a-f]+`,
-    String.raw`^(?:INFO|WARNING|BUG|Oops|Kernel panic|Call Trace|Hardware name|Modules linked in|Workqueue|Mem-Info|Tainted)\b`,
-    String.raw`^\s*<\/?TASK>`,
+    String.raw`^\s*(?:\? )?[A-Za-z_.$][\w.$]*\+0x[0-9a-f]+/0x[0-9a-f]+(?: \[\w+\])?\s*$`,
+    String.raw`^(?:INFO: |WARNING: |BUG: |Oops|Kernel panic - |Call Trace:|Hardware name: |Modules linked in:|Workqueue: |Mem-Info:|\s+(?:Not t|T)ainted[: ])`,
+    String.raw`^\s*<\/?TASK>\s*$`,
     String.raw`^(?:RIP|RSP|RAX|RDX|RBP|R10|R13|CR2|Code): `,
-    String.raw`^CPU: \d+ (?:PID|UID): \d+`,
-    String.raw`invoked oom-killer|Out of memory|oom_reaper|oom-kill:`,
-    String.raw`\b(?:DMAR|AMD-Vi|arm-smmu(?:-v3)?|iommu|xhci_hcd|pci \d{4}:)\b`,
-    String.raw`blocked for more than \d+ seconds|hung_task_timeout_secs`,
-    String.raw`^\s*(?:task:\S+ state:|in_atomic\(\):|\d+ locks? held by)`,
+    String.raw`^CPU: \d+ (?:UID: \d+ )?PID: \d+`,
+    String.raw`^(?:\S+ invoked oom-killer: |Out of memory|oom_reaper: |oom-kill:constraint=)`,
+    String.raw`^(?:DMAR: |AMD-Vi: |arm-smmu(?:-v3)? \S+: |\S+ [0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.\d: )`,
+    String.raw`^(?:"echo 0 > /proc/sys/kernel/hung_task_timeout_secs"|task:\S+ +state:|in_atomic\(\): |\d+ locks? held by )`,
   ].join('|'),
 );
 
