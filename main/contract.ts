@@ -214,6 +214,33 @@ export interface AnnotationDto {
 
 export type ExportFormat = 'chrome-json' | 'csv' | 'sqlite';
 
+/** One scenario and parameters proposed for an observed run, with how well its model run matches. */
+export interface MatchCandidateDto {
+  /** What to start (`startRun`) to see it: the scenario, the parameters that differ from its defaults, the seed. */
+  run: RunRequest;
+  /** 0 = the model run shows what the log shows; larger is worse (a sum of log-ratios and penalties). */
+  score: number;
+  /** What matched and what did not, in words ("kill -> reap 13.3 ms (log 78.4 ms); 1 kill, panic as in the log"). */
+  why: string;
+  /** The same features measured on the model run (ns for gaps, counts otherwise; null: not there). */
+  features: Record<string, number | null>;
+}
+
+/** `findMatchingScenario`: the features read from the observed run and the candidates, best first. */
+export interface MatchDto {
+  runId: RunId;
+  /** What the match was made on: `oom` (kill, reap and next OOM gaps), `report` (lockdep/might_sleep/hung-task chains and stacks), `lines` (kinds of lines only). */
+  basis: 'oom' | 'report' | 'lines';
+  observed: Record<string, number | null>;
+  /** The observed run's reports the match looked for, in words ("lockdep: &param->lock --> &param->fault_param->lock --> pasid_mutex"). */
+  looking: string[];
+  candidates: MatchCandidateDto[];
+  /** The model runs tried. */
+  tried: number;
+  /** A sentence when nothing fits well (e.g. no scenario of this build prints a lockdep splat). */
+  note: string | null;
+}
+
 // ------------------------------------------------------------------ sweeps (issue 6)
 
 /** A grid: the cartesian product of `vary` values, times seeds 1..N, other parameters `set`. */
@@ -344,6 +371,8 @@ export interface LabApi {
   cancelSweep(sweepId: string): Promise<void>;
   /** The sweep table as CSV (download). */
   sweepCsv(sweepId: string): Promise<{ name: string; mime: string; bytesBase64: string }>;
+  /** An observed run: the scenario and parameters whose model run matches it best (run them with startRun). */
+  findMatchingScenario(runId: RunId): Promise<MatchDto>;
   /** Subscribe to LabEvents; returns the unsubscribe function. */
   onEvent(cb: (e: LabEvent) => void): Unsubscribe;
 }
@@ -361,4 +390,5 @@ export const LAB_METHODS: readonly LabMethod[] = Object.keys({
   events: 1, stepEvent: 1, causeChain: 1, importTrace: 1, deleteRun: 1, compareRuns: 1, findEvent: 1,
   startPair: 1, verifyRun: 1, listAnnotations: 1, addAnnotation: 1, deleteAnnotation: 1, exportRun: 1,
   sweepPresets: 1, listSweeps: 1, startSweep: 1, getSweep: 1, cancelSweep: 1, sweepCsv: 1,
+  findMatchingScenario: 1,
 } satisfies Record<LabMethod, 1>) as LabMethod[];

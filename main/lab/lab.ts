@@ -12,6 +12,7 @@ import { compareRuns } from './compare';
 import { UserError } from './errors';
 import { download, exportTo, type Download, type ExportResult } from './exports';
 import { importKernelLog, looksLikeTrace } from './observed';
+import { findMatchingScenario } from './match';
 import { Readers } from './readers';
 import { Runs, type OpOptions, type RecordRequest, type RunInternals, type RunResult } from './runs';
 import { summaryOf } from './summary';
@@ -183,6 +184,8 @@ export function createLab(home: string): Lab {
       ac.abort();
     },
     sweepCsv: async (id, metrics) => ({ name: `${id}.csv`, mime: 'text/csv', bytesBase64: Buffer.from(await sweeps.csv(id, metrics), 'utf8').toString('base64') }),
+
+    findMatchingScenario: async (id) => findMatchingScenario(readers, id),
 
     onEvent: (cb) => bus.on(cb),
 

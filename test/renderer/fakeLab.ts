@@ -13,6 +13,7 @@ import type {
   EventRowDto,
   LabApi,
   LabEvent,
+  MatchDto,
   ModelState,
   RunId,
   RunInfo,
@@ -539,6 +540,21 @@ export function createFakeLab(opts: FakeLabOptions = {}): FakeLab {
         runs.unshift(copy);
         emit({ type: 'archive-changed' });
         return structuredClone(copy.item);
+      }),
+    findMatchingScenario: (runId) =>
+      answer('findMatchingScenario', [runId], (): MatchDto => {
+        const run = find(runId);
+        if (run.item.model !== 'observed') throw new Error(`'${runId}' is a model run (${run.item.scenario}); find a matching scenario for an observed run, a kernel log imported with sva-lab import.`);
+        // The fake proposes the first OOM scenario of the catalog under both designs, scored by how far its victims are from the log's.
+        const victims = run.item.metrics?.oomVictims ?? 0;
+        const candidates = [true, false].map((mmExit) => ({
+          run: { scenario: 'oom-bound-victim', params: { mmExit }, seed: 1 },
+          score: Math.abs(victims - (mmExit ? 2 : 1)),
+          why: `${mmExit ? 2 : 1} oom_kill (log ${victims})`,
+          features: { oom_kill: mmExit ? 2 : 1 },
+        }));
+        candidates.sort((x, y) => x.score - y.score);
+        return { runId, basis: 'oom', observed: { oom_kill: victims }, looking: [], candidates, tried: 2, note: null };
       }),
     deleteRun: (runId) =>
       answer('deleteRun', [runId], () => {

@@ -95,6 +95,7 @@ export function createHttpLab(opts: HttpLabOptions): LabApi {
     getSweep: m('getSweep'),
     cancelSweep: m('cancelSweep'),
     sweepCsv: m('sweepCsv'),
+    findMatchingScenario: m('findMatchingScenario'),
     onEvent(cb) {
       listeners.add(cb);
       open();
