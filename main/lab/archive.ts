@@ -2,11 +2,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { RunId, RunListItem } from '../contract';
-import { designOf, type Design } from '../sim/design';
-import { findScenario } from '../sim/scenarios/index';
+import { designOf } from '../sim/design';
 import { TraceFileError } from '../trace/errors';
 import { asUser, UserError } from './errors';
 import { withTrace } from './readers';
+import { listedParams } from './shape';
 
 /**
  * The archive folder: `SVA_LAB_HOME` if set, else the platform's user-data folder for "sva-lab"
@@ -19,20 +19,6 @@ export function archiveDir(env: NodeJS.ProcessEnv = process.env, platform: NodeJ
   if (platform === 'darwin') return path.join(home, 'Library', 'Application Support', 'sva-lab');
   if (platform === 'win32') return path.join(env.APPDATA ?? path.join(home, 'AppData', 'Roaming'), 'sva-lab');
   return path.join(env.XDG_DATA_HOME || path.join(home, '.local', 'share'), 'sva-lab');
-}
-
-/** A wall-clock time as a sortable file-name stamp: `20261123-201500`. */
-export function stamp(d: Date): string {
-  return d.toISOString().replace(/[-:]/g, '').replace('T', '-').replace(/\..*$/, '');
-}
-
-/**
- * The one rule for naming a trace file: `<prefix>-<design>-s<seed>.sqlite`, where the prefix is
- * `<stamp>-<scenario>` for a run (sortable by start time, readable at a glance) or
- * `<sweep id>-p<point>` for a run of a sweep.
- */
-export function traceName(prefix: string, design: Design, seed: number): string {
-  return `${prefix}-${design}-s${seed}.sqlite`;
 }
 
 /** Create `file` empty and exclusively (so two runs started at once never collide); false if it exists. */
@@ -129,11 +115,7 @@ function listItem(id: RunId, file: string): RunListItem {
   try {
     return withTrace(file, (r) => {
       const m = r.meta();
-      const sc = findScenario(m.scenario);
-      // The parameters that tell runs of a scenario apart: not the model's costs.
-      const keys = new Set((sc?.params ?? []).filter((p) => p.group !== 'cost').map((p) => p.key));
-      const params = Object.fromEntries(Object.entries(m.params).filter(([k]) => keys.has(k) || !sc)) as RunListItem['params'];
-      return { id, scenario: m.scenario, model: m.model === 'observed' ? 'observed' : designOf(m.params), seed: m.seed, params, status: m.status, created: m.created, events: m.events, endTimeNs: m.endTimeNs, metrics: m.metrics, bytes };
+      return { id, scenario: m.scenario, model: m.model === 'observed' ? 'observed' : designOf(m.params), seed: m.seed, params: listedParams(m.scenario, m.params), status: m.status, created: m.created, events: m.events, endTimeNs: m.endTimeNs, metrics: m.metrics, bytes };
     });
   } catch (e) {
     const problem = e instanceof TraceFileError || e instanceof UserError ? e.message : String(e);

@@ -2,7 +2,7 @@ import type { CompareDto, DivergenceDto, EventRowDto, MetricDiffDto, RunId } fro
 import type { Metrics } from '../sim/metrics';
 import { METRIC_DOCS } from '../sim/metrics';
 import { firstDivergence, type Divergence } from '../trace/diverge';
-import { notObservable, OBSERVED } from '../trace/observed';
+import { notObservable, OBSERVED } from '../trace/observed_meta';
 import type { TraceReader } from '../trace/reader';
 import type { Readers } from './readers';
 import { flattenMetrics } from './sweeps/grid';

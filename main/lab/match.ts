@@ -6,7 +6,7 @@ import { SCENARIOS } from '../sim/scenarios/index';
 import { fmtNs } from '../sim/time';
 import { parseKernelLog } from '../trace/kernlog/parse';
 import type { KernReport } from '../trace/kernlog/types';
-import { OBSERVED } from '../trace/observed';
+import { OBSERVED } from '../trace/observed_meta';
 import { resolveRun } from './args';
 import { UserError } from './errors';
 import type { Readers } from './readers';

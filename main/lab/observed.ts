@@ -4,7 +4,8 @@ import type { RunId } from '../contract';
 import { DEFAULT_LIMITS, parseKernelLog } from '../trace/kernlog/parse';
 import { KernLogError } from '../trace/kernlog/types';
 import { writeObservedTrace } from '../trace/observed';
-import { reserveIn, stamp } from './archive';
+import { reserveIn } from './archive';
+import { stamp } from './names';
 import { UserError } from './errors';
 import { APP_VERSION } from './version';
 

@@ -1,10 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { RunId } from '../contract';
-import { runScenario, type Summary } from '../sim/run';
+import { runParsed, type Summary } from '../sim/run';
 import { markFailed } from '../trace/recover';
 import { resolveRun, type RawRunRequest, type ResolvedRun } from './args';
-import { reserve, reserveIn, stamp, traceName, type Archive } from './archive';
+import { reserve, reserveIn, type Archive } from './archive';
+import { runFileName } from './names';
 import type { Bus } from './bus';
 import { asUser, UserError, userError } from './errors';
 import { withTrace } from './readers';
@@ -113,7 +114,7 @@ export class Runs {
   /** Run a scenario in this thread without recording it. */
   simulate(req: RawRunRequest): Summary {
     const run = resolveRun(req);
-    return asUser(() => runScenario(run.scenario, run.params, run.seed));
+    return asUser(() => runParsed(run.scenario, run.params, run.seed));
   }
 
   /** Resolve the request and reserve its trace file (created empty and exclusively, so names never collide). */
@@ -121,7 +122,7 @@ export class Runs {
     const run = resolveRun(req);
     const created = new Date();
     if (req.out === undefined) {
-      const file = reserveIn(this.archive.home, traceName(`${stamp(created)}-${run.scenario}`, run.design, run.seed));
+      const file = reserveIn(this.archive.home, runFileName(created, run.scenario, run.design, run.seed));
       return { run, file, id: path.basename(file), created };
     }
     const file = path.resolve(req.out);

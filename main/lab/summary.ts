@@ -1,6 +1,6 @@
 import { runWarnings, type Summary } from '../sim/run';
 import { designOf } from '../sim/design';
-import { OBSERVED, observedMetrics, type ObservedParams } from '../trace/observed';
+import { OBSERVED, observedMetrics, type ObservedParams } from '../trace/observed_meta';
 import type { TraceReader } from '../trace/reader';
 
 /** How to read a summary back from a trace. */

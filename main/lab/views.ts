@@ -1,7 +1,6 @@
 import type { EventQuery, EventRowDto, Ns, RunId, RunInfo, StateAtDto, WindowDto } from '../contract';
-import { KIND } from '../sim/events';
-import { UserError } from './errors';
 import type { Readers } from './readers';
+import { checkWindowRange, eventRange, kindId, runInfo, stepSeq } from './shape';
 import { summaryOf } from './summary';
 
 /**
@@ -18,23 +17,15 @@ export class Views {
   openRun(id: RunId): RunInfo {
     return this.readers.with(id, (r) => {
       const m = r.meta();
-      const summary = summaryOf(r, { live: this.recording(id), recompute: false });
-      return {
-        id,
-        summary,
-        status: m.status,
-        created: m.created,
-        tracks: r.actors().map((a) => ({ id: a.id, name: a.name, type: a.track })),
-        // A model run starts at 0; an observed run where its log's clock starts (seconds after boot).
-        startNs: m.model === 'observed' ? Math.min(m.endTimeNs, r.eventAt(1)?.tNs ?? 0) : 0,
-        endNs: Math.max(1, m.endTimeNs),
-        triggerNs: summary.metrics.triggerNs,
-      };
+      const tracks = r.actors().map((a) => ({ id: a.id, name: a.name, type: a.track }));
+      // A model run starts at 0; an observed run where its log's clock starts (seconds after boot, say).
+      const startNs = m.model === 'observed' ? Math.min(m.endTimeNs, r.eventAt(1)?.tNs ?? 0) : 0;
+      return runInfo(id, summaryOf(r, { live: this.recording(id), recompute: false }), m.status, m.created, tracks, m.endTimeNs, startNs);
     });
   }
 
   window(id: RunId, fromNs: Ns, toNs: Ns, widthPx: number, tracks?: number[]): WindowDto {
-    if (!(toNs > fromNs)) throw new UserError(`A window needs fromNs < toNs; got ${fromNs}..${toNs}.`);
+    checkWindowRange(fromNs, toNs);
     return this.readers.with(id, (r) => r.window(fromNs, toNs, widthPx, tracks));
   }
 
@@ -44,17 +35,15 @@ export class Views {
 
   events(id: RunId, q: EventQuery): EventRowDto[] {
     return this.readers.with(id, (r) => {
-      const last = r.countRows();
-      if (last === 0) return [];
-      const centre = q.aroundSeq ?? Math.min(last, r.seqAtOrBefore(q.atNs ?? 0) || 1);
-      return r.eventsBetween(Math.max(1, centre - q.before), Math.min(last, centre + q.after));
+      const range = eventRange(q, r.countRows(), (t) => r.seqAtOrBefore(t));
+      return range ? r.eventsBetween(range[0], range[1]) : [];
     });
   }
 
   stepEvent(id: RunId, seq: number, dir: 1 | -1): EventRowDto | null {
     return this.readers.with(id, (r) => {
-      const next = seq + dir;
-      return next < 1 || next > r.countRows() ? null : r.eventAt(next);
+      const next = stepSeq(seq, dir, r.countRows());
+      return next === null ? null : r.eventAt(next);
     });
   }
 
@@ -63,8 +52,7 @@ export class Views {
   }
 
   findEvent(id: RunId, kind: string, fromSeq: number): EventRowDto | null {
-    const k = Object.hasOwn(KIND, kind) ? (KIND as Record<string, number>)[kind] : undefined;
-    if (k === undefined) throw new UserError(`Unknown event kind '${kind}'; valid kinds include trigger, oom_kill, release_begin, deadlock, hung_task.`);
+    const k = kindId(kind);
     return this.readers.with(id, (r) => r.findEvent(k, fromSeq));
   }
 }

@@ -2,7 +2,7 @@ import { designOf, type Design } from './design';
 import { InvariantError, Sim } from './engine';
 import type { TraceSink } from './events';
 import { MetricsFold, type Metrics } from './metrics';
-import { ParamError, resolveParams, type Params } from './params';
+import { ParamError, resolveParams, seedError, type Params } from './params';
 import { findScenario, SCENARIOS } from './scenarios/index';
 import type { Scenario } from './scenarios/scenario';
 import type { Task } from './task';
@@ -87,13 +87,23 @@ export interface RunOptions {
 }
 
 /**
- * Run a scenario to its end. Pure and deterministic: the result depends only on (scenario,
- * params, seed, MODEL_VERSION).
+ * Run a scenario to its end, parsing `given` against its parameters first (a recorded run's
+ * params read back from its trace, a test's). Pure and deterministic: the result depends only on
+ * (scenario, params, seed, MODEL_VERSION).
  */
 export function runScenario(id: string, given: Record<string, unknown>, seed: number, opts: RunOptions = {}): Summary {
   const sc = scenarioOrThrow(id);
-  const params = resolveParams(sc.params, given, id);
-  if (!Number.isSafeInteger(seed) || seed < 0) throw new ParamError(`Seed must be a non-negative integer; got '${seed}'.`);
+  return runParsed(id, resolveParams(sc.params, given, id), seed, opts);
+}
+
+/**
+ * Run a scenario whose parameters are already parsed (main/lab/args.ts checkRun, parseParams):
+ * the worker of a run the lab started parses nothing again.
+ */
+export function runParsed(id: string, params: Params, seed: number, opts: RunOptions = {}): Summary {
+  const sc = scenarioOrThrow(id);
+  const bad = seedError(seed);
+  if (bad !== null) throw new ParamError(bad);
   const metrics = new MetricsFold();
   const sim = new Sim(seed, [metrics, ...(opts.sinks ?? [])]);
   let status: RunStatus = 'complete';

@@ -4,6 +4,8 @@
  * the previous version would misread.
  */
 
+import { KINDS } from '../sim/events';
+
 /** Format of the files this build writes and reads. Stored in `meta` and in PRAGMA user_version. */
 export const TRACE_FORMAT_VERSION = 3;
 
@@ -17,6 +19,15 @@ export const LOD_LEVELS: readonly number[] = [16, 18, 20, 22, 24, 26, 28, 30, 32
 export const LOD_OTHER_KIND = 127;
 /** Lanes per actor in the LOD builder's key (actor * LOD_KINDS + kind). */
 export const LOD_KINDS = 128;
+/**
+ * Instants a zoomed-out view must still name: each keeps its own LOD lane (as counters and states
+ * do), so a window at any zoom says "oom_kill" rather than "events". They are rare by nature.
+ */
+export const LOD_MARKER_KINDS: readonly string[] = ['oom_kill', 'deadlock', 'hung_task', 'invariant', 'signal', 'panic'];
+/** Has kind id k a value kept in its LOD lane (counters, states)? */
+export const LOD_HAS_VALUE: readonly boolean[] = KINDS.map((k) => k.role === 'counter' || k.role === 'state');
+/** The LOD lane (`lod.kind`) of each kind id: its own for counters, states and markers, else LOD_OTHER_KIND. */
+export const LOD_LANE: readonly number[] = KINDS.map((k, i) => (LOD_HAS_VALUE[i] || LOD_MARKER_KINDS.includes(k.name) ? i : LOD_OTHER_KIND));
 /** Buckets per `lod` row. */
 export const LOD_CHUNK = 64;
 /** Numbers per bucket record in a `lod` blob. */
@@ -103,9 +114,10 @@ CREATE TABLE checkpoints (seq INTEGER PRIMARY KEY, t_ns INTEGER NOT NULL, state_
 -- 'a' for counter and state kinds; none: NaN, or -2^31 as int32), roles (bit mask of event roles
 -- present: 1 instant, 2 begin, 4 end, 8 counter, 16 state). width = 4: int32 (everything fits),
 -- 8: float64. Only buckets holding events are stored. (A rowid table indexed at the end of the
--- run: blobs this size make a WITHOUT ROWID b-tree slow to insert into.) Counter and state kinds
--- get their own rows (kind = the kind id), so a zoomed-out mm lane keeps mm_users, mm_count and
--- its pages apart; every other event of the actor shares one row (kind = LOD_OTHER_KIND).
+-- run: blobs this size make a WITHOUT ROWID b-tree slow to insert into.) Counter, state and
+-- marker kinds (LOD_MARKER_KINDS: oom_kill, signal...) get their own rows (kind = the kind id), so a
+-- zoomed-out mm lane keeps mm_users, mm_count and its pages apart and an OOM kill stays named;
+-- every other event of the actor shares one row (kind = LOD_OTHER_KIND).
 CREATE TABLE lod (
   level  INTEGER NOT NULL,
   chunk  INTEGER NOT NULL,

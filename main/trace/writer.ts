@@ -6,7 +6,7 @@ import type { Metrics } from '../sim/metrics';
 import { StateFold, type FoldSnapshot } from '../sim/state';
 import { TraceFileError } from './errors';
 import { buildLodAll, LodBuilder, type LodChunk } from './lod';
-import { CHECKPOINT_DEFLATE_MIN, FINAL_INDEX_SQL, LOD_KINDS, LOD_OTHER_KIND, ROLE_BIT, SCHEMA_SQL, TRACE_APPLICATION_ID, TRACE_FORMAT_VERSION } from './schema';
+import { CHECKPOINT_DEFLATE_MIN, FINAL_INDEX_SQL, LOD_HAS_VALUE, LOD_KINDS, LOD_LANE, ROLE_BIT, SCHEMA_SQL, TRACE_APPLICATION_ID, TRACE_FORMAT_VERSION } from './schema';
 import { SpanDeriver, type SpanRow } from './spans';
 
 /** What a trace records about its run before the first event. */
@@ -130,7 +130,6 @@ export const DEFAULT_BATCH = 16_384;
 export const DEFAULT_CHECKPOINT_EVERY = 2_048;
 
 const ROLE_OF = KINDS.map((k) => ROLE_BIT[k.role]);
-const HAS_VALUE = KINDS.map((k) => k.role === 'counter' || k.role === 'state');
 /** Kinds the span deriver needs to see (the rest skip it). */
 const SPAN_KIND = KINDS.map((k) => k.role === 'begin' || k.role === 'end' || k.name === 'task_state');
 
@@ -197,8 +196,8 @@ export class TraceRecorder implements TraceSink {
     this.lastT = t;
     this.fold.event(seq, t, kind, actor, cause, a, b, args);
     if (SPAN_KIND[kind]) this.spans.event(seq, t, kind, actor, a, args);
-    // One LOD lane per counter/state kind, one for everything else of the actor.
-    this.lod.add(actor * LOD_KINDS + (HAS_VALUE[kind] ? kind : LOD_OTHER_KIND), seq, t, ROLE_OF[kind], HAS_VALUE[kind] ? a : NaN);
+    // One LOD lane per counter, state and marker kind, one for everything else of the actor (schema.ts).
+    this.lod.add(actor * LOD_KINDS + LOD_LANE[kind], seq, t, ROLE_OF[kind], LOD_HAS_VALUE[kind] ? a : NaN);
     if (seq % this.ckEvery === 0) {
       const json = JSON.stringify(compactSnapshot(this.fold.snapshot()));
       this.ckRows.push([seq, t, json.length > CHECKPOINT_DEFLATE_MIN ? zlib.deflateRawSync(json, { level: 1 }) : json]);

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { designOf } from '../../sim/design';
 import { MODEL_VERSION, scenarioOrThrow, UnknownScenarioError } from '../../sim/run';
-import { stamp, traceName } from '../archive';
+import { stamp, traceName } from '../names';
 import { UserError } from '../errors';
 import type { OpOptions, RecordRequest, RunResult } from '../runs';
 import { aggregate, checkMetrics, expandGrid, flattenMetrics, type AggregatedPoint, type ResolvedSweepDefinition, type SweepDefinition, type SweepPointDto, type SweepRunDto } from './grid';

@@ -1,3 +1,4 @@
+import { designOf } from '../design';
 import type { Sim } from '../engine';
 import { kernelConfig, KERNEL_PARAMS } from '../kernel/config';
 import { Kernel, type Proc } from '../kernel/kernel';
@@ -43,7 +44,7 @@ export type SharedDefault = ParamValue | { readonly mm_exit?: ParamValue; readon
  */
 export function paramsWith(own: readonly ParamSpec[], defaults: Record<string, SharedDefault> = {}): ParamSpec[] {
   const mmExitSpec = KERNEL_PARAMS.find((s) => s.key === 'mmExit');
-  const design = ('mmExit' in defaults ? defaults.mmExit : mmExitSpec?.default) === true ? 'mm_exit' : 'quiet';
+  const design = designOf({ mmExit: 'mmExit' in defaults ? defaults.mmExit : mmExitSpec?.default });
   const shared = KERNEL_PARAMS.map((s): ParamSpec => {
     const d = defaults[s.key];
     if (!s.byDesign) {

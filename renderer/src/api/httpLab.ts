@@ -1,4 +1,4 @@
-import type { LabApi, LabEvent, LabMethod } from '../../../main/contract';
+import { LAB_METHODS, type LabApi, type LabEvent, type LabMethod } from '../../../main/contract';
 
 /** What the HTTP client needs from its host; the defaults are the browser's own. */
 export interface HttpLabOptions {
@@ -64,38 +64,11 @@ export function createHttpLab(opts: HttpLabOptions): LabApi {
     };
   }
 
-  /** A LabApi method as a POST of its arguments, in order. */
-  const m = <K extends LabMethod>(name: K) => ((...args: unknown[]) => call(name, args)) as unknown as LabApi[K];
+  // Every request/response method (the contract's LAB_METHODS) as a POST of its arguments, in order.
+  const methods = Object.fromEntries(LAB_METHODS.map((name) => [name, (...args: unknown[]) => call(name, args)])) as unknown as Omit<LabApi, 'onEvent'>;
 
   return {
-    catalog: m('catalog'),
-    listRuns: m('listRuns'),
-    startRun: m('startRun'),
-    cancelRun: m('cancelRun'),
-    validateRun: m('validateRun'),
-    openRun: m('openRun'),
-    window: m('window'),
-    state: m('state'),
-    events: m('events'),
-    stepEvent: m('stepEvent'),
-    causeChain: m('causeChain'),
-    importTrace: m('importTrace'),
-    deleteRun: m('deleteRun'),
-    compareRuns: m('compareRuns'),
-    findEvent: m('findEvent'),
-    startPair: m('startPair'),
-    verifyRun: m('verifyRun'),
-    listAnnotations: m('listAnnotations'),
-    addAnnotation: m('addAnnotation'),
-    deleteAnnotation: m('deleteAnnotation'),
-    exportRun: m('exportRun'),
-    sweepPresets: m('sweepPresets'),
-    listSweeps: m('listSweeps'),
-    startSweep: m('startSweep'),
-    getSweep: m('getSweep'),
-    cancelSweep: m('cancelSweep'),
-    sweepCsv: m('sweepCsv'),
-    findMatchingScenario: m('findMatchingScenario'),
+    ...methods,
     onEvent(cb) {
       listeners.add(cb);
       open();
