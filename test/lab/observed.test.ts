@@ -120,3 +120,51 @@ describe('a kernel log imported as an observed run', () => {
     await expect(lab.verifyRun(ids.get('01')!)).rejects.toThrow(/is an observed run \(the kernel log 01-oom.*\): there is no model run to re-run/);
   });
 });
+
+describe('an observed run beside the model', () => {
+  it('compares over the metrics both have, without a first divergence', async () => {
+    const log = ids.get('01')!;
+    const model = await lab.record({ scenario: 'oom-bound-victim', params: { mmExit: true, bystanders: 0 }, seed: 1 });
+    const c = await lab.compareRuns(log, model.trace.split('/').pop()!);
+    const names = c.metrics.map((d) => d.name);
+    expect(names).toEqual(expect.arrayContaining(['oomVictims', 'oomReaped', 'panics', 'hungTaskReports', 'faultsPrinted']));
+    for (const hidden of ['releaseLatencyNs.max', 'innocentVictims', 'memoryFreedNs', 'pasidsPeak', 'dmaAfterFree']) expect(names).not.toContain(hidden);
+    // The log: one kill, one reap, one panic (lines 117, 118, 240); the model with nothing else to kill: the same.
+    expect(c.metrics.find((d) => d.name === 'oomVictims')).toMatchObject({ a: 1, b: 1, direction: 'same' });
+    expect(c.metrics.find((d) => d.name === 'panics')).toMatchObject({ a: 1, b: 1 });
+    expect(c.firstDivergence).toBeNull();
+  });
+
+  it('finds the OOM scenario for an OOM log, fitting the kill -> reap gap', async () => {
+    const m = await lab.findMatchingScenario(ids.get('01')!);
+    expect(m.basis).toBe('oom');
+    // The log's own gaps (SOURCES.md): kill 251.716666 -> reap 251.795110; -> next "invoked oom-killer" 256.237437.
+    expect(m.observed).toMatchObject({ oom_kill: 1, reaped: 1, oom_none: 1, panic: 1, reapGapNs: 78_444_000, nextOomGapNs: 4_520_771_000 });
+    const best = m.candidates[0];
+    expect(best.run.scenario).toBe('oom-bound-victim');
+    // Nothing left to kill after the victim: the model panics as the log does.
+    expect(best.run.params).toMatchObject({ bystanders: 0 });
+    expect(best.features).toMatchObject({ oom_kill: 1, reaped: 1, oom_none: 1, panic: 1 });
+    // The reaper delay fitted so that the model's reap comes within 10% of the log's 78 ms.
+    expect(Math.abs(Number(best.features.reapGapNs) - 78_444_000)).toBeLessThan(7_900_000);
+    expect(m.candidates.map((c) => c.score)).toEqual([...m.candidates.map((c) => c.score)].sort((x, y) => x - y));
+    // And it runs: the proposal is a valid run request.
+    const rec = await lab.record(best.run);
+    expect(rec.metrics).toMatchObject({ oomVictims: 1, oomReaped: 1, panics: 1 });
+  });
+
+  it('looks for a lockdep splat by its chain, and says when no scenario of this build prints one', async () => {
+    const m = await lab.findMatchingScenario(ids.get('04')!);
+    expect(m.basis).toBe('report');
+    expect(m.looking).toEqual(['lockdep (possible circular locking dependency detected): &param->lock --> &param->fault_param->lock --> pasid_mutex']);
+    const withSplat = m.candidates.filter((c) => !/no lockdep report/.test(c.why));
+    // Data-driven from the catalog: a build whose scenarios print this splat (drain-lock-order) ranks it first.
+    if (withSplat.length > 0) expect(m.candidates[0].why).toMatch(/lockdep report \d+% alike/);
+    else expect(m.note).toMatch(/^No scenario of this build prints a lockdep report like this one/);
+  });
+
+  it('refuses a model run', async () => {
+    const model = await lab.record({ scenario: 'lock-inversion', params: {}, seed: 1 });
+    await expect(lab.findMatchingScenario(lab.runOf(model.trace))).rejects.toThrow(/is a model run \(lock-inversion\); find a matching scenario for an observed run/);
+  });
+});
