@@ -244,6 +244,9 @@ function grid(scenario: string, knobs: Record<string, ParamValue[]>): Record<str
   return out;
 }
 
+/** The knobs fitted to amounts (and lockedMemory, which only moves what is left over): a family of candidates shares the rest. */
+const FITTED = new Set(['reaperDelayMs', 'victimAnonMiB', 'lockedMemory']);
+
 /** At most this many model runs per match (each is milliseconds; a budget keeps a match within seconds). */
 const MAX_RUNS = 80;
 
@@ -277,11 +280,13 @@ export function findMatchingScenario(readers: Readers, id: RunId): MatchDto {
     for (const params of grid(s.id, knobs)) tryRun({ scenario: s.id, params, seed: 1 });
   }
   if (oom) refineOom(o, seen, tryRun);
-  // Best first; of candidates that score and compare alike, the one with fewer settings.
+  // Best first, one per scenario and setting of the grid's switches (the fitted amounts vary
+  // within a family); of candidates that score alike, the one with fewer settings.
   const sorted = [...seen.values()].sort((x, y) => x.score - y.score || Object.keys(x.run.params).length - Object.keys(y.run.params).length);
   const alike = new Set<string>();
+  const family = (c: MatchCandidateDto) => JSON.stringify(Object.entries(c.run.params).filter(([k]) => !FITTED.has(k)));
   const candidates = sorted.filter((c) => {
-    const k = `${c.run.scenario}|${c.score}|${c.why}`;
+    const k = `${c.run.scenario}|${family(c)}`;
     if (alike.has(k)) return false;
     alike.add(k);
     return true;
