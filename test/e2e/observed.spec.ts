@@ -26,8 +26,10 @@ test('a real kernel log imported through the UI is an observed run in the archiv
   // Drag and drop takes a kernel log too (an ftrace capture here).
   const text = fs.readFileSync(kernelLog('16-ftrace-oom-reaper-tracepoints.log'), 'utf8');
   const dt = await page.evaluateHandle((t) => {
-    const d = new DataTransfer();
-    d.items.add(new File([t], 'reaper-trace.txt', { type: 'text/plain' }));
+    // In the page (this file is typed for Node: the DOM's classes are named through globalThis).
+    const w = globalThis as unknown as { DataTransfer: new () => { items: { add(f: unknown): void } }; File: new (parts: string[], name: string, o: { type: string }) => unknown };
+    const d = new w.DataTransfer();
+    d.items.add(new w.File([t], 'reaper-trace.txt', { type: 'text/plain' }));
     return d;
   }, text);
   await page.dispatchEvent('section.archive', 'drop', { dataTransfer: dt });
