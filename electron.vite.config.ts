@@ -20,6 +20,8 @@ export default defineConfig({
           cli: here('main/sva-lab.ts'),
           sim_worker: here('main/lab/workers/sim_worker.ts'),
           writer_worker: here('main/lab/workers/writer_worker.ts'),
+          reader_worker: here('main/lab/workers/reader_worker.ts'),
+          lab_host: here('main/lab/workers/lab_host.ts'),
         },
       },
     },

@@ -1,9 +1,9 @@
 import type { Command as Program } from 'commander';
 import type { LabApi, RunId } from '../contract';
-import { archiveDir, createLab, type Lab } from '../lab/index';
+import { archiveDir, createLab, remoteLab, type Lab, type RemoteLab } from '../lab/index';
 
 /** Serve a lab over HTTP on 127.0.0.1 (the web adapter's startServer, handed in by the entry point). */
-export type Serve = (lab: LabApi, opts: { port: number; rendererDir: string }) => Promise<{ url: string; close: () => Promise<void> }>;
+export type Serve = (lab: LabApi, opts: { port: number; rendererDir: string; token?: string; maxUploadBytes?: number }) => Promise<{ url: string; close: () => Promise<void> }>;
 
 /** What a command has to work with: the process's lab, and the web adapter for `serve`. */
 export interface CliContext {
@@ -12,6 +12,12 @@ export interface CliContext {
   /** The RunId of a FILE argument (a trace file path, in the archive or not). */
   run(file: string): RunId;
   serve: Serve;
+  /**
+   * A long-lived lab in a worker thread (`serve`): the server's event loop only passes calls, so
+   * a long one never holds the other requests; traces a killed recorder left 'running' are closed
+   * as interrupted at start.
+   */
+  remote(): RemoteLab;
   /** Close the lab if one was made (readers, idle workers). */
   close(): Promise<void>;
 }
@@ -21,12 +27,15 @@ export type Command = (program: Program, ctx: CliContext) => void;
 
 export function cliContext(serve: Serve, home: () => string = archiveDir): CliContext {
   let lab: Lab | null = null;
+  let remote: RemoteLab | null = null;
   const ctx: CliContext = {
     lab: () => (lab ??= createLab(home())),
+    remote: () => (remote ??= remoteLab(home(), { recoverInterrupted: true })),
     run: (file) => ctx.lab().runOf(file),
     serve,
     close: async () => {
       await lab?.close();
+      await remote?.close();
     },
   };
   return ctx;

@@ -83,6 +83,8 @@ export const ARG_SCHEMAS: Record<LabMethod, z.ZodType<unknown[]>> = {
   getSweep: z.tuple([sweepId]),
   cancelSweep: z.tuple([sweepId]),
   sweepCsv: z.tuple([sweepId]),
+  explain: z.tuple([runId, z.number().int().min(1).max(Number.MAX_SAFE_INTEGER)]),
+  dmesg: z.tuple([runId]),
 };
 
 /** Arguments that do not fit a method's schema: a user error (one sentence naming the method). */

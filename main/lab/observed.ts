@@ -12,14 +12,19 @@ import { APP_VERSION } from './version';
 /** The 16 bytes every SQLite file starts with: such a file is imported as a trace, anything else as a kernel log. */
 const SQLITE_MAGIC = 'SQLite format 3\0';
 
-/** Is `file` an SQLite file (so: a trace to validate and copy), judged by its first bytes and, for an empty or short file, its name? */
+/**
+ * Is `file` to be imported as a trace (validated and copied) rather than read as a kernel log? A
+ * file named `.sqlite`, anything that is not a regular file (a folder, a FIFO: the trace import
+ * refuses those in a sentence, and reading a FIFO would hang), or a file that starts as SQLite does.
+ */
 export function looksLikeTrace(file: string, name: string): boolean {
+  if (/\.sqlite$/i.test(name) || /\.sqlite$/i.test(file)) return true;
+  const st = fs.statSync(file);
+  if (!st.isFile()) return true;
   const fd = fs.openSync(file, 'r');
   try {
     const head = Buffer.alloc(16);
-    const n = fs.readSync(fd, head, 0, 16, 0);
-    if (n === 16) return head.toString('latin1') === SQLITE_MAGIC;
-    return name.endsWith('.sqlite');
+    return fs.readSync(fd, head, 0, 16, 0) === 16 && head.toString('latin1') === SQLITE_MAGIC;
   } finally {
     fs.closeSync(fd);
   }

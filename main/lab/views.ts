@@ -1,4 +1,5 @@
-import type { EventQuery, EventRowDto, Ns, RunId, RunInfo, StateAtDto, WindowDto } from '../contract';
+import type { DmesgLineDto, EventQuery, EventRowDto, Ns, RunId, RunInfo, StateAtDto, WindowDto } from '../contract';
+import { dmesg } from '../trace/dmesg';
 import type { Readers } from './readers';
 import { checkWindowRange, eventRange, kindId, runInfo, stepSeq } from './shape';
 import { summaryOf } from './summary';
@@ -20,7 +21,7 @@ export class Views {
       const tracks = r.actors().map((a) => ({ id: a.id, name: a.name, type: a.track }));
       // A model run starts at 0; an observed run where its log's clock starts (seconds after boot, say).
       const startNs = m.model === 'observed' ? Math.min(m.endTimeNs, r.eventAt(1)?.tNs ?? 0) : 0;
-      return runInfo(id, summaryOf(r, { live: this.recording(id), recompute: false }), m.status, m.created, tracks, m.endTimeNs, startNs);
+      return runInfo(id, summaryOf(r, { live: this.recording(id), recompute: false }), m.status === 'running' && !this.recording(id) ? 'interrupted' : m.status, m.created, tracks, m.endTimeNs, startNs);
     });
   }
 
@@ -49,6 +50,11 @@ export class Views {
 
   causeChain(id: RunId, seq: number): EventRowDto[] {
     return this.readers.with(id, (r) => r.causeChain(seq));
+  }
+
+  /** The kernel log as dmesg prints it (every printk event of the trace). */
+  dmesg(id: RunId): DmesgLineDto[] {
+    return this.readers.with(id, (r) => dmesg(r));
   }
 
   findEvent(id: RunId, kind: string, fromSeq: number): EventRowDto | null {

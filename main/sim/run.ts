@@ -24,10 +24,15 @@ export function runWarnings(scenario: string, params: Params): string[] {
  * 3: the mm_exit model frees the PASID at exit (v4 io_mm_release → io_mm_free), its unbind uses
  * mmu_notifier_put; design-dependent defaults (iopfPut); panic ends a run; kernel log lines in the
  * kernel's words; innocentVictims counts only kills while unreapable memory is held.
+ * 4: lockdep and might_sleep (lock classes, lockdep and might_sleep events, their reports in the
+ * kernel log), call traces in every report that prints one, the group mutex, the device fault
+ * locks and the v5.14 page-response locking, task-work and syscall frames, the drain-lock-order and
+ * drain-in-release scenarios.
  */
-export const MODEL_VERSION = 3;
+export const MODEL_VERSION = 4;
 
-export type RunStatus = 'complete' | 'cancelled' | 'failed';
+/** 'interrupted' is never the sim's own: a recorded run whose recording process was killed reads back so. */
+export type RunStatus = 'complete' | 'cancelled' | 'failed' | 'interrupted';
 
 /** The summary of one run. Field names are a contract (DESIGN.md, "Headless interface"). */
 export interface Summary {

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { TraceFileError } from './errors';
-import { corruptionError, openReadOnly } from './open';
+import { openTrace, readError } from './open';
 
 /**
  * One read-only connection to a trace file, private to main/trace (lint refuses an import of this
@@ -14,9 +14,10 @@ export class TraceDb {
   private readonly closeFn: () => void;
   private readonly stmts = new Map<string, Database.Statement>();
 
-  constructor(file: string) {
+  /** `strict`: refuse triggers and views a trace does not have (import). */
+  constructor(file: string, opts: { strict?: boolean } = {}) {
     this.file = file;
-    const { db, close } = openReadOnly(file);
+    const { db, close } = openTrace(file, { strict: opts.strict === true });
     this.conn = db;
     this.closeFn = close;
   }
@@ -30,8 +31,13 @@ export class TraceDb {
     try {
       return fn();
     } catch (e) {
-      throw corruptionError(this.file, e);
+      throw readError(this.file, e);
     }
+  }
+
+  /** Copy the database as this connection sees it (the -wal's committed pages included) to `dest`, through SQLite's online backup. */
+  async backup(dest: string): Promise<void> {
+    await this.conn.backup(dest);
   }
 
   /** The prepared statement for `sql` (prepared on first use, then cached). */
@@ -60,7 +66,7 @@ export class TraceDb {
         try {
           r = it.next();
         } catch (e) {
-          throw corruptionError(this.file, e);
+          throw readError(this.file, e);
         }
         if (r.done) return;
         yield r.value;

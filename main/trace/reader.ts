@@ -1,9 +1,11 @@
 import type { AnnotationDto, EventRowDto, StateAtDto, WindowDto } from '../contract';
 import { MetricsFold, type Metrics } from '../sim/metrics';
+import { ANNOTATION_COLS, annotationDto, type AnnotationRow } from './annotations';
 import { TraceDb } from './db';
+import { edgeRows, edgesFrom, type EdgeRow } from './edges';
 import { readActors, readMeta, type ActorInfo, type TraceMeta } from './meta';
 import { eventRow, walkCauses, type EventRow } from './rows';
-import { userQuery, type QueryResult } from './sql';
+import { queryEach, userQuery, type QueryResult } from './sql';
 import { StateIndex } from './state_at';
 import { windowDto } from './window';
 import { WindowReader, type WindowRange } from './window_read';
@@ -12,6 +14,7 @@ export type { ActorInfo, TraceMeta } from './meta';
 export type { EventRow } from './rows';
 export type { WindowBucket, WindowEvent, WindowRange, WindowSpan, WindowTrack } from './window_read';
 export { WINDOW_RAW_MAX } from './window_read';
+export { readError } from './open';
 
 /** The state at one instant: `atNs` is the time asked for; `tNs`/`seq` the last event at or before it. */
 export type StateAt = StateAtDto;
@@ -35,15 +38,21 @@ export class TraceReader {
   private actorsCache: ActorInfo[] | null = null;
   private actorById: Map<number, ActorInfo> | null = null;
 
-  constructor(file: string) {
+  /** `strict`: refuse triggers and views a trace does not have (import). */
+  constructor(file: string, opts: { strict?: boolean } = {}) {
     this.file = file;
-    this.db = new TraceDb(file);
+    this.db = new TraceDb(file, opts);
     this.states = new StateIndex(this.db, () => this.actors(), () => this.countRows());
     this.windows = new WindowReader(this.db, (id) => this.actor(id), (t) => this.states.seqAtOrBefore(t));
   }
 
   close(): void {
     this.db.close();
+  }
+
+  /** Copy the database as this connection sees it (the -wal's committed pages included) to `dest`, through SQLite's online backup. */
+  async backupTo(dest: string): Promise<void> {
+    await this.db.backup(dest);
   }
 
   /** Run `fn`, turning SQLite damage errors into a TraceFileError naming this file. */
@@ -92,6 +101,11 @@ export class TraceReader {
     return r ? this.row(r) : null;
   }
 
+  /** The raw row of event `seq` (no description), or null. */
+  rawAt(seq: number): EventRow | null {
+    return (this.db.guard(() => this.db.stmt(`${EVENT_COLS} WHERE seq = ?`).raw(true).get(seq)) as EventRow | undefined) ?? null;
+  }
+
   /** Events fromSeq..toSeq (inclusive), in seq order. */
   eventsBetween(fromSeq: number, toSeq: number): EventRowDto[] {
     const rows = this.db.guard(() => this.db.stmt(`${EVENT_COLS} WHERE seq >= ? AND seq <= ? ORDER BY seq`).raw(true).all(fromSeq, toSeq)) as EventRow[];
@@ -109,6 +123,16 @@ export class TraceReader {
     return walkCauses(seq, (s) => this.eventAt(s), max);
   }
 
+  /** The causal edges from event `seq` (format 4, main/sim/causes.ts); none in a format 3 trace. */
+  edgesFrom(seq: number): EdgeRow[] {
+    return edgesFrom(this.db, this.meta().formatVersion, seq);
+  }
+
+  /** Every causal edge with both ends' time, actor and kind (for exports; see edges.ts). */
+  *edgeRows(): Generator<[number, number, string, number, number, number, number, number, number]> {
+    yield* edgeRows(this.db, this.meta().formatVersion);
+  }
+
   /** Number of event rows (seq is dense from 1, so the last seq). */
   countRows(): number {
     return this.db.guard(() => (this.db.stmt('SELECT max(seq) FROM events').pluck().get() as number | null) ?? 0);
@@ -116,10 +140,12 @@ export class TraceReader {
 
   /** Metrics recomputed by folding the recorded events (the same fold the run used). */
   recomputeMetrics(): Metrics {
-    const m = new MetricsFold();
-    for (const a of this.actors()) m.actor(a.id, a.name, a.track);
-    for (const r of this.rows()) m.event(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]);
-    return m.result();
+    return this.db.guard(() => {
+      const m = new MetricsFold();
+      for (const a of this.actors()) m.actor(a.id, a.name, a.track);
+      for (const r of this.rows()) m.event(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]);
+      return m.result();
+    });
   }
 
   // ------------------------------------------------------------------ time and state
@@ -155,8 +181,8 @@ export class TraceReader {
 
   /** The bookmarks and notes saved in the trace, by time. */
   annotations(): AnnotationDto[] {
-    const rows = this.db.guard(() => this.db.stmt('SELECT id, t_ns, seq, kind, text, created FROM annotations ORDER BY t_ns, id').all()) as { id: number; t_ns: number; seq: number | null; kind: string; text: string; created: string }[];
-    return rows.map((x) => ({ id: x.id, tNs: x.t_ns, seq: x.seq, kind: x.kind === 'note' ? 'note' : 'bookmark', text: x.text, created: x.created }));
+    const rows = this.db.guard(() => this.db.stmt(`${ANNOTATION_COLS} ORDER BY t_ns, id`).all()) as AnnotationRow[];
+    return rows.map(annotationDto);
   }
 
   /** Every span, by start time: [actor, cat, name, holder, begin_seq, end_seq, t0, dur] (for exports). */
@@ -177,5 +203,10 @@ export class TraceReader {
   /** Run one user SQL statement (reads only; see sql.ts): column names and up to `limit` rows. */
   query(sql: string, limit = 100_000): QueryResult {
     return userQuery(this.db, sql, limit);
+  }
+
+  /** query, handing each row to `onRow` as it is read (sql.ts queryEach). */
+  queryEach(sql: string, limit: number, onRow: (row: unknown[]) => void, onColumns?: (columns: string[]) => void): { columns: string[]; truncated: boolean; count: number } {
+    return queryEach(this.db, sql, limit, onRow, onColumns);
   }
 }

@@ -6,8 +6,17 @@
 
 import { KINDS } from '../sim/events';
 
-/** Format of the files this build writes and reads. Stored in `meta` and in PRAGMA user_version. */
-export const TRACE_FORMAT_VERSION = 3;
+/**
+ * Format of the files this build writes. Stored in `meta` and in PRAGMA user_version.
+ * 4: the `edges` table (causal relations beside cause_seq; event_log unchanged).
+ */
+export const TRACE_FORMAT_VERSION = 4;
+
+/** Formats this build reads: 3 has no `edges` (its explanations follow scheduled-by only). */
+export const READABLE_FORMAT_VERSIONS: readonly number[] = [3, 4];
+
+/** The first format with the `edges` table. */
+export const EDGES_FORMAT_VERSION = 4;
 
 /** PRAGMA application_id of a trace ('SVAL'): tells a trace from any other SQLite file by its header. */
 export const TRACE_APPLICATION_ID = 0x5356414c;
@@ -45,6 +54,8 @@ export const CHECKPOINT_DEFLATE_MIN = 4096;
 
 /** Tables a reader needs; a file without one of them is refused. */
 export const REQUIRED_TABLES = ['meta', 'kinds', 'actors', 'events', 'spans', 'checkpoints', 'lod', 'lod_all', 'annotations'] as const;
+/** Tables a reader needs besides REQUIRED_TABLES in a file of format EDGES_FORMAT_VERSION or later. */
+export const REQUIRED_TABLES_V4 = ['edges'] as const;
 
 export const SCHEMA_SQL = `
 CREATE TABLE meta (
@@ -140,6 +151,15 @@ CREATE TABLE lod_all (
   data   BLOB NOT NULL
 );
 CREATE TABLE annotations (id INTEGER PRIMARY KEY, t_ns INTEGER NOT NULL, seq INTEGER, kind TEXT NOT NULL, text TEXT NOT NULL, created TEXT NOT NULL);
+-- Causal edges beside events.cause_seq ("scheduled by"), recorded by the model (main/sim/causes.ts):
+-- event from_seq is explained by event to_seq. rel: waits_on (a blocked task's wait: the holder's
+-- acquire, the event that completed it, the work items or SRCU readers it waits for), held_by
+-- (memory an allocation could not get, held by an mm since to_seq; args {mm, pages, locked}),
+-- because_of (a decision from state: the event that set it). to_seq may be later than from_seq.
+-- args: JSON text or NULL. Indexed by from_seq from the start (a few edges per hundred events), so a
+-- run still recording is explained by lookups too.
+CREATE TABLE edges (from_seq INTEGER NOT NULL, to_seq INTEGER NOT NULL, rel TEXT NOT NULL, args TEXT);
+CREATE INDEX edges_by_from ON edges (from_seq);
 `;
 
 /** Indexes built as the run ends (building them once is cheaper than keeping them while inserting). */

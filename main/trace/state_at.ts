@@ -109,16 +109,58 @@ export class StateIndex {
   /** A fold restored from checkpoint number i. */
   private restore(i: number): StateFold {
     const seq0 = this.load().seq[i];
-    const stored = this.db.stmt('SELECT state_json FROM checkpoints WHERE seq = ?').pluck().get(seq0) as string | Uint8Array;
+    const stored = this.db.stmt('SELECT state_json FROM checkpoints WHERE seq = ?').pluck().get(seq0) as unknown;
     const fold = new StateFold();
     for (const a of this.actors()) fold.actor(a.id, a.name, a.track);
-    let snap: FoldSnapshot;
+    let text: string;
+    if (typeof stored === 'string') text = stored;
+    else if (stored instanceof Uint8Array) {
+      try {
+        // Bounded: a deflate bomb stops at the limit instead of taking the process's memory.
+        text = zlib.inflateRawSync(stored, { maxOutputLength: CHECKPOINT_MAX_BYTES }).toString();
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' || e instanceof RangeError) {
+          throw new TraceFileError(`'${this.db.file}' was refused: checkpoint ${seq0} inflates to more than ${CHECKPOINT_MAX_BYTES >> 20} MiB; a checkpoint of a trace is far smaller.`);
+        }
+        throw new TraceFileError(`'${this.db.file}' is corrupt: checkpoint ${seq0} is not valid raw-DEFLATE data.`);
+      }
+    } else throw new TraceFileError(`'${this.db.file}' is corrupt: checkpoint ${seq0} holds ${stored === null ? 'NULL' : typeof stored}; a checkpoint is JSON text or deflated JSON.`);
+    if (text.length > CHECKPOINT_MAX_BYTES) throw new TraceFileError(`'${this.db.file}' was refused: checkpoint ${seq0} is larger than ${CHECKPOINT_MAX_BYTES >> 20} MiB; a checkpoint of a trace is far smaller.`);
+    let snap: unknown;
     try {
-      snap = JSON.parse(typeof stored === 'string' ? stored : zlib.inflateRawSync(stored).toString()) as FoldSnapshot;
+      snap = JSON.parse(text);
     } catch {
-      throw new TraceFileError(`'${this.db.file}' is corrupt: checkpoint ${seq0} is not valid (deflated) JSON.`);
+      throw new TraceFileError(`'${this.db.file}' is corrupt: checkpoint ${seq0} is not valid JSON.`);
     }
-    fold.restore(snap);
+    const bad = snapshotProblem(snap);
+    if (bad) throw new TraceFileError(`'${this.db.file}' is corrupt: checkpoint ${seq0} has the wrong shape (${bad}); a checkpoint is a state snapshot object with t, seq, freePages and the arrays tasks, mms, pasids, entries, dma, queues, locks, victims.`);
+    try {
+      fold.restore(snap as FoldSnapshot);
+    } catch (e) {
+      throw new TraceFileError(`'${this.db.file}' is corrupt: checkpoint ${seq0} has the wrong shape (${(e as Error).message}).`);
+    }
     return fold;
   }
+}
+
+/** A checkpoint larger than this (inflated) is refused: a long run's state is a few MiB. */
+export const CHECKPOINT_MAX_BYTES = 256 * 1024 * 1024;
+
+/** What is wrong with a checkpoint's parsed JSON as a FoldSnapshot, or null. */
+function snapshotProblem(v: unknown): string | null {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return `it is ${v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v}`;
+  const o = v as Record<string, unknown>;
+  for (const k of ['t', 'seq', 'freePages']) if (typeof o[k] !== 'number') return `${k} is ${typeof o[k]}, not a number`;
+  for (const k of ['tasks', 'mms', 'pasids', 'entries', 'dma', 'queues', 'locks', 'victims']) if (!Array.isArray(o[k])) return `${k} is not an array`;
+  for (const k of ['tasks', 'mms', 'pasids', 'entries', 'dma', 'queues', 'locks']) {
+    for (const e of o[k] as unknown[]) if (!Array.isArray(e) || e.length !== 2) return `an entry of ${k} is not a [key, value] pair`;
+  }
+  for (const k of ['tasks', 'mms', 'entries', 'dma', 'queues', 'locks']) {
+    for (const e of o[k] as unknown[][]) if (typeof e[1] !== 'object' || e[1] === null) return `a value in ${k} is not an object`;
+  }
+  for (const e of o.locks as unknown[][]) {
+    const l = e[1] as Record<string, unknown>;
+    if (!Array.isArray(l.holders) || !Array.isArray(l.waiters)) return 'a lock lacks its holders or waiters';
+  }
+  return null;
 }

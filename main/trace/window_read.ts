@@ -1,5 +1,6 @@
 import type { TrackType } from '../sim/events';
 import type { TraceDb } from './db';
+import { TraceFileError } from './errors';
 import { decodeLod } from './lod';
 import type { ActorInfo } from './meta';
 import type { EventRow } from './rows';
@@ -7,6 +8,9 @@ import { LOD_ALL_MIN_LEVEL, LOD_ALL_RECORD, LOD_CHUNK, LOD_LEVELS, LOD_OTHER_KIN
 import { emptyTrack, foldEvents, WINDOW_RAW_MAX, windowSpan } from './window_fold';
 
 export { WINDOW_RAW_MAX } from './window_fold';
+
+/** spans.lvl = floor(log2(dur)) with dur < 2^63 ns. */
+const MAX_SPAN_LVL = 63;
 
 /** A level-of-detail bucket: [t0, t1) in ns, n events, seqs of the first and last, value range and last value (counters, states), role bits. */
 export interface WindowBucket {
@@ -216,7 +220,16 @@ export class WindowReader {
   }
 
   private maxSpanLvl(): number {
-    this.spanLvlMax ??= (this.db.stmt('SELECT max(lvl) FROM spans').pluck().get() as number | null) ?? -1;
+    if (this.spanLvlMax === null) {
+      const [lo, hi] = this.db.stmt('SELECT min(lvl), max(lvl) FROM spans').raw(true).get() as [unknown, unknown];
+      // lvl drives a loop (one query per level): a value no span can have is refused, never looped to.
+      for (const v of [lo, hi]) {
+        if (v !== null && !(typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= MAX_SPAN_LVL)) {
+          throw new TraceFileError(`'${this.db.file}' is corrupt: its spans table holds a level (lvl) of ${String(v)}; a span's level is an integer from 0 to ${MAX_SPAN_LVL}.`);
+        }
+      }
+      this.spanLvlMax = (hi as number | null) ?? -1;
+    }
     return this.spanLvlMax;
   }
 }

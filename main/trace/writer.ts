@@ -1,13 +1,15 @@
 import fs from 'node:fs';
-import zlib from 'node:zlib';
 import Database from 'better-sqlite3';
-import { KINDS, TS_X, type TraceSink, type TrackType } from '../sim/events';
+import { KINDS } from '../sim/events';
 import type { Metrics } from '../sim/metrics';
-import { StateFold, type FoldSnapshot } from '../sim/state';
+import { StateFold } from '../sim/state';
 import { TraceFileError } from './errors';
-import { buildLodAll, LodBuilder, type LodChunk } from './lod';
-import { CHECKPOINT_DEFLATE_MIN, FINAL_INDEX_SQL, LOD_HAS_VALUE, LOD_KINDS, LOD_LANE, ROLE_BIT, SCHEMA_SQL, TRACE_APPLICATION_ID, TRACE_FORMAT_VERSION } from './schema';
-import { SpanDeriver, type SpanRow } from './spans';
+import { buildLodAll } from './lod';
+import { DEFAULT_CHECKPOINT_EVERY, SPAN_NUMS, type TraceBatch } from './recorder';
+import { FINAL_INDEX_SQL, LOD_KINDS, SCHEMA_SQL, TRACE_APPLICATION_ID, TRACE_FORMAT_VERSION } from './schema';
+
+// The sim thread's half lives in recorder.ts; its names are re-exported for the callers of both.
+export { compactSnapshot, DEFAULT_BATCH, DEFAULT_CHECKPOINT_EVERY, TraceRecorder, type PackedSpans, type TraceBatch } from './recorder';
 
 /** What a trace records about its run before the first event. */
 export interface TraceHeader {
@@ -33,83 +35,6 @@ export interface TraceEnd {
 }
 
 /**
- * A batch's spans, packed so that they cross the MessagePort as one transferable buffer rather
- * than thousands of objects: per span actor, cat, name, holder, begin_seq, end_seq, t0, t1 (cat
- * and name as indexes into `names`; NaN for a NULL holder or end_seq).
- */
-export interface PackedSpans {
-  n: number;
-  num: Float64Array;
-  names: string[];
-}
-const SPAN_NUMS = 8;
-
-/** Collects one batch's spans into a PackedSpans. */
-class SpanPacker {
-  private num = new Float64Array(1024 * SPAN_NUMS);
-  private n = 0;
-  private names: string[] = [];
-  private ids = new Map<string, number>();
-  private id(s: string): number {
-    let i = this.ids.get(s);
-    if (i === undefined) {
-      i = this.names.length;
-      this.names.push(s);
-      this.ids.set(s, i);
-    }
-    return i;
-  }
-  get size(): number {
-    return this.n;
-  }
-  add(s: SpanRow): void {
-    if ((this.n + 1) * SPAN_NUMS > this.num.length) {
-      const bigger = new Float64Array(this.num.length * 2);
-      bigger.set(this.num);
-      this.num = bigger;
-    }
-    const o = this.n * SPAN_NUMS;
-    const a = this.num;
-    a[o] = s.actor;
-    a[o + 1] = this.id(s.cat);
-    a[o + 2] = this.id(s.name);
-    a[o + 3] = s.holder ?? NaN;
-    a[o + 4] = s.beginSeq;
-    a[o + 5] = s.endSeq ?? NaN;
-    a[o + 6] = s.t0;
-    a[o + 7] = s.t1;
-    this.n++;
-  }
-  /** Hand over what was collected and start afresh. */
-  take(): PackedSpans {
-    const p = { n: this.n, num: this.num.slice(0, this.n * SPAN_NUMS), names: this.names };
-    this.n = 0;
-    this.names = [];
-    this.ids = new Map();
-    return p;
-  }
-}
-
-/**
- * One write transaction's worth of rows: `n` events packed 7 numbers each in `num` (seq, t_ns,
- * kind, actor, cause_seq, a, b) plus their args, the actors first seen in them, and what was
- * derived from them. Plain data, so it can cross a MessagePort (`num` is transferable).
- */
-export interface TraceBatch {
-  actors: [number, string, TrackType][];
-  n: number;
-  num: Float64Array;
-  args: (string | null)[];
-  /** Spans packed SPAN_NUMS numbers each (see PackedSpans); cat and name index `names`. */
-  spans: PackedSpans;
-  lod: LodChunk[];
-  /** [seq, t_ns, state]: JSON text, or deflated JSON (see schema.ts). */
-  checkpoints: [number, number, string | Uint8Array][];
-  lastSeq: number;
-  lastT: number;
-}
-
-/**
  * Rows per multi-row INSERT. A row's cost in better-sqlite3 is mostly the statement step and the
  * call into native code, not the binding: one statement for 64 rows cuts it by a third or more.
  */
@@ -122,124 +47,8 @@ function insertSql(table: string, cols: string[], rows: number): string {
 }
 
 const EVENT_COLS = ['seq', 't_ns', 'kind', 'actor', 'cause_seq', 'a', 'b', 'args'];
+const EDGE_COLS = ['from_seq', 'to_seq', 'rel', 'args'];
 const SPAN_COLS = ['actor', 'cat', 'name', 'holder', 'begin_seq', 'end_seq', 't0', 't1', 'dur', 'lvl'];
-
-/** Events per write transaction: big enough that commits are rare, small enough to lose little on a crash. */
-export const DEFAULT_BATCH = 16_384;
-/** Checkpoint spacing in events: bounds the replay behind `state --at` (see bench/trace.ts). */
-export const DEFAULT_CHECKPOINT_EVERY = 2_048;
-
-const ROLE_OF = KINDS.map((k) => ROLE_BIT[k.role]);
-/** Kinds the span deriver needs to see (the rest skip it). */
-const SPAN_KIND = KINDS.map((k) => k.role === 'begin' || k.role === 'end' || k.name === 'task_state');
-
-/**
- * A checkpoint without the exited tasks (state X): the state view never shows them and no event
- * touches a task after it exits, so dropping them changes no answer while keeping checkpoints
- * from growing with every process a long run has ever had. (Idle locks are kept: dropping them
- * would change the order the view lists locks in once they are used again.)
- */
-export function compactSnapshot(s: FoldSnapshot): FoldSnapshot {
-  return { ...s, tasks: s.tasks.filter(([, t]) => t.state !== TS_X) };
-}
-
-/**
- * The deriving half of recording, a TraceSink on the simulator's thread: buffers events and
- * derives spans, level-of-detail chunks and checkpoints from them, handing a TraceBatch to `emit`
- * every `batch` events. The file itself is written by a TraceWriter (in another worker).
- */
-export class TraceRecorder implements TraceSink {
-  private num: Float64Array;
-  private args: (string | null)[] = [];
-  private actors: [number, string, TrackType][] = [];
-  private n = 0;
-  private readonly spanRows = new SpanPacker();
-  private lodRows: LodChunk[] = [];
-  private ckRows: [number, number, string | Uint8Array][] = [];
-  private readonly fold = new StateFold();
-  private readonly spans: SpanDeriver;
-  private readonly lod: LodBuilder;
-  private readonly batch: number;
-  private readonly ckEvery: number;
-  private lastSeq = 0;
-  private lastT = 0;
-
-  constructor(
-    private readonly emit: (b: TraceBatch) => void,
-    opts: { batch?: number; checkpointEvery?: number } = {},
-  ) {
-    this.batch = opts.batch ?? DEFAULT_BATCH;
-    this.ckEvery = opts.checkpointEvery ?? DEFAULT_CHECKPOINT_EVERY;
-    this.num = new Float64Array(this.batch * 7);
-    this.spans = new SpanDeriver((s) => this.spanRows.add(s));
-    this.lod = new LodBuilder((c) => this.lodRows.push(c));
-  }
-
-  actor(id: number, name: string, track: TrackType): void {
-    this.actors.push([id, name, track]);
-    this.fold.actor(id, name, track);
-  }
-
-  event(seq: number, t: number, kind: number, actor: number, cause: number, a: number, b: number, args: string | null): void {
-    const o = this.n * 7;
-    const num = this.num;
-    num[o] = seq;
-    num[o + 1] = t;
-    num[o + 2] = kind;
-    num[o + 3] = actor;
-    num[o + 4] = cause;
-    num[o + 5] = a;
-    num[o + 6] = b;
-    this.args.push(args);
-    this.n++;
-    this.lastSeq = seq;
-    this.lastT = t;
-    this.fold.event(seq, t, kind, actor, cause, a, b, args);
-    if (SPAN_KIND[kind]) this.spans.event(seq, t, kind, actor, a, args);
-    // One LOD lane per counter, state and marker kind, one for everything else of the actor (schema.ts).
-    this.lod.add(actor * LOD_KINDS + LOD_LANE[kind], seq, t, ROLE_OF[kind], LOD_HAS_VALUE[kind] ? a : NaN);
-    if (seq % this.ckEvery === 0) {
-      const json = JSON.stringify(compactSnapshot(this.fold.snapshot()));
-      this.ckRows.push([seq, t, json.length > CHECKPOINT_DEFLATE_MIN ? zlib.deflateRawSync(json, { level: 1 }) : json]);
-    }
-    if (this.n === this.batch) this.flush();
-  }
-
-  /** Events received so far. */
-  get events(): number {
-    return this.lastSeq;
-  }
-
-  /** Hand over what is buffered (the event buffer moves with the batch; a new one is allocated). */
-  flush(): void {
-    if (this.n === 0 && this.actors.length === 0 && this.spanRows.size === 0 && this.lodRows.length === 0) return;
-    const b: TraceBatch = {
-      actors: this.actors,
-      n: this.n,
-      num: this.num,
-      args: this.args,
-      spans: this.spanRows.take(),
-      lod: this.lodRows,
-      checkpoints: this.ckRows,
-      lastSeq: this.lastSeq,
-      lastT: this.lastT,
-    };
-    this.num = new Float64Array(this.batch * 7);
-    this.args = [];
-    this.actors = [];
-    this.lodRows = [];
-    this.ckRows = [];
-    this.n = 0;
-    this.emit(b);
-  }
-
-  /** The run has ended at `endNs`: close open spans and buckets and hand over the last batch. */
-  finish(endNs: number): void {
-    this.spans.close(endNs);
-    this.lod.finish();
-    this.flush();
-  }
-}
 
 /**
  * Pragmas of every trace writer (and of the benchmark's insert ceiling): WAL so that a crash
@@ -271,6 +80,8 @@ export class TraceWriter {
   private readonly insSpan: Database.Statement;
   private readonly insLod: Database.Statement;
   private readonly insCk: Database.Statement;
+  private readonly insEdge: Database.Statement;
+  private readonly insEdges: Database.Statement;
   private readonly updProgress: Database.Statement;
   private readonly writeTx: (b: TraceBatch) => void;
   private closed = false;
@@ -306,6 +117,8 @@ export class TraceWriter {
     this.insSpans = db.prepare(insertSql('spans', SPAN_COLS, ROWS_PER_INSERT));
     this.insLod = db.prepare('INSERT INTO lod (level, chunk, actor, kind, n, width, data) VALUES (?, ?, ?, ?, ?, ?, ?)');
     this.insCk = db.prepare('INSERT INTO checkpoints (seq, t_ns, state_json) VALUES (?, ?, ?)');
+    this.insEdge = db.prepare(insertSql('edges', EDGE_COLS, 1));
+    this.insEdges = db.prepare(insertSql('edges', EDGE_COLS, ROWS_PER_INSERT));
     this.updProgress = db.prepare('UPDATE meta SET event_count = ?, end_time_ns = ?');
     this.writeTx = db.transaction((b: TraceBatch) => this.writeRows(b));
   }
@@ -370,6 +183,10 @@ export class TraceWriter {
       this.insSpan.run(one10);
     }
     for (const c of b.lod) this.insLod.run(c.level, c.chunk, Math.floor(c.actor / LOD_KINDS), c.actor % LOD_KINDS, c.n, c.data.BYTES_PER_ELEMENT, Buffer.from(c.data.buffer, c.data.byteOffset, c.data.byteLength));
+    const ed = b.edges ?? [];
+    let e = 0;
+    for (const step = 4 * R; e + step <= ed.length; e += step) this.insEdges.run(ed.slice(e, e + step));
+    for (; e < ed.length; e += 4) this.insEdge.run(ed[e], ed[e + 1], ed[e + 2], ed[e + 3]);
     for (const [seq, t, state] of b.checkpoints) this.insCk.run(seq, t, typeof state === 'string' ? state : Buffer.from(state.buffer, state.byteOffset, state.byteLength));
     if (b.lastSeq > 0) this.updProgress.run(b.lastSeq, b.lastT);
   }

@@ -157,10 +157,25 @@ describe('an observed run beside the model', () => {
     const m = await lab.findMatchingScenario(ids.get('04')!);
     expect(m.basis).toBe('report');
     expect(m.looking).toEqual(['lockdep (possible circular locking dependency detected): &param->lock --> &param->fault_param->lock --> pasid_mutex']);
-    const withSplat = m.candidates.filter((c) => !/no lockdep report/.test(c.why));
-    // Data-driven from the catalog: a build whose scenarios print this splat (drain-lock-order) ranks it first.
-    if (withSplat.length > 0) expect(m.candidates[0].why).toMatch(/lockdep report \d+% alike/);
-    else expect(m.note).toMatch(/^No scenario of this build prints a lockdep report like this one/);
+    // The catalog's drain-lock-order reproduces the v5.14 splat: the same chain of lock classes, the same locks, the chain's functions.
+    expect(m.candidates[0].run.scenario).toBe('drain-lock-order');
+    expect(m.candidates[0].why).toMatch(/lockdep report 100% alike/);
+    expect(m.note).toBeNull();
+  });
+
+  it('finds drain-in-release for the v5.7-rc1 might_sleep BUG, by its call trace', async () => {
+    const m = await lab.findMatchingScenario(ids.get('05')!);
+    expect(m.basis).toBe('report');
+    expect(m.candidates[0].run.scenario).toBe('drain-in-release');
+    expect(m.candidates[0].why).toMatch(/1 might_sleep as in the log; might_sleep report \d+% alike/);
+  });
+
+  it('prints its lines back as they were (sva-lab dmesg)', async () => {
+    for (const n of ['01', '02', '04', '05', '09', '22']) {
+      const f = fs.readdirSync(kernelLogsDir()).find((x) => x.startsWith(n))!;
+      const raw = fs.readFileSync(kernelLog(f), 'utf8').replace(/\n$/, '').split('\n');
+      expect((await lab.dmesg(ids.get(n)!)).map((l) => l.text)).toEqual(raw);
+    }
   });
 
   it('refuses a model run', async () => {

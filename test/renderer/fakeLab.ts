@@ -39,7 +39,9 @@ import { rowsDiffer } from '../../main/trace/diverge';
 import { eventRow, walkCauses, type EventRow } from '../../main/trace/rows';
 import { LOD_LEVELS } from '../../main/trace/schema';
 import { SpanDeriver } from '../../main/trace/spans';
+import { formatDmesg } from '../../main/trace/dmesg';
 import { windowDto } from '../../main/trace/window';
+import { explain } from '../../main/trace/why';
 import { emptyTrack, foldEvents, WINDOW_RAW_MAX, windowSpan } from '../../main/trace/window_fold';
 import type { WindowSpan, WindowTrack } from '../../main/trace/window_read';
 
@@ -64,6 +66,8 @@ export interface FakeRun {
   /** Every span the trace layer's SpanDeriver derives, as a window reads it. */
   spans: (WindowSpan & { actor: number })[];
   checkpoints: FoldSnapshot[];
+  /** Causal edges by from_seq, as the model recorded them (main/sim/causes.ts). */
+  edges: Map<number, { to: number; rel: string; args: string | null }[]>;
 }
 
 const CHECKPOINT_EVERY = 5000;
@@ -73,6 +77,7 @@ const rowOf = (e: Ev): EventRow => [e.seq, e.t, e.kind, e.actor, e.cause, e.a, e
 /** Record `req` with the real simulator. `created` is given so fixtures are deterministic. */
 export function recordRun(req: RunRequest, created: string, status?: RunStatus): FakeRun {
   const events: Ev[] = [];
+  const edges: FakeRun['edges'] = new Map();
   const names = new Map<number, string>();
   const tracks = new Map<number, TrackType>();
   const spans: FakeRun['spans'] = [];
@@ -87,6 +92,11 @@ export function recordRun(req: RunRequest, created: string, status?: RunStatus):
           names.set(id, name);
           tracks.set(id, track);
           fold.actor(id, name, track);
+        },
+        edge(from, to, rel, args) {
+          let l = edges.get(from);
+          if (!l) edges.set(from, (l = []));
+          l.push({ to, rel, args });
         },
         event(seq, t, kind, actor, cause, a, b, args) {
           events.push({ seq, t, kind, actor, cause, a, b, args });
@@ -116,7 +126,7 @@ export function recordRun(req: RunRequest, created: string, status?: RunStatus):
   };
   const trackList = [...names].map(([tid, name]) => ({ id: tid, name, type: tracks.get(tid) ?? ('scenario' as TrackType) }));
   const info = runInfo(id, { ...summary, status: st === 'running' ? 'complete' : st }, st, created, trackList, summary.endTimeNs);
-  return { item, info, events, names, tracks, spans, checkpoints };
+  return { item, info, events, names, tracks, spans, checkpoints, edges };
 }
 
 /** Index of the first element with key(x) > v in a sorted array. */
@@ -414,6 +424,34 @@ export function createFakeLab(opts: FakeLabOptions = {}): FakeLab {
     getSweep: noSweep,
     cancelSweep: noSweep,
     sweepCsv: noSweep,
+    explain: (runId, seq) => {
+      const run = find(runId);
+      // The lab's own walker over the edges the model recorded in memory.
+      const w = explain(
+        {
+          eventAt: (s) => (run.events[s - 1] ? row(run, run.events[s - 1]) : null),
+          rawAt: (s) => (run.events[s - 1] ? rowOf(run.events[s - 1]) : null),
+          edgesFrom: (s) => run.edges.get(s) ?? [],
+          actorName: (id) => run.names.get(id) ?? `#${id}`,
+          meta: () => ({ formatVersion: 4 }),
+        },
+        seq,
+      );
+      if (!w) throw new UserError(`Run '${runId}' has no event ${seq}; its events are numbered 1 to ${run.events.length}.`);
+      return w;
+    },
+    dmesg: (runId) => {
+      const run = find(runId);
+      const printk = KINDS.findIndex((k) => k.name === 'printk');
+      return formatDmesg(
+        run.events
+          .filter((e) => e.kind === printk)
+          .map((e) => {
+            const o = e.args ? (JSON.parse(e.args) as { msg?: string; rl?: string }) : {};
+            return { seq: e.seq, tNs: e.t, level: e.a, suppressed: e.b, msg: o.msg ?? '', rl: o.rl };
+          }),
+      );
+    },
     findMatchingScenario: (runId): MatchDto => {
       const run = find(runId);
       if (run.item.model !== 'observed') throw new UserError(`'${runId}' is a model run (${run.item.scenario}); find a matching scenario for an observed run, a kernel log imported with sva-lab import.`);

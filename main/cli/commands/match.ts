@@ -8,8 +8,9 @@ const print = (s: string): void => {
   process.stdout.write(s.endsWith('\n') ? s : `${s}\n`);
 };
 
-/** The first bytes of an SQLite file: such a FILE is a trace (an observed run already imported); anything else a kernel log. */
+/** A FILE given as a trace (an observed run already imported): named .sqlite, or starting as SQLite does; anything else is a kernel log. */
 function isTrace(file: string): boolean {
+  if (file.endsWith('.sqlite') || !fs.statSync(file).isFile()) return true;
   const fd = fs.openSync(file, 'r');
   try {
     const b = Buffer.alloc(16);

@@ -162,7 +162,7 @@ export class SweepService {
       persist();
       try {
         const r = await this.record({ scenario: grid.definition.scenario, params: p.params, seed, out: path.join(this.home, name) }, { signal });
-        rec.status = r.status;
+        rec.status = r.status === 'interrupted' ? 'failed' : r.status;
         rec.error = r.error;
         rec.metrics = flattenMetrics(r.metrics);
       } catch (e) {

@@ -12,7 +12,8 @@ import { rowsDiffer, type Divergence } from '../../trace/diverge';
 import { TraceFileError } from '../../trace/errors';
 import { TraceReader } from '../../trace/reader';
 import { eventRow, type EventRow } from '../../trace/rows';
-import { TraceRecorder, type TraceBatch, type TraceEnd } from '../../trace/writer';
+import { TraceRecorder, type TraceBatch } from '../../trace/recorder';
+import type { TraceEnd } from '../../trace/writer';
 import { PIPE_FAILED, PIPE_MAX_AHEAD, PIPE_WRITTEN, type PipeMessage, type PoolJobMessage, type VerifyOutcome, type WorkerJob, type WorkerMessage } from './protocol';
 
 const post = (m: WorkerMessage) => parentPort?.postMessage(m);
@@ -140,7 +141,8 @@ function record(job: WorkerJob): Summary {
   rec.finish(summary.endTimeNs);
   if (process.env.SVA_LAB_PIPE_STATS) process.stderr.write(`sim: waited ${Math.round(pipe.waitMs)} ms for the writer\n`);
   pipe.end({
-    status: summary.status,
+    // The sim ends complete, cancelled or failed; 'interrupted' is only ever read back from a trace.
+    status: summary.status === 'interrupted' ? 'failed' : summary.status,
     error: summary.error,
     endReason: summary.endReason,
     events: summary.events,

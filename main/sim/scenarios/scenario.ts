@@ -1,7 +1,7 @@
 import { designOf } from '../design';
 import type { Sim } from '../engine';
 import { kernelConfig, KERNEL_PARAMS } from '../kernel/config';
-import { Kernel, type Proc } from '../kernel/kernel';
+import { Kernel, type KernelOptions, type Proc } from '../kernel/kernel';
 import { Mutex } from '../sync';
 import type { Gen, Task } from '../task';
 import { UacceQueue } from '../kernel/uacce';
@@ -58,8 +58,8 @@ export function paramsWith(own: readonly ParamSpec[], defaults: Record<string, S
   return [...own, ...shared];
 }
 
-export function makeKernel(sim: Sim, p: Params, totalMiB: number): Kernel {
-  return new Kernel(sim, kernelConfig(p), totalMiB);
+export function makeKernel(sim: Sim, p: Params, totalMiB: number, opts: KernelOptions = {}): Kernel {
+  return new Kernel(sim, kernelConfig(p), totalMiB, opts);
 }
 
 export const COMMON_OWN = {

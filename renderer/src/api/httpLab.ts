@@ -47,6 +47,23 @@ export function createHttpLab(opts: HttpLabOptions): LabApi {
     throw new LabCallError(msg);
   }
 
+  async function upload<T>(name: string, bytes: Uint8Array): Promise<T> {
+    let res: Response;
+    try {
+      res = await doFetch(`${base}/api/upload?name=${encodeURIComponent(name)}`, { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: bytes as BodyInit });
+    } catch (e) {
+      throw new LabCallError(`The lab server at ${base} did not take the upload of ${name} (${e instanceof Error ? e.message : String(e)}); is \`sva-lab serve\` still running?`);
+    }
+    let body: { ok?: boolean; value?: unknown; error?: unknown };
+    try {
+      body = (await res.json()) as typeof body;
+    } catch {
+      throw new LabCallError(`The lab server answered the upload of ${name} with HTTP ${res.status} and no JSON body.`);
+    }
+    if (body.ok === true) return body.value as T;
+    throw new LabCallError(typeof body.error === 'string' && body.error ? body.error : `The lab server refused the upload of ${name} (HTTP ${res.status}).`);
+  }
+
   const listeners = new Set<(e: LabEvent) => void>();
   let source: EventSource | null = null;
 
@@ -69,6 +86,14 @@ export function createHttpLab(opts: HttpLabOptions): LabApi {
 
   return {
     ...methods,
+    // A trace file's bytes go as the raw body of POST /api/upload (the server streams them to disk).
+    importTrace: (async (file: { name: string; bytesBase64?: string; path?: string }) => {
+      if (file.bytesBase64 === undefined) return call('importTrace', [file]);
+      const bin = atob(file.bytesBase64);
+      const bytes = new Uint8Array(bin.length);
+      for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+      return upload(file.name, bytes);
+    }) as LabApi['importTrace'],
     onEvent(cb) {
       listeners.add(cb);
       open();

@@ -6,9 +6,20 @@ import { clampView, fitView, panBy, revealTime, zoomAt, type Viewport } from '..
 import { formatNs } from '../timeline/time';
 import { messageOf } from '../util/errors';
 
-import type { Cursor } from '../timeline/controller';
+import type { BarHit, Cursor } from '../timeline/controller';
 
 export type { Cursor };
+
+/** Event kinds that draw a lane's state bar. */
+const STATE_KINDS = new Set(['task_state', 'dma_state', 'pasid_entry', 'uacce_q']);
+
+/** Whether `r` opened a span named `name` as the timeline draws it (release(), held by X, a kernel function...). */
+function spanOpener(r: EventRowDto, name: string): boolean {
+  if (name === 'release()') return r.kind === 'release_begin';
+  if (name.startsWith('held')) return r.kind === 'lock_acquire';
+  if (r.kind === 'fn_begin') return r.args?.fn === name;
+  return r.kind.endsWith('_begin') || r.kind === 'synchronize_srcu' || r.kind === 'dma_stall' || r.kind === 'lock_acquire';
+}
 
 /** Where a deep link puts the view and the cursor when the run opens (any part may be missing). */
 export interface ViewAt {
@@ -304,6 +315,30 @@ export const useRunViewStore = defineStore('runView', () => {
     await select(row.seq);
   }
 
+  /**
+   * Select the event of lane `actor` at `tNs`: a click on a span or state bar (release(), a D state,
+   * a lock held) selects the event that began it, so it is explained like an instant.
+   */
+  async function selectEventAt(actor: number, tNs: Ns, bar: BarHit = {}): Promise<void> {
+    const id = runId.value;
+    if (!id) return;
+    try {
+      const rows = await lab().events(id, { atNs: tNs, before: 200, after: 200 });
+      if (runId.value !== id) return;
+      const here = rows.filter((r) => r.actorId === actor && r.tNs === tNs);
+      // A state bar: the last state change at its start; a span: the event that opened it.
+      const row = bar.state
+        ? here.findLast((r) => STATE_KINDS.has(r.kind))
+        : bar.span !== undefined
+          ? (here.find((r) => spanOpener(r, bar.span as string)) ?? here[0])
+          : here[0];
+      if (row) await jumpTo(row);
+      else setCursorTime(tNs);
+    } catch (e) {
+      eventsError.value = `The event at ${formatNs(tNs, 6)} could not be read: ${messageOf(e)}`;
+    }
+  }
+
   async function loadAnnotations(): Promise<void> {
     const id = runId.value;
     if (!id) return;
@@ -379,5 +414,6 @@ export const useRunViewStore = defineStore('runView', () => {
     modelState, stateLoading, stateError, eventRows, eventsLoading, eventsError, chain, chainLoading, chainError,
     startNs, endNs, lastSeq,
     open, close, setView, fit, zoom, pan, reveal, setCursorTime, setCursorEvent, step, jumpToEnd, refreshCursor, select, jumpTo,
+    selectEventAt,
   };
 });

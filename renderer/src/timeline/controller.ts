@@ -2,6 +2,12 @@ import type { AnnotationDto, EventRowDto, Ns, RunInfo } from '../../../main/cont
 import type { SharedLaneOrder } from './lanes';
 import type { Viewport } from './viewport';
 
+/** What was clicked on a lane: a span (by its name) or a state bar. */
+export interface BarHit {
+  span?: string;
+  state?: boolean;
+}
+
 /** The scrub cursor: a time, and the event it sits on when it was set by an event. */
 export interface Cursor {
   tNs: Ns;
@@ -36,6 +42,8 @@ export interface TimelineController {
   jumpTo(row: Pick<EventRowDto, 'seq' | 'tNs'>): void | Promise<void>;
   step(dir: 1 | -1): void | Promise<void>;
   jumpToEnd(which: 'first' | 'last'): void | Promise<void>;
+  /** Select the event of `actor` at `tNs` that began a span (`bar.span`, its name) or a state bar, when the pane can. */
+  selectEventAt?(actor: number, tNs: Ns, bar?: BarHit): void | Promise<void>;
 }
 
 /**
