@@ -47,7 +47,8 @@ export type RunStatus = 'running' | 'complete' | 'cancelled' | 'failed' | 'inter
 export interface RunListItem {
   id: RunId;
   scenario: string;
-  model: Design;
+  /** `observed`: a real kernel log imported as a run (its params name the source file and format). */
+  model: Design | 'observed';
   seed: number;
   params: Record<string, ParamValue>;
   status: RunStatus;
@@ -250,6 +251,33 @@ export interface AnnotationDto {
 
 export type ExportFormat = 'chrome-json' | 'csv' | 'sqlite';
 
+/** One scenario and parameters proposed for an observed run, with how well its model run matches. */
+export interface MatchCandidateDto {
+  /** What to start (`startRun`) to see it: the scenario, the parameters that differ from its defaults, the seed. */
+  run: RunRequest;
+  /** 0 = the model run shows what the log shows; larger is worse (a sum of log-ratios and penalties). */
+  score: number;
+  /** What matched and what did not, in words ("kill -> reap 13.3 ms (log 78.4 ms); 1 kill, panic as in the log"). */
+  why: string;
+  /** The same features measured on the model run (ns for gaps, counts otherwise; null: not there). */
+  features: Record<string, number | null>;
+}
+
+/** `findMatchingScenario`: the features read from the observed run and the candidates, best first. */
+export interface MatchDto {
+  runId: RunId;
+  /** What the match was made on: `oom` (kill, reap and next OOM gaps), `report` (lockdep/might_sleep/hung-task chains and stacks), `lines` (kinds of lines only). */
+  basis: 'oom' | 'report' | 'lines';
+  observed: Record<string, number | null>;
+  /** The observed run's reports the match looked for, in words ("lockdep: &param->lock --> &param->fault_param->lock --> pasid_mutex"). */
+  looking: string[];
+  candidates: MatchCandidateDto[];
+  /** The model runs tried. */
+  tried: number;
+  /** A sentence when nothing fits well (e.g. no scenario of this build prints a lockdep splat). */
+  note: string | null;
+}
+
 // ------------------------------------------------------------------ sweeps (issue 6)
 
 /** A grid: the cartesian product of `vary` values, times seeds 1..N, other parameters `set`. */
@@ -396,6 +424,8 @@ export interface LabApi {
   explain(runId: RunId, seq: number): Promise<WhyDto>;
   /** The run's kernel log as dmesg prints it, every line (model and observed runs alike). */
   dmesg(runId: RunId): Promise<DmesgLineDto[]>;
+  /** An observed run: the scenario and parameters whose model run matches it best (run them with startRun). */
+  findMatchingScenario(runId: RunId): Promise<MatchDto>;
   /** Subscribe to LabEvents; returns the unsubscribe function. */
   onEvent(cb: (e: LabEvent) => void): Unsubscribe;
 }
@@ -415,4 +445,5 @@ export const LAB_METHODS: readonly LabMethod[] = Object.keys({
   sweepPresets: 1, listSweeps: 1, startSweep: 1, getSweep: 1, cancelSweep: 1, sweepCsv: 1,
   explain: 1,
   dmesg: 1,
+  findMatchingScenario: 1,
 } satisfies Record<LabMethod, 1>) as LabMethod[];

@@ -18,16 +18,21 @@ function fmtMetric(key: string, v: unknown): string {
 /** The human form of a run summary. */
 export function formatSummary(s: Summary, docs: Record<string, string>, verbose = false): string {
   const lines: string[] = [];
-  lines.push(`${s.scenario}  (${s.model === 'mm_exit' ? 'mm_exit model' : 'quiet-release model'}, seed ${s.seed})`);
+  const o = s.observed;
+  if (o) lines.push(`observed run of ${o.source}  (${o.format} log, ${o.lines} lines, ${o.reports} reports; ${o.clock === 'wall' ? `wall clock from ${o.origin}` : o.clock === 'none' ? 'no timestamps' : `${o.clock} clock`})`);
+  else lines.push(`${s.scenario}  (${s.model === 'mm_exit' ? 'mm_exit model' : 'quiet-release model'}, seed ${s.seed})`);
   lines.push(`  status    ${s.status}${s.error ? `: ${s.error}` : ''} (${s.endReason})`);
   lines.push(`  events    ${s.events}`);
   lines.push(`  end time  ${fmtNs(s.endTimeNs)}`);
   lines.push(`  digest    ${s.digest}`);
-  lines.push(`  model     version ${s.modelVersion}`);
+  if (!o) lines.push(`  model     version ${s.modelVersion}`);
   for (const w of s.warnings) lines.push(`  warning   ${w}`);
-  lines.push('  metrics (times from the trigger)');
-  const w = Math.max(...Object.keys(s.metrics).map((k) => k.length));
-  for (const [k, v] of Object.entries(s.metrics)) {
+  lines.push(o ? '  metrics the log shows (times from the first OOM kill or SIGKILL)' : '  metrics (times from the trigger)');
+  const hidden = new Set(s.notObservable ?? []);
+  const shown = Object.entries(s.metrics).filter(([k]) => !hidden.has(k));
+  const w = Math.max(...shown.map(([k]) => k.length));
+  if (hidden.size > 0) lines.push(`  not in the log: ${[...hidden].join(', ')}`);
+  for (const [k, v] of shown) {
     lines.push(`    ${k.padEnd(w)}  ${fmtMetric(k, v)}${verbose && docs[k] ? `\n    ${''.padEnd(w)}  (${docs[k]})` : ''}`);
   }
   return lines.join('\n');

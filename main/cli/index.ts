@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { UserError } from '../lab/index';
 import { registerArchive } from './commands/archive';
+import { registerMatch } from './commands/match';
 import { registerRun } from './commands/run';
 import { registerScenarios } from './commands/scenarios';
 import { registerServe } from './commands/serve';
@@ -9,7 +10,7 @@ import { registerTrace } from './commands/trace';
 import { cliContext, type CliContext, type Command as CliCommand, type Serve } from './context';
 
 /** The commands, in the order `--help` lists them: a new command is a file in commands/ and a line here. */
-const COMMANDS: CliCommand[] = [registerScenarios, registerRun, registerArchive, registerTrace, registerServe, registerSweep];
+const COMMANDS: CliCommand[] = [registerScenarios, registerRun, registerArchive, registerTrace, registerMatch, registerServe, registerSweep];
 
 /**
  * sva-lab: the headless interface. A thin adapter over the lab (createLab); `--json` prints one

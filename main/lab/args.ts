@@ -56,6 +56,7 @@ export const ARG_SCHEMAS: Record<LabMethod, z.ZodType<unknown[]>> = {
     }),
   ]),
   deleteRun: z.tuple([runId]),
+  findMatchingScenario: z.tuple([runId]),
   compareRuns: z.tuple([runId, runId]),
   findEvent: z.tuple([runId, z.string().regex(/^[a-z_]{1,40}$/, 'an event kind is a lower-case name such as oom_kill'), z.number().int().min(0)]),
   startPair: z.tuple([runRequest]),

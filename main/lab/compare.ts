@@ -2,6 +2,8 @@ import type { CompareDto, DivergenceDto, EventRowDto, MetricDiffDto, RunId } fro
 import type { Metrics } from '../sim/metrics';
 import { METRIC_DOCS } from '../sim/metrics';
 import { firstDivergence, type Divergence } from '../trace/diverge';
+import { notObservable, OBSERVED } from '../trace/observed_meta';
+import type { TraceReader } from '../trace/reader';
 import type { Readers } from './readers';
 import { flattenMetrics } from './sweeps/grid';
 
@@ -53,13 +55,26 @@ export function divergenceDto(d: Divergence | null): DivergenceDto | null {
   return d ? { ...d, explanation: explainDivergence(d.a, d.b) } : null;
 }
 
-/** Metric diff (B against A) and the first event where the two runs differ. */
+/** The metrics a run cannot give: none for a model run; for an observed run, those its log cannot show. */
+function hiddenOf(r: TraceReader, m: Metrics): string[] {
+  const meta = r.meta();
+  return meta.model === OBSERVED ? notObservable(String(meta.params.format ?? ''), Object.keys(m)) : [];
+}
+
+/**
+ * Metric diff (B against A) and the first event where the two runs differ. With an observed run
+ * (a kernel log) on either side the diff covers only the metrics both have, and there is no first
+ * divergence: a log and a model run are not one event stream.
+ */
 export function compareRuns(readers: Readers, a: RunId, b: RunId): CompareDto {
   return readers.with(a, (ra) =>
     readers.with(b, (rb) => {
       const ma = ra.meta().metrics ?? ra.recomputeMetrics();
       const mb = rb.meta().metrics ?? rb.recomputeMetrics();
-      return { a, b, metrics: metricDiff(ma, mb), firstDivergence: divergenceDto(firstDivergence(ra, rb)) };
+      const hidden = new Set([...hiddenOf(ra, ma), ...hiddenOf(rb, mb)]);
+      const observed = ra.meta().model === OBSERVED || rb.meta().model === OBSERVED;
+      const metrics = metricDiff(ma, mb).filter((d) => !hidden.has(d.name.split('.')[0]));
+      return { a, b, metrics, firstDivergence: observed ? null : divergenceDto(firstDivergence(ra, rb)) };
     }),
   );
 }

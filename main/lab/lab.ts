@@ -11,6 +11,8 @@ import { Bus } from './bus';
 import { compareRuns } from './compare';
 import { BusyError, UserError } from './errors';
 import { download, exportTo, type Download, type ExportResult } from './exports';
+import { importKernelLog, looksLikeTrace } from './observed';
+import { findMatchingScenario } from './match';
 import { Readers } from './readers';
 import { MAX_ACTIVE_RUNS, Runs, type OpOptions, type RecordRequest, type RunInternals, type RunResult } from './runs';
 import { summaryOf } from './summary';
@@ -149,10 +151,13 @@ export function createLab(home: string, options: LabOptions = {}): Lab {
         src = path.join(tmp, safe);
         fs.writeFileSync(src, Buffer.from(file.bytesBase64, 'base64'));
       } else if (!fs.existsSync(src)) {
-        throw new UserError(`'${src}' does not exist; choose an SVA Lab trace file (.sqlite).`);
+        throw new UserError(`'${src}' does not exist; choose an SVA Lab trace file (.sqlite) or a kernel log.`);
       }
       try {
-        const id = await archive.import(src, (from, dest) => readerJob({ op: 'import', src: from, dest }, { deadlineMs: IMPORT_DEADLINE_MS }));
+        // An SQLite file is a trace to validate and copy; anything else is read as a kernel log (an observed run).
+        const id = looksLikeTrace(src, file.name)
+          ? await archive.import(src, (from, dest) => readerJob({ op: 'import', src: from, dest }, { deadlineMs: IMPORT_DEADLINE_MS }))
+          : importKernelLog(home, src, file.name);
         bus.emit({ type: 'archive-changed' });
         return archive.item(id);
       } catch (e) {
@@ -185,6 +190,8 @@ export function createLab(home: string, options: LabOptions = {}): Lab {
     getSweep: (id, metrics) => sweeps.get(id, metrics),
     cancelSweep: async (id) => live.cancel(id),
     sweepCsv: async (id, metrics) => ({ name: `${id}.csv`, mime: 'text/csv', bytesBase64: Buffer.from(await sweeps.csv(id, metrics), 'utf8').toString('base64') }),
+
+    findMatchingScenario: async (id) => findMatchingScenario(readers, id),
 
     onEvent: (cb) => bus.on(cb),
 

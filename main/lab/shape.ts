@@ -16,9 +16,9 @@ export function listedParams(scenario: string, params: Record<string, unknown>):
   return Object.fromEntries(Object.entries(params).filter(([k]) => keys.has(k) || !sc)) as RunListItem['params'];
 }
 
-/** Everything the run view needs to start, from the run's summary and lanes. */
-export function runInfo(id: RunId, summary: Summary, status: RunStatus, created: string, tracks: TrackDto[], endTimeNs: Ns): RunInfo {
-  return { id, summary, status, created, tracks, startNs: 0, endNs: Math.max(1, endTimeNs), triggerNs: summary.metrics.triggerNs };
+/** Everything the run view needs to start, from the run's summary and lanes (a model run starts at 0; an observed run at its log's first line). */
+export function runInfo(id: RunId, summary: Summary, status: RunStatus, created: string, tracks: TrackDto[], endTimeNs: Ns, startNs: Ns = 0): RunInfo {
+  return { id, summary, status, created, tracks, startNs, endNs: Math.max(1, endTimeNs), triggerNs: summary.metrics.triggerNs };
 }
 
 /** A window's time range, or a UserError saying what a valid one is. */

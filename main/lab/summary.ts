@@ -1,5 +1,6 @@
 import { runWarnings, type Summary } from '../sim/run';
 import { designOf } from '../sim/design';
+import { OBSERVED, observedMetrics, type ObservedParams } from '../trace/observed_meta';
 import type { TraceReader } from '../trace/reader';
 
 /** How to read a summary back from a trace. */
@@ -17,6 +18,7 @@ export interface SummaryOptions {
  */
 export function summaryOf(r: TraceReader, opts: SummaryOptions): Summary {
   const m = r.meta();
+  if (m.model === OBSERVED) return observedSummary(r, opts);
   const abandoned = m.status === 'running' && !opts.live;
   return {
     scenario: m.scenario,
@@ -33,5 +35,34 @@ export function summaryOf(r: TraceReader, opts: SummaryOptions): Summary {
     endTimeNs: m.endTimeNs,
     digest: m.digest ?? '',
     metrics: opts.recompute ? r.recomputeMetrics() : (m.metrics ?? r.recomputeMetrics()),
+  };
+}
+
+/**
+ * An observed run's summary: what the log showed. Its metrics are recomputed like a model run's
+ * (the same fold over the same kinds of events), with `notObservable` naming those a log cannot give.
+ */
+function observedSummary(r: TraceReader, opts: SummaryOptions): Summary {
+  const m = r.meta();
+  const p = m.params as unknown as ObservedParams;
+  const stored = m.metrics as (Record<string, unknown> | null);
+  const reports = { lockdep: Number(stored?.lockdepReports ?? 0), might_sleep: Number(stored?.mightSleepReports ?? 0) };
+  const { metrics, notObservable } = observedMetrics(opts.recompute || !m.metrics ? r.recomputeMetrics() : m.metrics, p.format, reports);
+  return {
+    scenario: m.scenario,
+    params: m.params as Summary['params'],
+    seed: m.seed,
+    model: OBSERVED,
+    modelVersion: m.modelVersion,
+    status: m.status === 'running' ? 'failed' : m.status,
+    error: m.error,
+    endReason: m.endReason ?? 'observed',
+    warnings: [],
+    events: r.countRows(),
+    endTimeNs: m.endTimeNs,
+    digest: m.digest ?? '',
+    metrics,
+    notObservable,
+    observed: { source: p.source, format: p.format, clock: p.clock, origin: p.origin, lines: p.lines, reports: p.reports },
   };
 }

@@ -1,6 +1,6 @@
 import type { EventRowDto, RunId, VerifyDto } from '../contract';
 import { divergenceDto } from './compare';
-import { userError } from './errors';
+import { UserError, userError } from './errors';
 import type { Readers } from './readers';
 import { APP_VERSION } from './version';
 import type { OpOptions } from './runs';
@@ -13,6 +13,7 @@ import { startWorker } from './workers/start';
  */
 export async function verifyRun(readers: Readers, id: RunId, file: string, opts: OpOptions = {}): Promise<VerifyDto> {
   const m = readers.with(id, (r) => r.meta());
+  if (m.model === 'observed') throw new UserError(`'${id}' is an observed run (the kernel log ${String(m.params.source)}): there is no model run to re-run; verify a model run, or find a matching scenario for it.`);
   const h = startWorker({ mode: 'verify', scenario: m.scenario, params: m.params, seed: m.seed, file, appVersion: APP_VERSION, created: '', progressEvery: 65_536 }, opts.onProgress);
   const onAbort = () => h.cancel();
   opts.signal?.addEventListener('abort', onAbort, { once: true });

@@ -19,7 +19,9 @@ export class Views {
     return this.readers.with(id, (r) => {
       const m = r.meta();
       const tracks = r.actors().map((a) => ({ id: a.id, name: a.name, type: a.track }));
-      return runInfo(id, summaryOf(r, { live: this.recording(id), recompute: false }), m.status === 'running' && !this.recording(id) ? 'interrupted' : m.status, m.created, tracks, m.endTimeNs);
+      // A model run starts at 0; an observed run where its log's clock starts (seconds after boot, say).
+      const startNs = m.model === 'observed' ? Math.min(m.endTimeNs, r.eventAt(1)?.tNs ?? 0) : 0;
+      return runInfo(id, summaryOf(r, { live: this.recording(id), recompute: false }), m.status === 'running' && !this.recording(id) ? 'interrupted' : m.status, m.created, tracks, m.endTimeNs, startNs);
     });
   }
 

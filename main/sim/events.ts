@@ -162,6 +162,9 @@ export const KINDS = K([
   // --- appended in model 4 ---
   { name: 'lockdep', role: 'instant', a: 'locks in the chain', doc: 'lockdep found a new dependency that closes a cycle ("possible circular locking dependency detected", printed whether or not the run deadlocks); args {lock, held, chain}; lockdep is off afterwards' },
   { name: 'might_sleep', role: 'instant', a: 'preempt count', b: 'irqs disabled', doc: '"BUG: sleeping function called from invalid context": a sleeping function entered inside an atomic section; args {fn, at}' },
+  // --- observed runs (imported kernel logs, main/trace/kernlog); the model does not emit these ---
+  { name: 'io_page_fault', role: 'instant', doc: 'an I/O page fault the log shows: AMD-Vi "Event logged [IO_PAGE_FAULT ...]" or the iommu:io_page_fault tracepoint; args {device, address, flags}' },
+  { name: 'sched_process_exit', role: 'instant', doc: 'the sched:sched_process_exit tracepoint (do_exit, before exit_notify); args {comm, pid}' },
 ] as const satisfies readonly KindInfo[]);
 
 export type KindName = (typeof KINDS)[number]['name'];

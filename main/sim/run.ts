@@ -39,7 +39,8 @@ export interface Summary {
   scenario: string;
   params: Params;
   seed: number;
-  model: Design;
+  /** The design the run models, or `observed` for a real kernel log imported as a run (main/trace/observed.ts). */
+  model: Design | 'observed';
   modelVersion: number;
   status: RunStatus;
   error: string | null;
@@ -57,6 +58,13 @@ export interface Summary {
   endTimeNs: number;
   digest: string;
   metrics: Metrics;
+  /**
+   * Observed runs only: the metrics a kernel log cannot show (they hold their empty value, not a
+   * measurement). Compare leaves them out.
+   */
+  notObservable?: string[];
+  /** Observed runs only: the log it was imported from and how it was read. */
+  observed?: { source: string; format: string; clock: string; origin: string; lines: number; reports: number };
 }
 
 export class UnknownScenarioError extends Error {}

@@ -19,7 +19,12 @@ export function describeEvent(kind: string, actor: string, a: number, b: number,
     case 'hung_task':
       return `${actor}: reported hung (blocked ${b} s, timeout ${a} s)`;
     case 'printk':
-      return `printk: ${String(args?.msg ?? '')}${b ? ` (${b} suppressed before)` : ''}`;
+      // An imported log's line is shown as the kernel printed it (args.text); the model's by its message.
+      return typeof args?.text === 'string' && args.line !== undefined ? `log: ${args.text}` : `printk: ${String(args?.msg ?? '')}${b ? ` (${b} suppressed before)` : ''}`;
+    case 'io_page_fault':
+      return `I/O page fault: ${String(args?.device ?? '?')} address ${String(args?.address ?? '?')} flags ${String(args?.flags ?? '?')}`;
+    case 'sched_process_exit':
+      return `${actor}: sched_process_exit`;
     case 'lock_contend':
       return `${actor}: ${name(a)} waits`;
     case 'lock_acquire':
@@ -71,12 +76,14 @@ export function describeEvent(kind: string, actor: string, a: number, b: number,
     case 'oom_skip':
       return `select_bad_process skips ${name(a)} (MMF_OOM_SKIP)`;
     case 'oom_kill':
+      if (args?.observed === true) return `OOM kill ${String(args.comm ?? '?')}:${String(args.pid ?? '?')}${args.anonRss !== undefined ? ` (anon-rss ${String(args.anonRss)} kB)` : ''}`;
       return `OOM kill ${String(args?.comm ?? '')}:${String(args?.pid ?? '')} (badness ${b}, ${Math.round(Number(args?.rssPages ?? 0) / 256)} MiB, ${Math.round(Number(args?.lockedPages ?? 0) / 256)} MiB locked)`;
     case 'oom_none':
       return 'out of memory and no killable process';
     case 'reap_begin':
       return `oom_reaper: attempt ${b} on ${name(a)}`;
     case 'reap_end':
+      if (args?.observed === true) return b === 1 ? `oom_reaper: reaped ${String(args.comm ?? 'pid')}:${String(args.pid ?? '?')}` : `oom_reaper: skipped pid ${String(args.pid ?? '?')} (MMF_OOM_SKIP already set)`;
       return b ? `oom_reaper: reaped ${a} pages` : 'oom_reaper: mmap_lock busy, attempt failed';
     case 'pasid_alloc':
       return `PASID ${a} allocated to ${name(b)}`;

@@ -22,6 +22,8 @@ export interface PrintkRecord {
   msg: string;
   /** The function whose ratelimit state it went through (for "callbacks suppressed"). */
   rl?: string;
+  /** An observed run's line as the real log had it (args.text, see trace/observed.ts): printed as it was, its own stamp and all. */
+  raw?: string;
 }
 
 /** One dmesg line, with the event it came from (the run view scrolls the log with the cursor). */
@@ -44,6 +46,10 @@ export function formatDmesg(records: Iterable<PrintkRecord>): DmesgLine[] {
   const out: DmesgLine[] = [];
   for (const r of records) {
     const st = stamp(r.tNs);
+    if (r.raw !== undefined) {
+      for (const line of r.raw.split('\n')) out.push({ seq: r.seq, tNs: r.tNs, level: r.level, text: line });
+      continue;
+    }
     const push = (text: string) => out.push({ seq: r.seq, tNs: r.tNs, level: r.level, text: text === '' ? st : `${st} ${text}` });
     if (r.suppressed > 0 && r.rl) push(`${r.rl}: ${r.suppressed} callbacks suppressed`);
     // Messages are stored without printk's final newline; every newline in one starts a record of
@@ -63,16 +69,19 @@ export function printkRecords(reader: TraceReader): PrintkRecord[] {
     const [seq, tNs, a, b, args] = row as [number, number, number, number, string | null];
     let msg = '';
     let rl: string | undefined;
+    let raw: string | undefined;
     if (args) {
       try {
-        const o = JSON.parse(args) as { msg?: unknown; rl?: unknown };
+        const o = JSON.parse(args) as { msg?: unknown; rl?: unknown; text?: unknown; line?: unknown };
         msg = typeof o.msg === 'string' ? o.msg : '';
         rl = typeof o.rl === 'string' ? o.rl : undefined;
+        // An imported log's line (it has its line number): as it was.
+        if (typeof o.text === 'string' && typeof o.line === 'number') raw = o.text;
       } catch {
         msg = '';
       }
     }
-    return { seq, tNs, level: a, suppressed: b, msg, rl };
+    return raw === undefined ? { seq, tNs, level: a, suppressed: b, msg, rl } : { seq, tNs, level: a, suppressed: b, msg, rl, raw };
   });
 }
 

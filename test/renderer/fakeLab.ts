@@ -14,6 +14,7 @@ import {
   type LabApi,
   type LabEvent,
   type LabMethod,
+  type MatchDto,
   type ModelState,
   type RunId,
   type RunInfo,
@@ -28,6 +29,7 @@ import { listScenarios, metricDocs } from '../../main/lab/catalog';
 import { divergenceDto, metricDiff } from '../../main/lab/compare';
 import { UserError } from '../../main/lab/errors';
 import { runFileName } from '../../main/lab/names';
+import { designOf } from '../../main/sim/design';
 import { checkWindowRange, eventRange, kindId, listedParams, runInfo, stepSeq } from '../../main/lab/shape';
 import { KINDS, type TrackType } from '../../main/sim/events';
 import type { ParamValue } from '../../main/sim/params';
@@ -108,7 +110,7 @@ export function recordRun(req: RunRequest, created: string, status?: RunStatus):
   });
   deriver.close(endNs);
   const st: RunStatus = status ?? summary.status;
-  const id = runFileName(new Date(created), req.scenario, summary.model, req.seed);
+  const id = runFileName(new Date(created), req.scenario, designOf(summary.params), req.seed);
   const item: RunListItem = {
     id,
     scenario: req.scenario,
@@ -449,6 +451,20 @@ export function createFakeLab(opts: FakeLabOptions = {}): FakeLab {
             return { seq: e.seq, tNs: e.t, level: e.a, suppressed: e.b, msg: o.msg ?? '', rl: o.rl };
           }),
       );
+    },
+    findMatchingScenario: (runId): MatchDto => {
+      const run = find(runId);
+      if (run.item.model !== 'observed') throw new UserError(`'${runId}' is a model run (${run.item.scenario}); find a matching scenario for an observed run, a kernel log imported with sva-lab import.`);
+      // The fake proposes oom-bound-victim under both designs, scored by how far its victims are from the log's.
+      const victims = run.item.metrics?.oomVictims ?? 0;
+      const candidates = [true, false].map((mmExit) => ({
+        run: { scenario: 'oom-bound-victim', params: { mmExit }, seed: 1 },
+        score: Math.abs(victims - (mmExit ? 2 : 1)),
+        why: `${mmExit ? 2 : 1} oom_kill (log ${victims})`,
+        features: { oom_kill: mmExit ? 2 : 1 },
+      }));
+      candidates.sort((x, y) => x.score - y.score);
+      return { runId, basis: 'oom', observed: { oom_kill: victims }, looking: [], candidates, tried: 2, note: null };
     },
   };
 

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { fmtNs } from '../../lab/index';
 import type { CliContext } from '../context';
-import { table } from '../format';
+import { formatSummary, table } from '../format';
 
 export function registerArchive(program: Command, ctx: CliContext): void {
   program
@@ -45,12 +45,19 @@ export function registerArchive(program: Command, ctx: CliContext): void {
 
   program
     .command('import')
-    .description('validate a trace file, then copy it into the archive')
-    .argument('<file>', 'trace file')
-    .option('--json', 'print one JSON document')
+    .description('copy a trace file into the archive (validated first), or import a kernel log (dmesg, dmesg -T, dmesg -H, syslog, journalctl short or -o json, unstamped text, ftrace) as an observed run')
+    .argument('<file>', 'trace file or kernel log')
+    .option('--json', 'print one JSON document: {trace, kind, summary}')
     .action(async (file: string, opts: { json?: boolean }) => {
-      const r = await ctx.lab().importTrace({ name: file, path: file });
-      if (opts.json) process.stdout.write(`${JSON.stringify(r)}\n`);
-      else process.stdout.write(`imported ${file} as ${r.id} (${r.scenario}, ${r.status}, ${r.events} events)\n`);
+      const lab = ctx.lab();
+      const r = await lab.importTrace({ name: file, path: file });
+      const summary = await lab.summary(r.id);
+      const kind = r.model === 'observed' ? 'kernel-log' : 'trace';
+      if (opts.json) process.stdout.write(`${JSON.stringify({ trace: lab.fileOf(r.id), kind, summary })}\n`);
+      else if (summary.observed) {
+        const o = summary.observed;
+        process.stdout.write(`imported ${file} as an observed run ${r.id} (${o.format} log: ${o.lines} lines, ${o.reports} reports, ${r.events} events)\n`);
+        process.stdout.write(`${formatSummary(summary, (await lab.catalog()).metrics)}\n`);
+      } else process.stdout.write(`imported ${file} as ${r.id} (${r.scenario}, ${r.status}, ${r.events} events)\n`);
     });
 }

@@ -8,7 +8,8 @@ import { messageOf } from '../util/errors';
 export interface ArchiveFilter {
   /** Matches scenario, run id or seed, case-insensitively. */
   text: string;
-  model: 'all' | 'mm_exit' | 'quiet';
+  /** `observed`: kernel logs imported as runs. */
+  model: 'all' | 'mm_exit' | 'quiet' | 'observed';
   status: 'all' | RunStatus;
 }
 
@@ -31,7 +32,7 @@ export const useArchiveStore = defineStore('archive', () => {
       (r) =>
         (filter.model === 'all' || r.model === filter.model) &&
         (filter.status === 'all' || r.status === filter.status) &&
-        (!q || r.scenario.toLowerCase().includes(q) || r.id.toLowerCase().includes(q) || String(r.seed) === q),
+        (!q || r.scenario.toLowerCase().includes(q) || r.id.toLowerCase().includes(q) || String(r.seed) === q || String(r.params.source ?? '').toLowerCase().includes(q)),
     );
   });
 
@@ -81,7 +82,7 @@ export const useArchiveStore = defineStore('archive', () => {
       const bytes = new Uint8Array(await file.arrayBuffer());
       const item = await lab().importTrace({ name: file.name, bytesBase64: bytesToBase64(bytes) });
       runs.value = [item, ...runs.value.filter((r) => r.id !== item.id)];
-      notice.value = { ok: true, text: `Imported ${file.name} as ${item.id}.` };
+      notice.value = { ok: true, text: item.model === 'observed' ? `Imported the kernel log ${file.name} as an observed run (${item.id}).` : `Imported ${file.name} as ${item.id}.` };
       return item;
     } catch (e) {
       notice.value = { ok: false, text: `${file.name} was not imported: ${messageOf(e)}` };

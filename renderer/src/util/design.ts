@@ -6,9 +6,9 @@ import type { ParamSpec, ParamValue, Summary } from '../../../main/contract';
  * mmput_async in the v4 series, mmput in mainline) where each run holds its own design's default.
  */
 export function onlyDesignDiffers(x: Summary, y: Summary, specs: readonly ParamSpec[]): boolean {
-  if (x.scenario !== y.scenario || x.seed !== y.seed) return false;
+  if (x.scenario !== y.scenario || x.seed !== y.seed || x.model === 'observed' || y.model === 'observed') return false;
   const keys = new Set([...Object.keys(x.params), ...Object.keys(y.params)]);
-  const design = (s: Summary): 'mm_exit' | 'quiet' => s.model;
+  const design = (s: Summary): 'mm_exit' | 'quiet' => (s.model === 'observed' ? 'quiet' : s.model);
   for (const k of keys) {
     if (k === 'mmExit') continue;
     const a: ParamValue | undefined = x.params[k];
