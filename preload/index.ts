@@ -10,6 +10,7 @@ const METHODS: LabMethod[] = [
   'events', 'stepEvent', 'causeChain', 'importTrace', 'deleteRun', 'compareRuns', 'findEvent',
   'startPair', 'verifyRun', 'listAnnotations', 'addAnnotation', 'deleteAnnotation', 'exportRun',
   'sweepPresets', 'listSweeps', 'startSweep', 'getSweep', 'cancelSweep', 'sweepCsv',
+  'searchEvents', 'aggregateArea',
 ];
 
 const api: Record<string, unknown> = {};

@@ -102,6 +102,8 @@ export function createLab(home: string): Lab {
     stepEvent: async (id, seq, dir) => views.stepEvent(id, seq, dir),
     causeChain: async (id, seq) => views.causeChain(id, seq),
     findEvent: async (id, kind, fromSeq) => views.findEvent(id, kind, fromSeq),
+    searchEvents: async (id, query, fromSeq, dir) => views.searchEvents(id, query, fromSeq, dir),
+    aggregateArea: async (id, fromNs, toNs, tracks) => views.aggregateArea(id, fromNs, toNs, tracks),
     compareRuns: async (a, b) => compareRuns(readers, a, b),
     verifyRun: async (id) => verifyRun(readers, id, path.resolve(archive.fileOf(id))),
 

@@ -1,4 +1,5 @@
-import type { EventQuery, EventRowDto, Ns, RunId, RunInfo, StateAtDto, WindowDto } from '../contract';
+import type { AreaAggregateDto, EventQuery, EventRowDto, Ns, RunId, RunInfo, StateAtDto, WindowDto } from '../contract';
+import { aggregateArea, searchEvents, timelineIndex } from '../trace/timeline_queries';
 import { KIND } from '../sim/events';
 import { UserError } from './errors';
 import type { Readers } from './readers';
@@ -18,17 +19,13 @@ export class Views {
   openRun(id: RunId): RunInfo {
     return this.readers.with(id, (r) => {
       const m = r.meta();
-      const summary = summaryOf(r, { live: this.recording(id), recompute: false });
-      return {
-        id,
-        summary,
-        status: m.status,
-        created: m.created,
-        tracks: r.actors().map((a) => ({ id: a.id, name: a.name, type: a.track })),
-        startNs: 0,
-        endNs: Math.max(1, m.endTimeNs),
-        triggerNs: summary.metrics.triggerNs,
-      };
+      const live = this.recording(id);
+      const summary = summaryOf(r, { live, recompute: false });
+      const tracks = r.actors().map((a) => ({ id: a.id, name: a.name, type: a.track }));
+      const endNs = Math.max(1, m.endTimeNs);
+      // The alarm index, lane groups and minimap density come with the info: opening a run is one request.
+      const index = timelineIndex(r, tracks, endNs, live || m.status === 'running');
+      return { id, summary, status: m.status, created: m.created, tracks, startNs: 0, endNs, triggerNs: summary.metrics.triggerNs, ...index };
     });
   }
 
@@ -65,5 +62,14 @@ export class Views {
     const k = Object.hasOwn(KIND, kind) ? (KIND as Record<string, number>)[kind] : undefined;
     if (k === undefined) throw new UserError(`Unknown event kind '${kind}'; valid kinds include trigger, oom_kill, release_begin, deadlock, hung_task.`);
     return this.readers.with(id, (r) => r.findEvent(k, fromSeq));
+  }
+
+  searchEvents(id: RunId, query: string, fromSeq: number, dir: 1 | -1): EventRowDto | null {
+    return this.readers.with(id, (r) => searchEvents(r, query, fromSeq, dir));
+  }
+
+  aggregateArea(id: RunId, fromNs: Ns, toNs: Ns, tracks: number[]): AreaAggregateDto {
+    if (!(toNs >= fromNs)) throw new UserError(`An area needs fromNs <= toNs; got ${fromNs}..${toNs}.`);
+    return this.readers.with(id, (r) => aggregateArea(r, fromNs, toNs, tracks));
   }
 }

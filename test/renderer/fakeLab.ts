@@ -31,6 +31,8 @@ import { runScenario, type Summary } from '../../main/sim/run';
 import { SCENARIOS } from '../../main/sim/scenarios/index';
 import { StateFold, type FoldSnapshot } from '../../main/sim/state';
 import { SpanDeriver } from '../../main/trace/spans';
+import type { EventRow } from '../../main/trace/rows';
+import { ALARM_KINDS, ALARMS_PER_KIND, alarmIndex, DENSITY_BUCKETS, groupTracks } from '../../main/trace/timeline_queries';
 
 interface Ev {
   seq: number;
@@ -184,8 +186,29 @@ export function recordRun(req: RunRequest, created: string, status?: RunStatus):
     startNs: 0,
     endNs: summary.endTimeNs,
     triggerNs: summary.metrics.triggerNs,
+    alarms: [],
+    groups: [],
+    density: { bucketNs: 1, counts: [] },
   };
-  return { item, info, events, names, tracks, lanes, checkpoints };
+  const run: FakeRun = { item, info, events, names, tracks, lanes, checkpoints };
+  // The alarm index, groups and density as the service computes them (the same functions, over the events in memory).
+  const raw = (e: Ev): EventRow => [e.seq, e.t, e.kind, e.actor, e.cause, e.a, e.b, e.args];
+  const ofKind = (k: string) => events.filter((e) => KINDS[e.kind].name === k).map(raw);
+  info.alarms = alarmIndex({ row: (r) => row(run, events[r[0] - 1]) }, ALARM_KINDS.flatMap((k) => ofKind(k).slice(0, ALARMS_PER_KIND)));
+  info.groups = groupTracks(trackList, {
+    taskNew: ofKind('task_new'),
+    mmNew: ofKind('mm_new'),
+    pasidAlloc: ofKind('pasid_alloc'),
+    firstOf: (k) => {
+      const seen = new Set<number>();
+      return ofKind(k).filter((r) => !seen.has(r[3]) && (seen.add(r[3]), true));
+    },
+  });
+  const bucketNs = pow2AtLeast(Math.max(1, summary.endTimeNs) / DENSITY_BUCKETS);
+  const counts = new Array<number>(Math.ceil((summary.endTimeNs + 1) / bucketNs)).fill(0);
+  for (const e of events) counts[Math.floor(e.t / bucketNs)]++;
+  info.density = { bucketNs, counts };
+  return run;
 }
 
 /** Index of the first element with key(x) >= v in a sorted array. */
@@ -493,12 +516,56 @@ export function createFakeLab(opts: FakeLabOptions = {}): FakeLab {
         cancelled.add(runId);
       }),
     openRun: (runId) => answer('openRun', [runId], () => structuredClone(find(runId).info)),
-    window: (runId, fromNs, toNs, widthPx) =>
-      answer('window', [runId, fromNs, toNs, widthPx], (): WindowDto => {
+    window: (runId, fromNs, toNs, widthPx, tracks) =>
+      answer('window', tracks === undefined ? [runId, fromNs, toNs, widthPx] : [runId, fromNs, toNs, widthPx, tracks], (): WindowDto => {
         if (!(toNs > fromNs) || !(widthPx > 0)) throw new Error(`The window [${fromNs}, ${toNs}] ns at ${widthPx} px is empty; give fromNs < toNs and a positive width.`);
         const run = find(runId);
         const bucketNs = pow2AtLeast((toNs - fromNs) / widthPx / 2);
-        return { fromNs, toNs, bucketNs, tracks: [...run.lanes].map(([id, l]) => laneWindow(id, l, fromNs, toNs, bucketNs)) };
+        const want = tracks ? new Set(tracks) : null;
+        return { fromNs, toNs, bucketNs, tracks: [...run.lanes].filter(([id]) => !want || want.has(id)).map(([id, l]) => laneWindow(id, l, fromNs, toNs, bucketNs)) };
+      }),
+    searchEvents: (runId, query, fromSeq, dir) =>
+      answer('searchEvents', [runId, query, fromSeq, dir], () => {
+        const run = find(runId);
+        const q = query.trim().toLowerCase();
+        if (!q) return null;
+        const hit = (e: Ev) => KINDS[e.kind].name.includes(q) || (run.names.get(e.actor) ?? '').toLowerCase().includes(q) || (e.args ?? '').toLowerCase().includes(q);
+        const list = dir === 1 ? run.events.slice(Math.max(0, fromSeq)) : run.events.slice(0, Math.max(0, fromSeq - 1)).reverse();
+        const e = list.find(hit);
+        return e ? row(run, e) : null;
+      }),
+    aggregateArea: (runId, fromNs, toNs, tracks) =>
+      answer('aggregateArea', [runId, fromNs, toNs, tracks], () => {
+        const run = find(runId);
+        const want = new Set(tracks);
+        const kinds = new Map<string, number>();
+        const lanes = new Map(tracks.map((id) => [id, { id, name: run.names.get(id) ?? `#${id}`, events: 0, spans: 0, totalNs: 0, maxNs: 0 }]));
+        let n = 0;
+        for (const e of run.events) {
+          if (e.t < fromNs || e.t > toNs || !want.has(e.actor)) continue;
+          n++;
+          const k = KINDS[e.kind].name;
+          kinds.set(k, (kinds.get(k) ?? 0) + 1);
+          const l = lanes.get(e.actor);
+          if (l) l.events++;
+        }
+        for (const [id, l] of lanes) {
+          for (const s of run.lanes.get(id)?.spans ?? []) {
+            const t1 = s.t1 ?? run.info.endNs;
+            if (s.t0 > toNs || t1 < fromNs) continue;
+            const d = Math.min(t1, toNs) - Math.max(s.t0, fromNs);
+            l.spans++;
+            l.totalNs += d;
+            l.maxNs = Math.max(l.maxNs, d);
+          }
+        }
+        return {
+          fromNs,
+          toNs,
+          events: n,
+          kinds: [...kinds].map(([kind, count]) => ({ kind, count })).sort((a, b) => b.count - a.count || a.kind.localeCompare(b.kind)),
+          lanes: [...lanes.values()].sort((a, b) => b.totalNs - a.totalNs || b.events - a.events || a.id - b.id),
+        };
       }),
     state: (runId, tNs, seq) => answer('state', seq === undefined ? [runId, tNs] : [runId, tNs, seq], () => ({ atNs: tNs, ...stateAt(find(runId), tNs, seq) })),
     events: (runId, q: EventQuery) =>

@@ -95,6 +95,8 @@ export function createHttpLab(opts: HttpLabOptions): LabApi {
     getSweep: m('getSweep'),
     cancelSweep: m('cancelSweep'),
     sweepCsv: m('sweepCsv'),
+    searchEvents: m('searchEvents'),
+    aggregateArea: m('aggregateArea'),
     onEvent(cb) {
       listeners.add(cb);
       open();

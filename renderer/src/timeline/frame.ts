@@ -18,11 +18,12 @@ export interface LaneFrame {
  * borders come back in each tile; they are kept once. Tiles of different levels (stand-ins) may
  * overlap; a finer item wins nothing here, the first seen is kept, which is harmless for drawing.
  */
-export function mergeWindows(windows: readonly WindowDto[]): Map<number, LaneFrame> {
+export function mergeWindows(windows: readonly WindowDto[], only?: ReadonlySet<number>): Map<number, LaneFrame> {
   const out = new Map<number, LaneFrame>();
   const seen = new Map<number, Set<string>>();
   for (const w of windows) {
     for (const t of w.tracks) {
+      if (only && !only.has(t.id)) continue;
       let f = out.get(t.id);
       let s = seen.get(t.id);
       if (!f || !s) {
@@ -119,4 +120,35 @@ export function updateProfiles(profiles: Map<number, LaneProfile>, frame: Map<nu
     }
   }
   return grew;
+}
+
+/** What lane frame `f` shows, fresh (lane height follows what is visible; see layoutRows). */
+export function profileOf(f: LaneFrame): LaneProfile {
+  let maxDepth = -1;
+  for (const s of f.spans) if (s.depth > maxDepth) maxDepth = s.depth;
+  return {
+    states: f.states.length > 0,
+    counters: [...f.counters.keys()],
+    maxDepth,
+    instants: f.instants.length > 0,
+    alarm: f.states.some((s) => s.state === 'D') || f.spans.some((s) => s.name === 'release()') || f.instants.some((e) => ALARM_KINDS.has(e.kind)),
+  };
+}
+
+/**
+ * A folded group's summary: its lanes in one. Top-level spans of every member on one row
+ * (release() drawn last, so it is on top), the states of its first lane with states (a process's
+ * main task, a device's queue), every instant. Counters stay in the open lanes.
+ */
+export function summaryFrame(members: readonly (LaneFrame | undefined)[]): LaneFrame {
+  const out: LaneFrame = { spans: [], states: [], instants: [], counters: new Map() };
+  for (const f of members) {
+    if (!f) continue;
+    for (const s of f.spans) if (s.depth === 0 || s.name === 'release()') out.spans.push(s.depth === 0 ? s : { ...s, depth: 0 });
+    if (!out.states.length && f.states.length) out.states = f.states;
+    for (const e of f.instants) out.instants.push(e);
+  }
+  out.spans.sort((a, b) => (a.name === 'release()' ? 1 : 0) - (b.name === 'release()' ? 1 : 0) || a.t0 - b.t0);
+  out.instants.sort((a, b) => a.t - b.t);
+  return out;
 }
