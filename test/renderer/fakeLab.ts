@@ -45,7 +45,7 @@ interface Ev {
   args: string | null;
 }
 
-interface SpanIv { t0: number; t1: number | null; name: string; depth: number }
+interface SpanIv { t0: number; t1: number | null; name: string; depth: number; seq?: number; endSeq?: number | null }
 interface StateIv { t0: number; t1: number | null; state: string; label: string | null }
 interface Inst { t: number; kind: string; seq: number }
 interface Sample { t: number; v: number }
@@ -95,13 +95,13 @@ export function recordRun(req: RunRequest, created: string, status?: RunStatus):
     if (!l) lanes.set(id, (l = { spans: [], states: [], instants: [], counters: new Map() }));
     return l;
   };
-  const rawSpans = new Map<number, { t0: number; t1: number | null; name: string }[]>();
+  const rawSpans = new Map<number, { t0: number; t1: number | null; name: string; seq: number; endSeq: number | null }[]>();
   let endNs = 0;
   const deriver = new SpanDeriver((s) => {
     if (s.cat === 'blocked') return; // blocked tasks are drawn from their states
     let l = rawSpans.get(s.actor);
     if (!l) rawSpans.set(s.actor, (l = []));
-    l.push({ t0: s.t0, t1: s.endSeq === null ? null : s.t1, name: s.name === 'release' ? 'release()' : s.name });
+    l.push({ t0: s.t0, t1: s.endSeq === null ? null : s.t1, name: s.name === 'release' ? 'release()' : s.name, seq: s.beginSeq, endSeq: s.endSeq });
   });
   const fold = new StateFold();
   const checkpoints: FoldSnapshot[] = [];
@@ -236,7 +236,7 @@ function laneWindow(id: number, l: Lane, from: number, to: number, bucket: numbe
     const t1 = s.t1 ?? Infinity;
     if (t1 < from || s.t0 > to) continue;
     if (t1 - s.t0 >= bucket) {
-      out.spans.push({ t0: s.t0, t1: s.t1, name: s.name, depth: s.depth, count: 1 });
+      out.spans.push({ t0: s.t0, t1: s.t1, name: s.name, depth: s.depth, count: 1, seq: s.seq, endSeq: s.endSeq });
       continue;
     }
     const key = `${s.depth}|${Math.floor(s.t0 / bucket)}`;
