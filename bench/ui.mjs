@@ -7,7 +7,7 @@
 // <= 17 ms, open -> first full frame <= 500 ms, heap the same for both runs within 20 %.
 // Measured, not asserted. The stress traces take minutes to record on a busy machine, so they are
 // recorded once and kept in $SVA_BENCH_CACHE (default: <tmp>/sva-lab-bench-ui-cache).
-/* global window, document, performance, requestAnimationFrame -- used inside page.evaluate, in the browser */
+/* global window, performance, requestAnimationFrame -- used inside page.evaluate, in the browser */
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';

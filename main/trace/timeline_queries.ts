@@ -162,11 +162,19 @@ export function groupTracks(tracks: readonly TrackDto[], f: GroupFacts): TrackGr
   const mmTgid = new Map<number, number>();
   for (const e of f.mmNew) if (userTgids.has(e[5])) mmTgid.set(e[3], e[5]);
   for (const e of f.taskNew) if (userTgids.has(e[6]) && e[7]?.includes('"user"')) add(pgid(e[6]), pname(e[6]), 'process', e[3]);
+  // Locks by the last word of their name: the mm's mmap_lock is `rwsem mmap_lock <label>` for `mm <label>`.
+  const locksByLabel = new Map<string, number[]>();
+  for (const t of tracks) {
+    if (t.type !== 'lock') continue;
+    const w = t.name.slice(t.name.lastIndexOf(' ') + 1);
+    let l = locksByLabel.get(w);
+    if (!l) locksByLabel.set(w, (l = []));
+    l.push(t.id);
+  }
   for (const [mm, tgid] of mmTgid) {
     add(pgid(tgid), pname(tgid), 'process', mm);
-    // The mm's mmap_lock: `rwsem mmap_lock <label>` for `mm <label>`.
     const label = byId.get(mm)?.name.replace(/^mm /, '');
-    for (const t of tracks) if (t.type === 'lock' && label && t.name.endsWith(` ${label}`)) add(pgid(tgid), pname(tgid), 'process', t.id);
+    for (const id of (label && locksByLabel.get(label)) || []) add(pgid(tgid), pname(tgid), 'process', id);
   }
   // PASIDs are reused once freed: a PASID names the process of its latest allocation before the event.
   const allocs = new Map<number, [number, number][]>();
@@ -203,8 +211,9 @@ export function groupTracks(tracks: readonly TrackDto[], f: GroupFacts): TrackGr
     add(s.id, s.name, 'subsystem', t.id);
   }
   const order = (g: TrackGroupDto) => (g.kind === 'process' ? 0 : g.kind === 'device' ? 1 : 2);
-  const sys = (g: TrackGroupDto) => SUBSYSTEMS.findIndex((s) => s.id === g.id);
-  return [...groups.values()].sort((a, b) => order(a) - order(b) || sys(a) - sys(b) || Math.min(...a.tracks) - Math.min(...b.tracks));
+  const sys = new Map(SUBSYSTEMS.map((s, i) => [s.id, i]));
+  const first = new Map([...groups.values()].map((g) => [g.id, Math.min(...g.tracks)]));
+  return [...groups.values()].sort((a, b) => order(a) - order(b) || (sys.get(a.id) ?? -1) - (sys.get(b.id) ?? -1) || (first.get(a.id) ?? 0) - (first.get(b.id) ?? 0));
 }
 
 /** Events per bucket over [0, endNs], from the coarsest level-of-detail rows that still give enough buckets. */

@@ -38,6 +38,8 @@ export interface ViewAt {
 export const EVENTS_AROUND = 12;
 /** Quiet time before the state and event list follow a moving cursor (ms): a drag asks once. */
 export const CURSOR_SETTLE_MS = 60;
+/** On opening a run, the state and event list are asked for this long after the timeline's tiles (ms). */
+export const OPEN_PANELS_AFTER_MS = 40;
 /** While replaying, the panels follow at most this often (ms): playback never waits for them. */
 export const PLAY_REFRESH_MS = 200;
 
@@ -129,6 +131,9 @@ export const useRunViewStore = defineStore('runView', () => {
       const t = i.triggerNs ?? i.startNs;
       cursor.value = { tNs: t, seq: null };
       applyAt(at);
+      // The timeline asks for its tiles on the next frame: let those go first, the panels right after.
+      await new Promise((r) => setTimeout(r, OPEN_PANELS_AFTER_MS));
+      if (my !== generation) return;
       void loadAnnotations();
       await refreshCursor();
     } catch (e) {

@@ -116,15 +116,28 @@ export const MARK_COLOR = { bookmark: '#1565c0', note: '#6a1b9a' } as const;
 /** Colour of a lane that differs between the two runs of the compare view. */
 export const DIFF_COLOR = '#f59e0b';
 
+/** Text widths by font and text: labels repeat from frame to frame, and measuring is the costly part of drawing them. */
+const widths = new Map<string, number>();
+function textW(ctx: CanvasRenderingContext2D, text: string): number {
+  const key = `${ctx.font}|${text}`;
+  let w = widths.get(key);
+  if (w === undefined) {
+    if (widths.size > 20000) widths.clear();
+    w = ctx.measureText(text).width;
+    widths.set(key, w);
+  }
+  return w;
+}
+
 /** Fit `text` into `maxW` pixels, with an ellipsis if it had to be cut; '' if nothing fits. */
 function fit(ctx: CanvasRenderingContext2D, text: string, maxW: number): string {
   if (maxW < 8) return '';
-  if (ctx.measureText(text).width <= maxW) return text;
+  if (textW(ctx, text) <= maxW) return text;
   let lo = 0;
   let hi = text.length;
   while (lo < hi) {
     const mid = (lo + hi + 1) >> 1;
-    if (ctx.measureText(text.slice(0, mid) + '…').width <= maxW) lo = mid;
+    if (textW(ctx, text.slice(0, mid) + '…') <= maxW) lo = mid;
     else hi = mid - 1;
   }
   return lo === 0 ? '' : text.slice(0, lo) + '…';
@@ -132,9 +145,9 @@ function fit(ctx: CanvasRenderingContext2D, text: string, maxW: number): string 
 
 /** Fit a name, cutting the middle: the end of `kworker/u:iopf_queue-9:18` tells lanes apart. */
 function fitMiddle(ctx: CanvasRenderingContext2D, text: string, maxW: number): string {
-  if (ctx.measureText(text).width <= maxW) return text;
+  if (textW(ctx, text) <= maxW) return text;
   const tail = text.slice(-Math.min(10, Math.floor(text.length / 2)));
-  const head = fit(ctx, text.slice(0, text.length - tail.length), maxW - ctx.measureText(tail).width);
+  const head = fit(ctx, text.slice(0, text.length - tail.length), maxW - textW(ctx, tail));
   return head ? (head.endsWith('…') ? head : `${head}…`) + tail : fit(ctx, text, maxW);
 }
 
@@ -244,7 +257,7 @@ export function drawLanes(ctx: CanvasRenderingContext2D, width: number, height: 
     ctx.font = FONT;
     ctx.fillStyle = th.muted;
     const tag = differs ? `≠ ${lane.track.type}` : lane.track.type;
-    ctx.fillText(tag, GUTTER - 6 - ctx.measureText(tag).width, y0 + Math.min(lane.h / 2, 10));
+    ctx.fillText(tag, GUTTER - 6 - textW(ctx, tag), y0 + Math.min(lane.h / 2, 10));
     if (d.focused === idx) focusRing(ctx, lane, width, th);
   }
 
@@ -312,7 +325,7 @@ function drawGroupGutter(ctx: CanvasRenderingContext2D, lane: LaneLayout, row: E
   ctx.fillText(row.collapsed ? '▸' : '▾', 4, y);
   const count = `${row.shown} lane${row.shown === 1 ? '' : 's'}`;
   ctx.font = FONT;
-  const cw = ctx.measureText(count).width;
+  const cw = textW(ctx, count);
   ctx.font = FONT_BOLD;
   ctx.fillText(fitMiddle(ctx, row.group.name, GUTTER - 30 - cw - (row.alarm < 2 ? 10 : 0)), 16, y);
   ctx.font = FONT;
@@ -333,13 +346,13 @@ function drawCounterLegend(ctx: CanvasRenderingContext2D, f: LaneFrame, lane: La
   ctx.font = FONT;
   const y = lane.y + (lane.counterY as number) + 7;
   let x = GUTTER + 4;
-  const total = names.reduce((w, n) => w + ctx.measureText(n).width + 10, 0);
+  const total = names.reduce((w, n) => w + textW(ctx, n) + 10, 0);
   ctx.fillStyle = th.labelBg;
   ctx.fillRect(x - 2, y - 6, total, 12);
   names.forEach((n, i) => {
     ctx.fillStyle = COUNTER_COLORS[i % COUNTER_COLORS.length];
     ctx.fillText(n, x, y);
-    x += ctx.measureText(n).width + 10;
+    x += textW(ctx, n) + 10;
   });
 }
 
@@ -393,7 +406,7 @@ function drawStates(ctx: CanvasRenderingContext2D, f: LaneFrame, lane: LaneLayou
         ctx.fillStyle = s.state === 'D' ? '#000' : textOn(fill);
         if (s.state === 'D') {
           // White box behind the text so it reads over the hatch.
-          const tw = ctx.measureText(label).width;
+          const tw = textW(ctx, label);
           ctx.fillStyle = 'rgba(255,255,255,0.9)';
           ctx.fillRect(Math.max(x0, GUTTER) + 2, y + 1, tw + 6, STATE_H - 2);
           ctx.fillStyle = '#b71c1c';
@@ -457,7 +470,7 @@ function drawCounters(ctx: CanvasRenderingContext2D, f: LaneFrame, lane: LaneLay
     if (first && plotW > 200) {
       const label = `${name} max ${max}`;
       ctx.font = FONT;
-      const tw = ctx.measureText(label).width;
+      const tw = textW(ctx, label);
       ctx.fillStyle = 'rgba(255,255,255,0.8)';
       ctx.fillRect(GUTTER + plotW - tw - 8, top, tw + 6, 12);
       ctx.fillStyle = '#555';
@@ -495,7 +508,7 @@ function drawSpans(ctx: CanvasRenderingContext2D, f: LaneFrame, lane: LaneLayout
       // A release() too short to hold its label (the quiet design's microseconds): the label goes beside it.
       const text = `release() ${s.t1 === null ? 'never returned' : formatNs(s.t1 - s.t0)}`;
       ctx.font = FONT_BOLD;
-      const tw = ctx.measureText(text).width;
+      const tw = textW(ctx, text);
       const lx = x1 + 4 + tw > ctx.canvas.width ? x0 - tw - 6 : x1 + 3;
       ctx.fillStyle = 'rgba(255,255,255,0.92)';
       ctx.fillRect(lx - 1, y + 1, tw + 4, SPAN_ROW_H - 2);
@@ -520,17 +533,35 @@ function drawSpans(ctx: CanvasRenderingContext2D, f: LaneFrame, lane: LaneLayout
   }
 }
 
+let tickCols = new Uint8Array(2048);
+
 function drawInstants(ctx: CanvasRenderingContext2D, f: LaneFrame, lane: LaneLayout, X: Xf, d: LanesDrawInput, alarmXs: { x: number; color: string }[]): void {
   const rowY = lane.y + (lane.instantY ?? lane.h - INSTANT_H - 3);
-  // Ordinary instants: ticks, darker where a bucket merged many.
-  let lastX = -1;
+  // Ordinary instants: ticks, darker where a bucket merged many. One mark per pixel column, and a
+  // run of adjacent columns alike is one rectangle (a busy lane is a few rectangles, not thousands).
+  const cols = d.width + 2;
+  const tick = tickCols.length >= cols ? tickCols.subarray(0, cols) : (tickCols = new Uint8Array(cols));
+  tick.fill(0);
+  let any = false;
   for (const e of f.instants) {
     if (ALARM_INSTANTS[e.kind] || NOTABLE_INSTANTS[e.kind]) continue;
     const x = Math.round(X(e.t));
-    if (x === lastX && e.count === 1) continue;
-    lastX = x;
-    ctx.fillStyle = e.count > 1 ? '#37474f' : '#78909c';
-    ctx.fillRect(x, rowY + 1, 1, INSTANT_H - 2);
+    if (x < GUTTER || x >= cols) continue;
+    const v = e.count > 1 ? 2 : 1;
+    if (tick[x] < v) tick[x] = v;
+    any = true;
+  }
+  if (any) {
+    for (let x = GUTTER; x < cols; ) {
+      const v = tick[x];
+      let e = x + 1;
+      while (e < cols && tick[e] === v) e++;
+      if (v) {
+        ctx.fillStyle = v === 2 ? '#37474f' : '#78909c';
+        ctx.fillRect(x, rowY + 1, e - x, INSTANT_H - 2);
+      }
+      x = e;
+    }
   }
   // Notable instants: a coloured tick and, where there is room, a short label.
   let labelEnd = -Infinity;
@@ -548,7 +579,7 @@ function drawInstants(ctx: CanvasRenderingContext2D, f: LaneFrame, lane: LaneLay
     const text = d.labels.get(e.seq) ?? n.label;
     if (x > labelEnd + 4) {
       ctx.font = FONT;
-      const tw = ctx.measureText(text).width;
+      const tw = textW(ctx, text);
       // Near the right edge the label goes to the left of its tick.
       const lx = x + 8 + tw > d.width ? Math.max(GUTTER, x - 8 - tw) : x + 4;
       ctx.fillStyle = 'rgba(255,255,255,0.85)';
@@ -583,13 +614,13 @@ function drawInstants(ctx: CanvasRenderingContext2D, f: LaneFrame, lane: LaneLay
       ctx.stroke();
     }
     const text = d.labels.get(e.seq) ?? `${a.label}${e.count > 1 ? ` ×${e.count}` : ''}`;
-    const tw = ctx.measureText(text).width;
+    const tw = textW(ctx, text);
     // Two markers too close for both labels on the right: the earlier one's label flips to its left.
     const prev = placed[placed.length - 1];
     if (prev && prev.line === 0 && !prev.left && x < lineEnd[0]) {
-      const pw = ctx.measureText(prev.text).width;
+      const pw = textW(ctx, prev.text);
       const before = placed.length > 1 ? placed[placed.length - 2] : null;
-      const room = before && before.line === 0 ? before.x + 10 + ctx.measureText(before.text).width + 12 : GUTTER;
+      const room = before && before.line === 0 ? before.x + 10 + textW(ctx, before.text) + 12 : GUTTER;
       if (prev.x - 10 - pw - 8 >= room) {
         prev.left = true;
         lineEnd[0] = prev.x + 2;
@@ -609,7 +640,7 @@ function drawInstants(ctx: CanvasRenderingContext2D, f: LaneFrame, lane: LaneLay
   }
   for (const g of placed) {
     const text = g.more ? `${g.text}  +${g.more} more` : g.text;
-    const tw = ctx.measureText(text).width;
+    const tw = textW(ctx, text);
     // Near the right edge (or flipped for a close neighbour) the label goes to the left of its marker.
     const bx = g.left || g.start + 10 + tw + 8 > d.width ? Math.max(GUTTER, g.x - 10 - tw - 8) : g.start + 10;
     const by = lane.y + 2 + g.line * 15;
@@ -695,7 +726,7 @@ export function drawRuler(ctx: CanvasRenderingContext2D, width: number, view: Vi
     if (x >= GUTTER && x <= width) {
       const label = `${origin !== 0 && cursorNs > origin ? '+' : ''}${formatNs(cursorNs - origin, 6)}`;
       ctx.font = FONT_BOLD;
-      const tw = ctx.measureText(label).width;
+      const tw = textW(ctx, label);
       const bx = Math.min(Math.max(x - tw / 2 - 4, GUTTER), width - tw - 8);
       ctx.fillStyle = CURSOR_COLOR;
       ctx.fillRect(Math.round(x) - 1, 0, 2, RULER_H);

@@ -20,45 +20,54 @@ export interface LaneFrame {
  */
 export function mergeWindows(windows: readonly WindowDto[], only?: ReadonlySet<number>): Map<number, LaneFrame> {
   const out = new Map<number, LaneFrame>();
-  const seen = new Map<number, Set<string>>();
+  // How many tiles hold each lane: a lane in one tile takes its lists as they are (no copying, no dedupe).
+  const n = new Map<number, number>();
+  for (const w of windows) for (const t of w.tracks) if (!only || only.has(t.id)) n.set(t.id, (n.get(t.id) ?? 0) + 1);
+  const seen = new Map<number, { s: Set<number | string>; t: Set<number>; i: Set<number> }>();
   for (const w of windows) {
     for (const t of w.tracks) {
-      if (only && !only.has(t.id)) continue;
+      const k = n.get(t.id);
+      if (k === undefined) continue;
+      if (k === 1) {
+        const counters = new Map<string, Point[]>();
+        for (const c of t.counters) counters.set(c.name, c.points);
+        out.set(t.id, { spans: t.spans, states: t.states, instants: t.instants, counters });
+        continue;
+      }
       let f = out.get(t.id);
       let s = seen.get(t.id);
       if (!f || !s) {
         out.set(t.id, (f = { spans: [], states: [], instants: [], counters: new Map() }));
-        seen.set(t.id, (s = new Set()));
+        seen.set(t.id, (s = { s: new Set(), t: new Set(), i: new Set() }));
       }
       for (const x of t.spans) {
-        const key = `s${x.t0}|${x.depth}|${x.name}`;
-        if (!s.has(key)) {
-          s.add(key);
+        const key = x.seq ?? `${x.t0}|${x.depth}|${x.name}`;
+        if (!s.s.has(key)) {
+          s.s.add(key);
           f.spans.push(x);
         }
       }
       for (const x of t.states) {
-        const key = `t${x.t0}`;
-        if (!s.has(key)) {
-          s.add(key);
+        if (!s.t.has(x.t0)) {
+          s.t.add(x.t0);
           f.states.push(x);
         }
       }
       for (const x of t.instants) {
-        const key = `i${x.seq}|${x.kind}`;
-        if (!s.has(key)) {
-          s.add(key);
+        if (!s.i.has(x.seq)) {
+          s.i.add(x.seq);
           f.instants.push(x);
         }
       }
       for (const c of t.counters) {
         let pts = f.counters.get(c.name);
         if (!pts) f.counters.set(c.name, (pts = []));
-        pts.push(...c.points);
+        for (const p of c.points) pts.push(p);
       }
     }
   }
-  for (const f of out.values()) {
+  for (const [id, f] of out) {
+    if (n.get(id) === 1) continue;
     f.states.sort((a, b) => a.t0 - b.t0);
     f.instants.sort((a, b) => a.t - b.t);
     f.spans.sort((a, b) => a.depth - b.depth || a.t0 - b.t0);

@@ -78,7 +78,7 @@ export class TileCache {
   requests = 0;
 
   constructor(private readonly opts: TileCacheOptions) {
-    this.tilePx = opts.tilePx ?? 256;
+    this.tilePx = opts.tilePx ?? 512;
     this.maxTiles = opts.maxTiles ?? 256;
     this.maxInFlight = opts.maxInFlight ?? 4;
   }
