@@ -137,7 +137,7 @@ CREATE TABLE annotations (id INTEGER PRIMARY KEY, t_ns INTEGER NOT NULL, seq INT
  * size); adding the index changes nothing a reader of an older file reads, so the format stays.
  */
 export const TIMELINE_KINDS = [
-  'oom_kill', 'deadlock', 'hung_task', 'invariant', 'oom_none', 'panic', 'oom_reap_fail', 'signal', 'mm_freed', 'release_begin',
+  'oom_kill', 'deadlock', 'hung_task', 'invariant', 'oom_none', 'panic', 'oom_reap_fail', 'signal', 'mm_freed', 'release_begin', 'release_end',
   'task_new', 'mm_new', 'pasid_alloc', 'pasid_entry', 'dma_state', 'bond',
 ] as const satisfies readonly KindName[];
 export const TIMELINE_INDEX_NAME = 'events_timeline';

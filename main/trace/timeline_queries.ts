@@ -1,5 +1,6 @@
 import type { AlarmDto, AreaAggregateDto, DensityDto, EventRowDto, TrackDto, TrackGroupDto } from '../contract';
 import { KIND, KINDS } from '../sim/events';
+import { fmtNs } from '../sim/time';
 import { decodeLod } from './lod';
 import type { TraceReader } from './reader';
 import type { EventRow } from './rows';
@@ -58,7 +59,7 @@ export function timelineIndex(r: TraceReader, tracks: readonly TrackDto[], endNs
   const ofKind = (kind: string, limit: number) =>
     rows(r, `SELECT ${COLS} FROM events WHERE ${where} AND kind = ${KIND[kind as keyof typeof KIND]} ORDER BY seq LIMIT ${limit}`) as EventRow[];
   const out: TimelineIndex = {
-    alarms: alarmIndex(r, ALARM_KINDS.flatMap((k) => ofKind(k, ALARMS_PER_KIND))),
+    alarms: alarmIndex(r, ALARM_KINDS.flatMap((k) => ofKind(k, ALARMS_PER_KIND)), ofKind('release_end', ALARMS_PER_KIND * 4)),
     groups: groupTracks(tracks, {
       taskNew: ofKind('task_new', 100_000),
       mmNew: ofKind('mm_new', 100_000),
@@ -73,10 +74,26 @@ export function timelineIndex(r: TraceReader, tracks: readonly TrackDto[], endNs
 }
 
 /** Alarm rows (any order) as AlarmDtos by time, labelled in the kernel's words. */
-export function alarmIndex(r: Pick<TraceReader, 'row'>, raw: readonly EventRow[]): AlarmDto[] {
+export function alarmIndex(r: Pick<TraceReader, 'row'>, raw: readonly EventRow[], releaseEnds: readonly EventRow[] = []): AlarmDto[] {
   const evs = [...raw].sort((x, y) => x[0] - y[0]).map((x) => r.row(x));
   const kills = evs.filter((e) => e.kind === 'oom_kill').map((e) => e.seq);
-  return evs.map((e) => ({ seq: e.seq, tNs: e.tNs, kind: e.kind, actorId: e.actorId, text: alarmText(e, kills) }));
+  // Each release() entry with its return (the next release_end of that actor, mm and PASID): the label says how long it took, at any zoom.
+  const ends = [...releaseEnds].sort((x, y) => x[0] - y[0]);
+  const used = new Set<number>();
+  const durationOf = (e: EventRowDto): number | null => {
+    const end = ends.find((x) => x[0] > e.seq && x[3] === e.actorId && x[5] === e.a && x[6] === e.b && !used.has(x[0]));
+    if (!end) return null;
+    used.add(end[0]);
+    return end[1] - e.tNs;
+  };
+  return evs.map((e) => {
+    let text = alarmText(e, kills);
+    if (e.kind === 'release_begin') {
+      const d = durationOf(e);
+      text = d === null ? 'release() never returned' : `release() ${fmtNs(d)}`;
+    }
+    return { seq: e.seq, tNs: e.tNs, kind: e.kind, actorId: e.actorId, text };
+  });
 }
 
 /** An alarm's label: "OOM kill #2: worker3 (pid 10)", "SIGKILL (OOM kill #1)", "release() entered"... */

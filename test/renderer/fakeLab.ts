@@ -194,7 +194,7 @@ export function recordRun(req: RunRequest, created: string, status?: RunStatus):
   // The alarm index, groups and density as the service computes them (the same functions, over the events in memory).
   const raw = (e: Ev): EventRow => [e.seq, e.t, e.kind, e.actor, e.cause, e.a, e.b, e.args];
   const ofKind = (k: string) => events.filter((e) => KINDS[e.kind].name === k).map(raw);
-  info.alarms = alarmIndex({ row: (r) => row(run, events[r[0] - 1]) }, ALARM_KINDS.flatMap((k) => ofKind(k).slice(0, ALARMS_PER_KIND)));
+  info.alarms = alarmIndex({ row: (r) => row(run, events[r[0] - 1]) }, ALARM_KINDS.flatMap((k) => ofKind(k).slice(0, ALARMS_PER_KIND)), ofKind('release_end'));
   info.groups = groupTracks(trackList, {
     taskNew: ofKind('task_new'),
     mmNew: ofKind('mm_new'),

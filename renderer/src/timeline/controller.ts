@@ -48,6 +48,8 @@ export interface TimelineController {
   readonly revealTrack?: RevealTrack | null;
   /** Ruler labels relative to the trigger (the run view's "from trigger" toggle). */
   readonly fromTrigger?: boolean;
+  /** What the ruler's origin is, in words ("from the alignment point"); default "from the trigger". */
+  readonly originLabel?: string;
   setSelection?(s: Selection | null): void;
   /** `m`: a bookmark at the cursor. */
   mark?(): void | Promise<unknown>;
