@@ -59,6 +59,8 @@ export interface RunListItem {
   bytes: number;
   /** Set (and the rest mostly empty) for a file in the archive that is not a readable trace. */
   problem?: string;
+  /** The event stream's digest: two runs with the same one recorded the same events (a re-import, a re-run). */
+  digest?: string | null;
 }
 
 export interface RunRequest {

@@ -133,7 +133,7 @@ function listItem(id: RunId, file: string): RunListItem {
       // The parameters that tell runs of a scenario apart: not the model's costs.
       const keys = new Set((sc?.params ?? []).filter((p) => p.group !== 'cost').map((p) => p.key));
       const params = Object.fromEntries(Object.entries(m.params).filter(([k]) => keys.has(k) || !sc)) as RunListItem['params'];
-      return { id, scenario: m.scenario, model: designOf(m.params), seed: m.seed, params, status: m.status, created: m.created, events: m.events, endTimeNs: m.endTimeNs, metrics: m.metrics, bytes };
+      return { id, scenario: m.scenario, model: designOf(m.params), seed: m.seed, params, status: m.status, created: m.created, events: m.events, endTimeNs: m.endTimeNs, metrics: m.metrics, bytes, digest: m.digest };
     });
   } catch (e) {
     const problem = e instanceof TraceFileError || e instanceof UserError ? e.message : String(e);

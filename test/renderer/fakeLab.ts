@@ -176,6 +176,7 @@ export function recordRun(req: RunRequest, created: string, status?: RunStatus):
     endTimeNs: summary.endTimeNs,
     metrics: summary.metrics,
     bytes: summary.events * 48,
+    digest: summary.digest,
   };
   const info: RunInfo = {
     id,

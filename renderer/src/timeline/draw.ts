@@ -577,16 +577,24 @@ function drawInstants(ctx: CanvasRenderingContext2D, f: LaneFrame, lane: LaneLay
     ctx.lineTo(x, lane.y + 7);
     ctx.fill();
     const text = d.labels.get(e.seq) ?? n.label;
-    if (x > labelEnd + 4) {
+    // A label that would run into the one before goes right after it (a leader ties it to its
+    // tick); release() is always labelled, whatever its neighbours.
+    const shifted = x <= labelEnd + 4;
+    if (!shifted || labelEnd - x < 300 || e.kind === 'release_begin') {
       ctx.font = FONT;
       const tw = textW(ctx, text);
+      const at = shifted ? labelEnd + 8 : x + 4;
       // Near the right edge the label goes to the left of its tick.
-      const lx = x + 8 + tw > d.width ? Math.max(GUTTER, x - 8 - tw) : x + 4;
-      ctx.fillStyle = 'rgba(255,255,255,0.85)';
+      const lx = at + 4 + tw > d.width ? Math.max(GUTTER, x - 8 - tw) : at;
+      ctx.fillStyle = d.theme?.labelBg ?? 'rgba(255,255,255,0.85)';
       ctx.fillRect(lx, rowY - 1, tw + 4, INSTANT_H + 2);
+      if (shifted && lx > x) {
+        ctx.fillStyle = n.color;
+        ctx.fillRect(x, rowY + INSTANT_H + 1, lx - x, 1);
+      }
       ctx.fillStyle = n.color;
       ctx.fillText(text, lx + 2, rowY + INSTANT_H / 2);
-      labelEnd = Math.max(x, lx + 4 + tw);
+      labelEnd = Math.max(labelEnd, x, lx + 4 + tw);
     }
   }
   // Alarm instants: a big marker each. A label that would run into the one before goes on the

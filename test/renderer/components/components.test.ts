@@ -99,10 +99,27 @@ describe('NewRunForm', () => {
     await flushPromises();
     const field = input.element.closest('.field') as HTMLElement;
     const err = field.querySelector('.error');
-    expect(err?.textContent).toBe("Parameter 'dmaStopMs' of scenario 'oom-bound-victim' must be a number from 0 to 600000 (ms); got '-5'.");
+    // In the user's words: what to enter and what is wrong with what is there.
+    expect(err?.textContent).toBe('Enter a number from 0 to 600000 ms: -5 is below the smallest allowed, 0.');
     expect(input.attributes('aria-invalid')).toBe('true');
     expect(input.attributes('aria-describedby')).toContain(err?.getAttribute('id'));
     expectNamedControls(wrapper);
+  });
+
+  it('says "not a number" for abc (a number box reports it empty), counts the fields to fix at the button pressed and focuses the first', async () => {
+    wrapper = mount(NewRunForm, { global: { plugins: [pinia] }, attachTo: document.body });
+    await flushPromises();
+    await wrapper.get('#param-dmaStopMs').setValue('');
+    await wrapper.get('#seed').setValue('');
+    await wrapper.get('form.run-form').trigger('submit');
+    await wait(50);
+    await flushPromises();
+    const err = wrapper.get('#param-dmaStopMs').element.closest('.field')?.querySelector('.error');
+    expect(err?.textContent).toBe('Enter a number from 0 to 600000 ms: this box is empty or does not hold a number.');
+    expect(wrapper.get('.form-actions .error-count').text()).toBe('2 fields to fix: the first is focused');
+    expect(document.activeElement?.getAttribute('aria-invalid')).toBe('true');
+    expect(wrapper.text()).toContain('Enter a seed: a whole number, 0 or more');
+    expect(wrapper.text()).not.toContain("got ''");
   });
 
   it('runs, shows progress with events and virtual time, and asks to open the run', async () => {
