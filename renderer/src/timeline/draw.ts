@@ -4,6 +4,7 @@ import {
   COUNTER_COLORS,
   CURSOR_COLOR,
   NOTABLE_INSTANTS,
+  readableOn,
   spanColor,
   stateColor,
   textOn,
@@ -350,7 +351,7 @@ function drawCounterLegend(ctx: CanvasRenderingContext2D, f: LaneFrame, lane: La
   ctx.fillStyle = th.labelBg;
   ctx.fillRect(x - 2, y - 6, total, 12);
   names.forEach((n, i) => {
-    ctx.fillStyle = COUNTER_COLORS[i % COUNTER_COLORS.length];
+    ctx.fillStyle = readableOn(COUNTER_COLORS[i % COUNTER_COLORS.length], th.bg);
     ctx.fillText(n, x, y);
     x += textW(ctx, n) + 10;
   });
@@ -592,7 +593,7 @@ function drawInstants(ctx: CanvasRenderingContext2D, f: LaneFrame, lane: LaneLay
         ctx.fillStyle = n.color;
         ctx.fillRect(x, rowY + INSTANT_H + 1, lx - x, 1);
       }
-      ctx.fillStyle = n.color;
+      ctx.fillStyle = readableOn(n.color, d.theme?.bg ?? '#ffffff');
       ctx.fillText(text, lx + 2, rowY + INSTANT_H / 2);
       labelEnd = Math.max(labelEnd, x, lx + 4 + tw);
     }
