@@ -20,6 +20,7 @@ export default defineConfig({
           cli: here('main/sva-lab.ts'),
           sim_worker: here('main/lab/workers/sim_worker.ts'),
           writer_worker: here('main/lab/workers/writer_worker.ts'),
+          reader_worker: here('main/lab/workers/reader_worker.ts'),
         },
       },
     },

@@ -6,14 +6,16 @@
 //   main/lab           + main/trace, main/sim, main/contract, node
 //   main/cli, main/web thin adapters over main/lab and main/contract (types from sim/trace)
 //   main/*.ts, others  Electron main side: anything in main/, never renderer/preload/test/bench
-//   preload            electron + types from main/contract
-//   renderer           types from main/contract; never node, electron or other main/**
+//   preload            electron + main/contract (its types and LAB_METHODS)
+//   renderer           main/contract (its types and LAB_METHODS); never node, electron or other main/**
 //   test, bench        anything
 //
 // Relative imports are checked by where they land, not by how they are spelled: the layer
 // patterns below are generated per folder depth, so `../lab/x` is refused from main/trace/a.ts
 // (it lands in main/lab) but allowed from main/lab/sub/b.ts (it stays in main/lab).
+import fs from 'node:fs';
 import { builtinModules } from 'node:module';
+import path from 'node:path';
 import js from '@eslint/js';
 import { defineConfig, globalIgnores } from 'eslint/config';
 import tseslint from 'typescript-eslint';
@@ -126,17 +128,18 @@ const LAYERS = [
   },
   ...['main/cli', 'main/web'].map((dir) => ({
     name: dir, dir, files: ['**'], nested: true,
-    // `sva-lab serve` is a CLI command that starts the web adapter: cli may import web, not back.
-    allow: dir === 'main/cli' ? ['main/lab', 'main/contract', 'main/web'] : ['main/lab', 'main/contract'],
+    // Adapters never import each other: main/sva-lab.ts hands the web server to the CLI for `serve`.
+    allow: ['main/lab', 'main/contract'],
     typeOnly: ['main/sim', 'main/trace'], bareDeny: ['electron'],
   })),
   {
+    // main/contract.ts is types and one value, LAB_METHODS (from which the bridge is made).
     name: 'preload', dir: 'preload', files: ['**'], nested: true,
-    allow: [], typeOnly: ['main/contract'], bareDeny: ['anyButElectron'],
+    allow: ['main/contract'], bareDeny: ['anyButElectron'],
   },
   {
     name: 'renderer', dir: 'renderer', files: ['**'], nested: true,
-    allow: [], typeOnly: ['main/contract'], bareDeny: ['node', 'electron', 'sqlite'],
+    allow: ['main/contract'], bareDeny: ['node', 'electron', 'sqlite'],
   },
 ];
 
@@ -242,6 +245,72 @@ const NODE_GLOBALS = Object.fromEntries(
     .map((n) => [n, 'readonly']),
 );
 
+// ---------------------------------------------------------------------------------------------
+// Boundaries inside a layer, checked on the resolved path of every relative import (static,
+// dynamic, re-export), and the test tree mirroring the source tree.
+
+const ROOT = import.meta.dirname;
+const rel = (file) => path.relative(ROOT, file).split(path.sep).join('/');
+const under = (p, dir) => p === dir || p.startsWith(`${dir}/`) || p.startsWith(`${dir}.`);
+
+/** [who imports (a path test), what it must not import (a path test), the message]. */
+const BOUNDARIES = [
+  // Adapters never import each other (README): Electron main (main/index.ts, main/ipc.ts), the
+  // CLI, the web server. main/sva-lab.ts is the command's entry point that joins CLI and web.
+  [(f) => f === 'main/ipc.ts' || f === 'main/index.ts', (t) => under(t, 'main/web') || under(t, 'main/cli'),
+    'Adapters never import each other: the Electron main side (main/index.ts, main/ipc.ts) must not import main/web or main/cli; what they share lives in main/lab.'],
+  [(f) => under(f, 'main/cli'), (t) => under(t, 'main/web') || t === 'main/ipc' || t === 'main/index',
+    'Adapters never import each other: main/cli must not import main/web or the Electron main side (main/sva-lab.ts hands the CLI the web server).'],
+  [(f) => under(f, 'main/web'), (t) => under(t, 'main/cli') || t === 'main/ipc' || t === 'main/index',
+    'Adapters never import each other: main/web must not import main/cli or the Electron main side; what they share lives in main/lab.'],
+  // The trace's connection is private to main/trace: every query is a reader method.
+  [(f) => !under(f, 'main/trace') && !under(f, 'test') && !under(f, 'bench'), (t) => t === 'main/trace/db',
+    'main/trace/db.ts (the SQLite connection) is private to main/trace: ask TraceReader (main/trace/reader.ts), which answers in the contract\'s DTOs.'],
+  // Base* components are presentational: data comes in as props, changes go out as events.
+  [(f) => /^renderer\/src\/components\/Base[^/]*$/.test(f), (t) => under(t, 'renderer/src/stores'),
+    'Base* components never import a store: take the data as props and emit events (STYLE.md).'],
+];
+
+/** Source roots a test folder mirrors: test/<x>/... ↔ main/<x>/..., test/renderer/... ↔ renderer/src/.... */
+function mirrorOf(testFile) {
+  const parts = rel(testFile).split('/').slice(1, -1); // folders below test/
+  if (parts[0] === 'renderer') return path.join(ROOT, 'renderer/src', ...parts.slice(1));
+  return path.join(ROOT, 'main', ...parts);
+}
+
+const svaLab = {
+  rules: {
+    boundaries: {
+      meta: { type: 'problem', schema: [] },
+      create(context) {
+        const from = rel(context.filename);
+        const rules = BOUNDARIES.filter(([who]) => who(from));
+        if (rules.length === 0) return {};
+        const check = (node, spec) => {
+          if (typeof spec !== 'string' || !spec.startsWith('.')) return;
+          const to = rel(path.resolve(path.dirname(context.filename), spec)).replace(/\.(ts|mts|js|mjs|vue)$/, '');
+          for (const [, what, message] of rules) if (what(to)) context.report({ node, message });
+        };
+        const src = (node) => check(node, node.source?.value);
+        return { ImportDeclaration: src, ExportNamedDeclaration: src, ExportAllDeclaration: src, ImportExpression: src };
+      },
+    },
+    'test-mirrors-source': {
+      meta: { type: 'problem', schema: [] },
+      create(context) {
+        return {
+          Program(node) {
+            const dir = mirrorOf(context.filename);
+            if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
+              context.report({ node, message: `Tests mirror the source tree: ${rel(context.filename)} tests nothing in ${rel(dir)}/, which does not exist; move it next to the folder of the source it tests.` });
+            }
+          },
+        };
+      },
+    },
+  },
+};
+
 const UNUSED = { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrorsIgnorePattern: '^_' };
 
 export default defineConfig([
@@ -287,6 +356,18 @@ export default defineConfig([
     rules: { 'no-unused-vars': ['error', UNUSED] },
   },
   ...LAYERS.flatMap(layerConfigs),
+  {
+    name: 'sva-lab/boundaries',
+    files: [`**/*.${SOURCE}`],
+    plugins: { 'sva-lab': svaLab },
+    rules: { 'sva-lab/boundaries': 'error' },
+  },
+  {
+    name: 'sva-lab/test-tree',
+    files: [`test/**/*.test.${TS}`],
+    plugins: { 'sva-lab': svaLab },
+    rules: { 'sva-lab/test-mirrors-source': 'error' },
+  },
   {
     name: 'sva-lab/renderer-globals',
     files: [`renderer/**/*.${SOURCE}`],

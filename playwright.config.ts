@@ -10,6 +10,13 @@ import { defineConfig } from '@playwright/test';
 const port = Number(process.env.E2E_PORT ?? 5199);
 export const E2E_HOME = process.env.E2E_HOME ?? path.join(os.tmpdir(), `sva-lab-e2e-${port}`);
 process.env.E2E_HOME = E2E_HOME;
+/**
+ * The server's session token (serve refuses requests without it): fixed for the run through
+ * SVA_LAB_TOKEN, and sent by the browser and by labCall on every request (extraHTTPHeaders), as
+ * the cookie set by the printed URL would be.
+ */
+export const E2E_TOKEN = process.env.E2E_TOKEN ?? `sva-lab-e2e-token-${port}`;
+process.env.E2E_TOKEN = E2E_TOKEN;
 
 export default defineConfig({
   testDir: 'test/e2e',
@@ -23,6 +30,7 @@ export default defineConfig({
   reporter: [['list'], ['json', { outputFile: '.ci-out/playwright.json' }]],
   use: {
     baseURL: `http://127.0.0.1:${port}`,
+    extraHTTPHeaders: { 'x-sva-lab-token': E2E_TOKEN },
     viewport: { width: 1440, height: 900 },
     screenshot: 'only-on-failure',
     launchOptions: {
@@ -33,7 +41,7 @@ export default defineConfig({
   webServer: {
     command: `rm -rf "${E2E_HOME}" && node bin/sva-lab.mjs serve --port ${port}`,
     url: `http://127.0.0.1:${port}/`,
-    env: { SVA_LAB_HOME: E2E_HOME },
+    env: { SVA_LAB_HOME: E2E_HOME, SVA_LAB_TOKEN: E2E_TOKEN },
     reuseExistingServer: false,
     timeout: 180_000,
     stdout: 'ignore',

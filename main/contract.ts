@@ -19,11 +19,10 @@ import type { LatencyStats, Metrics } from './sim/metrics';
 import type { ParamSpec, ParamValue } from './sim/params';
 import type { Summary } from './sim/run';
 import type { ModelState } from './sim/state';
+import type { Ns } from './sim/time';
 
-export type { Design, LatencyStats, Metrics, ModelState, ParamSpec, ParamValue, Summary, TrackType };
-
-/** Integer nanoseconds of virtual time. */
-export type Ns = number;
+/** `Ns`: integer nanoseconds of virtual time (declared once, in main/sim/time.ts). */
+export type { Design, LatencyStats, Metrics, ModelState, Ns, ParamSpec, ParamValue, Summary, TrackType };
 /** A trace file name in the archive, e.g. `20261123-201500-oom-bound-victim-mm_exit-s1.sqlite`. */
 export type RunId = string;
 
@@ -41,7 +40,8 @@ export interface CatalogDto {
   metrics: Record<string, string>;
 }
 
-export type RunStatus = 'running' | 'complete' | 'cancelled' | 'failed';
+/** 'interrupted': the recording process was killed; the trace keeps every event committed before. */
+export type RunStatus = 'running' | 'complete' | 'cancelled' | 'failed' | 'interrupted';
 
 /** One run in the archive list. */
 export interface RunListItem {
@@ -168,6 +168,43 @@ export interface EventRowDto {
   args: Record<string, unknown> | null;
   /** A one-line human description ("mm accel-app:3: mm_users 2 -> 1 (mmput)"). */
   text: string;
+}
+
+/** How a step of an explanation explains the step before it (main/sim/causes.ts); `scheduled_by` is cause_seq. */
+export type WhyRelation = 'waits_on' | 'held_by' | 'because_of' | 'scheduled_by';
+
+/** One step of "Why did this happen?": an event, or a folded loop of them, in one sentence. */
+export interface WhyStepDto {
+  seq: number;
+  tNs: Ns;
+  kind: string;
+  actor: string;
+  actorId: number;
+  /** How it explains the step it follows (`explains`); `event` for the event asked about. */
+  relation: WhyRelation | 'event';
+  text: string;
+  /** Seq of the step this one explains; null for the first step. */
+  explains: number | null;
+  /** A loop folded into this step: how many events, from which to which (seq and time). */
+  folded: { count: number; fromSeq: number; toSeq: number; fromNs: Ns; toNs: Ns } | null;
+}
+
+/** A cause between two steps, for the arrows: step `from` is explained by step `to`. */
+export interface WhyLinkDto {
+  from: number;
+  to: number;
+  relation: WhyRelation;
+}
+
+/** The explanation of event `seq`: steps from it back to its root reasons (`roots`, seqs of steps). */
+export interface WhyDto {
+  seq: number;
+  steps: WhyStepDto[];
+  roots: number[];
+  /** Every cause between steps (a DAG: more than the tree `explains` gives). */
+  links: WhyLinkDto[];
+  /** Said above the steps: e.g. "scheduled-by only" for a trace recorded before causal edges. */
+  note: string | null;
 }
 
 export interface EventQuery {
@@ -335,6 +372,18 @@ export interface SweepListItemDto {
   problem?: string;
 }
 
+/**
+ * One line of a run's kernel log as dmesg prints it ("[    5.123456] message"), with the event it
+ * came from (seq, time) so a view can follow the cursor.
+ */
+export interface DmesgLineDto {
+  seq: number;
+  tNs: Ns;
+  /** The printk log level (0 KERN_EMERG .. 7 KERN_DEBUG). */
+  level: number;
+  text: string;
+}
+
 export interface LabApi {
   /** Scenarios with their parameters, and the metric definitions. */
   catalog(): Promise<CatalogDto>;
@@ -387,6 +436,10 @@ export interface LabApi {
   searchEvents(runId: RunId, query: string, fromSeq: number, dir: 1 | -1): Promise<EventRowDto | null>;
   /** Counts per kind and span totals per lane of `tracks` over [fromNs, toNs]. */
   aggregateArea(runId: RunId, fromNs: Ns, toNs: Ns, tracks: number[]): Promise<AreaAggregateDto>;
+  /** "Why did this happen?": the explanation of event `seq`, walked over the run's causal edges. */
+  explain(runId: RunId, seq: number): Promise<WhyDto>;
+  /** The run's kernel log as dmesg prints it, every line (model and observed runs alike). */
+  dmesg(runId: RunId): Promise<DmesgLineDto[]>;
   /** Subscribe to LabEvents; returns the unsubscribe function. */
   onEvent(cb: (e: LabEvent) => void): Unsubscribe;
 }
@@ -405,4 +458,6 @@ export const LAB_METHODS: readonly LabMethod[] = Object.keys({
   startPair: 1, verifyRun: 1, listAnnotations: 1, addAnnotation: 1, deleteAnnotation: 1, exportRun: 1,
   sweepPresets: 1, listSweeps: 1, startSweep: 1, getSweep: 1, cancelSweep: 1, sweepCsv: 1,
   searchEvents: 1, aggregateArea: 1,
+  explain: 1,
+  dmesg: 1,
 } satisfies Record<LabMethod, 1>) as LabMethod[];

@@ -3,6 +3,7 @@ import { join, normalize, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { LabApi, LabEvent } from './contract';
 import { registerIpc } from './ipc';
+import { isAllowedExternal, isOwnPageUrl } from './external';
 import { archiveDir, createLab, CSP } from './lab/index';
 
 /**
@@ -18,7 +19,7 @@ const rendererDir = resolve(import.meta.dirname, '../renderer');
 const devUrl = process.env.ELECTRON_RENDERER_URL;
 
 function isOwnPage(u: string): boolean {
-  return devUrl ? u.startsWith(devUrl) : u.startsWith(`${APP_ORIGIN}/`);
+  return isOwnPageUrl(u, devUrl, APP_SCHEME, 'lab');
 }
 
 function serveRenderer(): void {
@@ -81,8 +82,10 @@ async function createWindow(api: LabApi): Promise<void> {
   });
   const wc = win.webContents;
   wc.setWindowOpenHandler(({ url }) => {
-    // External links (documentation) open in the user's browser, never in a new app window.
-    if (url.startsWith('https://')) void shell.openExternal(url);
+    // Documentation links (an allowlist: external.ts) open in the user's browser, never in a new
+    // app window; anything else is refused.
+    if (isAllowedExternal(url)) void shell.openExternal(url);
+    else console.warn(`sva-lab: refused to open ${url.slice(0, 200)}: only the documentation in DOC_PREFIXES opens outside the app.`);
     return { action: 'deny' };
   });
   wc.on('will-navigate', (e, url) => {
@@ -99,12 +102,27 @@ async function createWindow(api: LabApi): Promise<void> {
 
 app.on('web-contents-created', (_e, contents) => {
   contents.on('will-attach-webview', (e) => e.preventDefault());
+  // No page may open a window or navigate away from the app, whichever web contents it is.
+  contents.setWindowOpenHandler(({ url }) => {
+    if (isAllowedExternal(url)) void shell.openExternal(url);
+    return { action: 'deny' };
+  });
+  contents.on('will-navigate', (e, url) => {
+    if (!isOwnPage(url)) e.preventDefault();
+  });
+  contents.on('will-redirect', (e, url) => {
+    if (!isOwnPage(url)) e.preventDefault();
+  });
 });
 
 app.whenReady().then(async () => {
+  // The page needs no permission (camera, notifications, clipboard, HID...): every request and every check is refused.
   session.defaultSession.setPermissionRequestHandler((_wc, _perm, cb) => cb(false));
+  session.defaultSession.setPermissionCheckHandler(() => false);
+  session.defaultSession.setDevicePermissionHandler(() => false);
   serveRenderer();
-  const api = createLab(archiveDir());
+  // A long-lived lab: traces a killed recorder left 'running' are closed as interrupted (in a worker).
+  const api = createLab(archiveDir(), { recoverInterrupted: true });
   await createWindow(api);
   app.on('activate', () => {
     if (BrowserWindow.getAllWindows().length === 0) void createWindow(api);

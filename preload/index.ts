@@ -1,20 +1,13 @@
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
-import type { LabApi, LabEvent, LabMethod } from '../main/contract';
+import { LAB_METHODS, type LabApi, type LabEvent } from '../main/contract';
 
 /**
  * Exposes exactly the LabApi on `window.lab`: one invoke per method on a `lab:<method>` channel,
- * and `onEvent`, whose return value unsubscribes. No raw ipcRenderer reaches the page.
+ * and `onEvent`, whose return value unsubscribes. No raw ipcRenderer reaches the page. The methods
+ * are the contract's LAB_METHODS, so a new LabApi method crosses the bridge with no change here.
  */
-const METHODS: LabMethod[] = [
-  'catalog', 'listRuns', 'startRun', 'cancelRun', 'validateRun', 'openRun', 'window', 'state',
-  'events', 'stepEvent', 'causeChain', 'importTrace', 'deleteRun', 'compareRuns', 'findEvent',
-  'startPair', 'verifyRun', 'listAnnotations', 'addAnnotation', 'deleteAnnotation', 'exportRun',
-  'sweepPresets', 'listSweeps', 'startSweep', 'getSweep', 'cancelSweep', 'sweepCsv',
-  'searchEvents', 'aggregateArea',
-];
-
 const api: Record<string, unknown> = {};
-for (const m of METHODS) api[m] = (...args: unknown[]) => ipcRenderer.invoke(`lab:${m}`, ...args);
+for (const m of LAB_METHODS) api[m] = (...args: unknown[]) => ipcRenderer.invoke(`lab:${m}`, ...args);
 api.onEvent = (cb: (e: LabEvent) => void) => {
   const listener = (_e: IpcRendererEvent, ev: LabEvent) => cb(ev);
   ipcRenderer.on('lab:event', listener);

@@ -3,7 +3,7 @@ import type { LabApi, RunId } from '../contract';
 import { archiveDir, createLab, type Lab } from '../lab/index';
 
 /** Serve a lab over HTTP on 127.0.0.1 (the web adapter's startServer, handed in by the entry point). */
-export type Serve = (lab: LabApi, opts: { port: number; rendererDir: string }) => Promise<{ url: string; close: () => Promise<void> }>;
+export type Serve = (lab: LabApi, opts: { port: number; rendererDir: string; token?: string; maxUploadBytes?: number }) => Promise<{ url: string; close: () => Promise<void> }>;
 
 /** What a command has to work with: the process's lab, and the web adapter for `serve`. */
 export interface CliContext {

@@ -1,4 +1,4 @@
-import type { DivergenceDto, EventRowDto, ScenarioDto, Summary } from '../contract';
+import type { DivergenceDto, EventRowDto, ScenarioDto, Summary, WhyDto } from '../contract';
 import { fmtNs } from '../lab/index';
 
 const TIME_METRICS = new Set(['oomSkipSetNs', 'memoryFreedNs', 'pasidFreedNs', 'triggerNs']);
@@ -58,4 +58,22 @@ export function formatDivergence(d: DivergenceDto): string {
   const side = (e: EventRowDto | null) =>
     e === null ? '(no event: the stream has ended)' : `${fmtNs(e.tNs)} ${e.kind} ${e.actor} a=${e.a} b=${e.b} cause=${e.causeSeq}${e.args === null ? '' : ` ${JSON.stringify(e.args)}`}`;
   return `first divergence at seq ${d.seq} (${fmtNs(d.tNs)}):\n  a: ${side(d.a)}\n  b: ${side(d.b)}`;
+}
+
+/**
+ * An explanation as text: the event asked about, then each step indented under the step it
+ * explains, with its relation, time and seq, so the chain reads top-down as "because".
+ */
+export function formatWhy(w: WhyDto): string {
+  const depth = new Map<number, number>();
+  const lines: string[] = [];
+  for (const s of w.steps) {
+    const d = s.explains === null ? 0 : (depth.get(s.explains) ?? 0) + 1;
+    if (!depth.has(s.seq)) depth.set(s.seq, d);
+    const rel = s.relation === 'event' ? '' : `${s.relation.replace('_', ' ')}: `;
+    const fold = s.folded ? ` (#${s.folded.fromSeq}..#${s.folded.toSeq})` : '';
+    lines.push(`${'  '.repeat(d)}${d ? '<- ' : ''}${rel}${s.text}  [#${s.seq}${fold}, ${fmtNs(s.tNs)}]`);
+  }
+  const head = `why #${w.seq} (${w.steps[0]?.kind ?? '?'} on ${w.steps[0]?.actor ?? '?'}):`;
+  return [head, ...lines, `roots: ${w.roots.map((r) => `#${r}`).join(', ') || 'none'}`].join('\n');
 }

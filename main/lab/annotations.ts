@@ -19,8 +19,7 @@ export class Annotations {
     if (this.recording(id)) throw new UserError(`Run '${id}' is still recording; annotate it once it has finished.`);
     const f = this.fileOf(id);
     this.readers.drop(id);
-    const row = asUser(() => addRow(f, { ...a, created: new Date().toISOString() }));
-    return { id: row.id, tNs: row.t_ns, seq: row.seq, kind: a.kind, text: row.text, created: row.created };
+    return asUser(() => addRow(f, { ...a, created: new Date().toISOString() }));
   }
 
   remove(id: RunId, annotation: number): void {

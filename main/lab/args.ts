@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { LAB_METHODS, type LabApi, type LabMethod } from '../contract';
 import { designOf, type Design } from '../sim/design';
-import { applyDesignDefaults, ParamError, parseValue, type Params } from '../sim/params';
+import { parseParams, seedError, type Params } from '../sim/params';
 import { findScenario, SCENARIOS } from '../sim/scenarios/index';
 import { UserError } from './errors';
 
@@ -84,6 +84,8 @@ export const ARG_SCHEMAS: Record<LabMethod, z.ZodType<unknown[]>> = {
   sweepCsv: z.tuple([sweepId]),
   searchEvents: z.tuple([runId, z.string().min(1, 'a search needs some text').max(200), z.number().int().min(0), z.union([z.literal(1), z.literal(-1)])]),
   aggregateArea: z.tuple([runId, ns, ns, z.array(z.number().int().min(0).max(Number.MAX_SAFE_INTEGER)).max(10_000)]),
+  explain: z.tuple([runId, z.number().int().min(1).max(Number.MAX_SAFE_INTEGER)]),
+  dmesg: z.tuple([runId]),
 };
 
 /** Arguments that do not fit a method's schema: a user error (one sentence naming the method). */
@@ -133,26 +135,11 @@ export interface RawRunRequest {
 export function checkRun(req: RawRunRequest): { errors: Record<string, string>; run: ResolvedRun | null } {
   const sc = findScenario(req.scenario);
   if (!sc) return { errors: { scenario: `Unknown scenario '${req.scenario}'; valid scenarios: ${SCENARIOS.map((s) => s.id).join(', ')}.` }, run: null };
-  const errors: Record<string, string> = {};
-  const params: Params = {};
-  for (const s of sc.params) params[s.key] = s.default;
-  for (const [k, raw] of Object.entries(req.params ?? {})) {
-    const spec = sc.params.find((p) => p.key === k);
-    if (!spec) {
-      errors[k] = `Scenario '${sc.id}' has no parameter '${k}'; valid parameters: ${sc.params.map((p) => p.key).join(', ')}.`;
-      continue;
-    }
-    try {
-      params[k] = parseValue(spec, raw, sc.id);
-    } catch (e) {
-      if (!(e instanceof ParamError)) throw e;
-      errors[k] = e.message;
-    }
-  }
+  const { params, errors } = parseParams(sc.params, req.params ?? {}, sc.id);
   const seed = req.seed ?? 1;
-  if (!Number.isSafeInteger(seed) || seed < 0) errors.seed = `Seed must be a non-negative integer; got '${seed}'.`;
+  const badSeed = seedError(seed);
+  if (badSeed !== null) errors.seed = badSeed;
   if (Object.keys(errors).length > 0) return { errors, run: null };
-  applyDesignDefaults(sc.params, params, req.params ?? {});
   return { errors, run: { scenario: sc.id, params, seed, design: designOf(params) } };
 }
 

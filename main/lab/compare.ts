@@ -7,7 +7,7 @@ import { flattenMetrics } from './sweeps/grid';
 
 /** The order of the diff table: what the seed commit argues about first. */
 const METRIC_ORDER = [
-  'releaseLatencyNs', 'releaseUnfinished', 'innocentVictims', 'oomVictims', 'memoryFreedNs', 'oomSkipSetNs', 'lockups', 'hungTaskReports',
+  'releaseLatencyNs', 'releaseUnfinished', 'innocentVictims', 'oomVictims', 'memoryFreedNs', 'oomSkipSetNs', 'lockups', 'hungTaskReports', 'lockdepReports', 'mightSleepReports',
   'abortedTransactions', 'atsNoTranslation', 'priInvalidResponses', 'faultsPrinted', 'reportedErrors', 'strayTransactions', 'pasidFreedNs',
   'pasidsPeak', 'pasidAllocFailures', 'pasidsHeldByDeadMmsPeak',
 ];

@@ -13,6 +13,9 @@ export class UserError extends Error {
   }
 }
 
+/** The lab is at its bound of concurrent work (runs, sweeps, uploads): try again later. HTTP answers it with 429. */
+export class BusyError extends UserError {}
+
 /** The lower layers' user-causable errors (a bad trace file, parameter or scenario) as a UserError; anything else as it is. */
 export function userError(e: unknown): unknown {
   if (e instanceof TraceFileError || e instanceof ParamError || e instanceof UnknownScenarioError) return new UserError(e.message);

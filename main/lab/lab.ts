@@ -9,17 +9,44 @@ import { Annotations } from './annotations';
 import { Archive } from './archive';
 import { Bus } from './bus';
 import { compareRuns } from './compare';
-import { UserError } from './errors';
+import { BusyError, UserError } from './errors';
 import { download, exportTo, type Download, type ExportResult } from './exports';
 import { Readers } from './readers';
-import { Runs, type OpOptions, type RecordRequest, type RunInternals, type RunResult } from './runs';
+import { MAX_ACTIVE_RUNS, Runs, type OpOptions, type RecordRequest, type RunInternals, type RunResult } from './runs';
 import { summaryOf } from './summary';
 import type { SweepDefinition } from './sweeps/grid';
 import { PRESETS } from './sweeps/presets';
 import { SweepService, type SweepHandle, type SweepOptions, type SweepResult } from './sweeps/service';
 import { verifyRun } from './verify';
 import { Views } from './views';
+import { explainEvent } from './why';
 import { closeSharedPool } from './workers/pool';
+import { readerJob } from './workers/read';
+
+/** Sweeps a lab runs at once when asked through LabApi. */
+const MAX_ACTIVE_SWEEPS = 2;
+
+/** Rows a query answers by default, and at most when they are collected rather than streamed. */
+export const QUERY_DEFAULT_ROWS = 100_000;
+export const QUERY_MAX_ROWS = 1_000_000;
+/** Default deadline of a user query (ms). */
+export const QUERY_DEADLINE_MS = 30_000;
+/** Deadline of checking and copying a trace into the archive (ms): a quick_check of a GB-sized file takes a while. */
+const IMPORT_DEADLINE_MS = 600_000;
+
+export interface QueryOptions {
+  /** Rows as they are read (the command line writes them out as they come), after the columns. */
+  onRows?: (rows: unknown[][]) => void;
+  onColumns?: (columns: string[]) => void;
+  /** Stop the query after this many ms (default QUERY_DEADLINE_MS). */
+  deadlineMs?: number;
+}
+
+/** How a lab is made. */
+export interface LabOptions {
+  /** At start, close traces a killed recorder left 'running' as interrupted (the long-lived adapters: serve, Electron). */
+  recoverInterrupted?: boolean;
+}
 
 /** One read-only SQL statement's answer. */
 export interface QueryResult {
@@ -48,8 +75,13 @@ export interface Lab extends LabApi {
   simulate(req: RawRunRequest): Summary;
   /** A recorded run's summary with its metrics recomputed from its events. */
   summary(id: RunId): Promise<RunResult>;
-  /** One read-only SQL statement on the run's trace; anything but a read is refused. */
-  query(id: RunId, sql: string, limit?: number): Promise<QueryResult>;
+  /**
+   * One read-only SQL statement on the run's trace, in a reader worker with a deadline; anything
+   * but a read is refused. With `onRows` the rows stream to it (and `rows` comes back empty).
+   */
+  query(id: RunId, sql: string, limit?: number, opts?: QueryOptions): Promise<QueryResult>;
+  /** Close traces left 'running' by a killed recorder as interrupted (in a reader worker); the number closed. */
+  recoverInterrupted(now?: number): Promise<number>;
   /** Export the run to a file (Chrome trace JSON or CSV). */
   exportTo(id: RunId, format: string, out: string): Promise<ExportResult>;
   /** Start a sweep with the command line's knobs (runs at once, progress per run, cancellation). */
@@ -67,11 +99,12 @@ export interface Lab extends LabApi {
  * of recorded runs, comparisons, sweeps. The CLI, Electron IPC and the HTTP server all call this
  * (IPC and HTTP check each call's arguments first: args.ts `callLab`).
  */
-export function createLab(home: string): Lab {
+export function createLab(home: string, options: LabOptions = {}): Lab {
   const bus = new Bus();
   const archive = new Archive(home);
   let runs: Runs | null = null;
   const recording = (id: RunId) => runs?.isRecording(id) === true;
+  archive.recording = recording;
   const readers = new Readers((id) => archive.fileOf(id), recording);
   runs = new Runs(archive, bus, (id) => readers.drop(id));
   const r = runs;
@@ -92,6 +125,7 @@ export function createLab(home: string): Lab {
     startRun: async (req) => ({ runId: r.start(req) }),
     startPair: async (req) => {
       resolveRun(req);
+      if (r.active + 2 > MAX_ACTIVE_RUNS) throw new BusyError(`${r.active} runs are recording already; a pair needs two of the ${MAX_ACTIVE_RUNS} this lab runs at once: start it when runs have finished.`);
       return { mmExit: r.start({ ...req, params: { ...req.params, mmExit: true } }), quiet: r.start({ ...req, params: { ...req.params, mmExit: false } }) };
     },
     cancelRun: async (id) => r.cancel(id),
@@ -101,6 +135,8 @@ export function createLab(home: string): Lab {
     events: async (id, q) => views.events(id, q),
     stepEvent: async (id, seq, dir) => views.stepEvent(id, seq, dir),
     causeChain: async (id, seq) => views.causeChain(id, seq),
+    explain: async (id, seq) => explainEvent(readers, id, seq),
+    dmesg: async (id) => views.dmesg(id),
     findEvent: async (id, kind, fromSeq) => views.findEvent(id, kind, fromSeq),
     searchEvents: async (id, query, fromSeq, dir) => views.searchEvents(id, query, fromSeq, dir),
     aggregateArea: async (id, fromNs, toNs, tracks) => views.aggregateArea(id, fromNs, toNs, tracks),
@@ -120,7 +156,7 @@ export function createLab(home: string): Lab {
         throw new UserError(`'${src}' does not exist; choose an SVA Lab trace file (.sqlite).`);
       }
       try {
-        const id = archive.import(src);
+        const id = await archive.import(src, (from, dest) => readerJob({ op: 'import', src: from, dest }, { deadlineMs: IMPORT_DEADLINE_MS }));
         bus.emit({ type: 'archive-changed' });
         return archive.item(id);
       } catch (e) {
@@ -141,11 +177,12 @@ export function createLab(home: string): Lab {
     listAnnotations: async (id) => notes.list(id),
     addAnnotation: async (id, a) => notes.add(id, a),
     deleteAnnotation: async (id, n) => notes.remove(id, n),
-    exportRun: async (id, format) => download(archive.fileOf(id), path.basename(id), format),
+    exportRun: (id, format) => download(archive.fileOf(id), path.basename(id), format),
 
     sweepPresets: async () => PRESETS.map((p) => ({ ...p, definition: p.definition as SweepPresetDto['definition'], plots: p.plots.map((x) => ({ ...x })) })),
     listSweeps: async () => sweeps.list(),
     async startSweep(def) {
+      if (cancels.size >= MAX_ACTIVE_SWEEPS) throw new BusyError(`${cancels.size} sweeps are running already, the most this lab runs at once; start this one when one has finished (or cancel one).`);
       const h = lab.sweep(def);
       return { sweepId: h.id, total: h.total };
     },
@@ -192,12 +229,49 @@ export function createLab(home: string): Lab {
       const file = archive.fileOf(id);
       return { ...readers.with(id, (t) => summaryOf(t, { live: recording(id), recompute: true })), trace: file };
     },
-    query: async (id, sql, limit) => readers.with(id, (t) => t.query(sql, limit)),
-    exportTo: async (id, format, out) => exportTo(archive.fileOf(id), format, out),
+    async query(id, sql, limit = QUERY_DEFAULT_ROWS, opts = {}) {
+      const file = archive.fileOf(id);
+      if (!Number.isSafeInteger(limit) || limit < 1) throw new UserError(`The query on '${file}' needs a row limit that is a positive integer; got ${limit}.`);
+      if (!opts.onRows && limit > QUERY_MAX_ROWS) throw new UserError(`The query on '${file}' asks for up to ${limit} rows; a query answers at most ${QUERY_MAX_ROWS} rows at once (the command line's --json and --csv stream more).`);
+      const rows: unknown[][] = [];
+      const q = await readerJob<{ columns: string[]; truncated: boolean; count: number }>(
+        { op: 'query', file, sql, limit, chunk: 1000 },
+        {
+          deadlineMs: opts.deadlineMs ?? QUERY_DEADLINE_MS,
+          onColumns: opts.onColumns,
+          late: (s) => `The query on '${file}' ran longer than ${s} s and was stopped; narrow it (WHERE, LIMIT) or allow more time (--timeout).`,
+          onRows: (batch) => {
+            if (opts.onRows) opts.onRows(batch);
+            else for (const r of batch) rows.push(r);
+          },
+        },
+      );
+      return { columns: q.columns, rows, truncated: q.truncated };
+    },
+    exportTo: (id, format, out) => exportTo(archive.fileOf(id), format, out),
+    async recoverInterrupted(now) {
+      let n = 0;
+      for (const f of archive.orphans(now)) {
+        const id = path.basename(f);
+        readers.drop(id);
+        try {
+          if ((await readerJob<number>({ op: 'close-abandoned', file: f, as: 'interrupted', error: INTERRUPTED }, { deadlineMs: IMPORT_DEADLINE_MS })) >= 0) n++;
+        } catch {
+          // left as it is: still listed as interrupted, its problem shown when opened
+        }
+        readers.drop(id);
+      }
+      if (n > 0) bus.emit({ type: 'archive-changed' });
+      return n;
+    },
     async close() {
       readers.closeAll();
       await closeSharedPool();
     },
   };
+  if (options.recoverInterrupted) void lab.recoverInterrupted().catch(() => undefined);
   return lab;
 }
+
+/** The error stored in a trace closed as interrupted. */
+const INTERRUPTED = 'the recording process was killed before the run ended; the trace holds every event committed until then';

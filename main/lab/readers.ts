@@ -1,13 +1,24 @@
 import type { RunId } from '../contract';
-import { TraceReader } from '../trace/reader';
+import { readError, TraceReader } from '../trace/reader';
 import { asUser } from './errors';
+
+/** Run `fn` on what was read from `file`: a value of a shape no trace has (met while decoding it) is said of the file, as a UserError. */
+function reading<T>(file: string, fn: () => T): T {
+  return asUser(() => {
+    try {
+      return fn();
+    } catch (e) {
+      throw readError(file, e);
+    }
+  });
+}
 
 /** Readers kept open (one per recently viewed run). */
 const READER_CACHE = 4;
 
 /** Open `file`, run `fn` on it and close it again; trace errors come back as UserError. */
 export function withTrace<T>(file: string, fn: (r: TraceReader) => T): T {
-  return asUser(() => {
+  return reading(file, () => {
     const r = new TraceReader(file);
     try {
       return fn(r);
@@ -52,7 +63,7 @@ export class Readers {
       }
     }
     const reader = r;
-    return asUser(() => fn(reader));
+    return reading(reader.file, () => fn(reader));
   }
 
   /** Close the run's reader (its file changed or is going away). */

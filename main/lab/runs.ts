@@ -1,16 +1,17 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { RunId } from '../contract';
-import { runScenario, type Summary } from '../sim/run';
-import { markFailed } from '../trace/recover';
+import { runParsed, type Summary } from '../sim/run';
 import { resolveRun, type RawRunRequest, type ResolvedRun } from './args';
-import { reserve, reserveIn, stamp, traceName, type Archive } from './archive';
+import { reserve, reserveIn, type Archive } from './archive';
+import { runFileName } from './names';
 import type { Bus } from './bus';
-import { asUser, UserError, userError } from './errors';
+import { asUser, BusyError, UserError, userError } from './errors';
 import { withTrace } from './readers';
 import { summaryOf } from './summary';
 import { APP_VERSION } from './version';
 import type { Progress } from './workers/protocol';
+import { readerJob } from './workers/read';
 import { startWorker, WorkerDiedError, type WorkerHandle } from './workers/start';
 
 export type { Progress } from './workers/protocol';
@@ -37,6 +38,9 @@ export interface RunInternals {
   /** Called with the worker as soon as it starts. */
   onWorker?: (h: WorkerHandle) => void;
 }
+
+/** Runs a lab records at once when asked through LabApi (each takes two worker threads). */
+export const MAX_ACTIVE_RUNS = 8;
 
 /** After a cancel, how long a run may take to close its trace before its workers are killed (ms). */
 const CANCEL_GRACE_MS = 10_000;
@@ -75,8 +79,14 @@ export class Runs {
     return this.launch(this.prepare(req), opts, internals);
   }
 
+  /** Runs recording now (started here, by the command line or by a sweep). */
+  get active(): number {
+    return this.recording.size;
+  }
+
   /** Start recording a run into the archive; progress and the end arrive as LabEvents. */
   start(req: RawRunRequest): RunId {
+    if (this.recording.size >= MAX_ACTIVE_RUNS) throw new BusyError(`${this.recording.size} runs are recording already, the most this lab runs at once; start this run when one has finished.`);
     const p = this.prepare(req);
     const id = p.id;
     const ac = new AbortController();
@@ -113,7 +123,7 @@ export class Runs {
   /** Run a scenario in this thread without recording it. */
   simulate(req: RawRunRequest): Summary {
     const run = resolveRun(req);
-    return asUser(() => runScenario(run.scenario, run.params, run.seed));
+    return asUser(() => runParsed(run.scenario, run.params, run.seed));
   }
 
   /** Resolve the request and reserve its trace file (created empty and exclusively, so names never collide). */
@@ -121,7 +131,7 @@ export class Runs {
     const run = resolveRun(req);
     const created = new Date();
     if (req.out === undefined) {
-      const file = reserveIn(this.archive.home, traceName(`${stamp(created)}-${run.scenario}`, run.design, run.seed));
+      const file = reserveIn(this.archive.home, runFileName(created, run.scenario, run.design, run.seed));
       return { run, file, id: path.basename(file), created };
     }
     const file = path.resolve(req.out);
@@ -161,8 +171,9 @@ export class Runs {
       return { ...summary, trace: file };
     } catch (e) {
       if (e instanceof WorkerDiedError && fs.existsSync(file) && fs.statSync(file).size > 0) {
-        // Keep what was written; the trace says what happened.
-        markFailed(file, e.message);
+        // Keep what was written; the trace says what happened. Folding every event again for the
+        // metrics takes seconds for a long run: a reader worker does it, not this thread.
+        await readerJob({ op: 'close-abandoned', file, as: 'failed', error: e.message }, { deadlineMs: 600_000 });
         return { ...withTrace(file, (r) => summaryOf(r, { live: false, recompute: false })), trace: file };
       }
       if (fs.existsSync(file) && fs.statSync(file).size === 0) fs.rmSync(file);

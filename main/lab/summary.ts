@@ -13,7 +13,7 @@ export interface SummaryOptions {
 /**
  * A recorded run's summary, the one place it is built from a trace (`openRun`, `sva-lab summary`,
  * a run whose worker died). A trace still marked 'running' that nobody records was left so by a
- * recorder that died: it is reported failed, saying so.
+ * recording process that was killed: it is reported interrupted, with every committed event.
  */
 export function summaryOf(r: TraceReader, opts: SummaryOptions): Summary {
   const m = r.meta();
@@ -24,8 +24,8 @@ export function summaryOf(r: TraceReader, opts: SummaryOptions): Summary {
     seed: m.seed,
     model: designOf(m.params),
     modelVersion: m.modelVersion,
-    status: m.status === 'running' ? (abandoned ? 'failed' : 'complete') : m.status,
-    error: abandoned ? 'the run is still being recorded, or its recorder died without marking it' : m.error,
+    status: m.status === 'running' ? (abandoned ? 'interrupted' : 'complete') : m.status,
+    error: abandoned ? 'the recording process was killed before the run ended; the trace holds every event committed until then' : m.error,
     endReason: m.endReason ?? m.status,
     // Recomputed from the recorded params (a pure function of them).
     warnings: runWarnings(m.scenario, m.params as Summary['params']),

@@ -1,8 +1,8 @@
-import type { AreaAggregateDto, EventQuery, EventRowDto, Ns, RunId, RunInfo, StateAtDto, WindowDto } from '../contract';
-import { aggregateArea, searchEvents, timelineIndex } from '../trace/timeline_queries';
-import { KIND } from '../sim/events';
+import type { AreaAggregateDto, DmesgLineDto, EventQuery, EventRowDto, Ns, RunId, RunInfo, StateAtDto, WindowDto } from '../contract';
+import { dmesg } from '../trace/dmesg';
 import { UserError } from './errors';
 import type { Readers } from './readers';
+import { checkWindowRange, eventRange, kindId, runInfo, stepSeq } from './shape';
 import { summaryOf } from './summary';
 
 /**
@@ -20,17 +20,15 @@ export class Views {
     return this.readers.with(id, (r) => {
       const m = r.meta();
       const live = this.recording(id);
-      const summary = summaryOf(r, { live, recompute: false });
       const tracks = r.actors().map((a) => ({ id: a.id, name: a.name, type: a.track }));
-      const endNs = Math.max(1, m.endTimeNs);
+      const info = runInfo(id, summaryOf(r, { live, recompute: false }), m.status === 'running' && !live ? 'interrupted' : m.status, m.created, tracks, m.endTimeNs);
       // The alarm index, lane groups and minimap density come with the info: opening a run is one request.
-      const index = timelineIndex(r, tracks, endNs, live || m.status === 'running');
-      return { id, summary, status: m.status, created: m.created, tracks, startNs: 0, endNs, triggerNs: summary.metrics.triggerNs, ...index };
+      return { ...info, ...r.timelineIndex(tracks, info.endNs, live || m.status === 'running') };
     });
   }
 
   window(id: RunId, fromNs: Ns, toNs: Ns, widthPx: number, tracks?: number[]): WindowDto {
-    if (!(toNs > fromNs)) throw new UserError(`A window needs fromNs < toNs; got ${fromNs}..${toNs}.`);
+    checkWindowRange(fromNs, toNs);
     return this.readers.with(id, (r) => r.window(fromNs, toNs, widthPx, tracks));
   }
 
@@ -40,17 +38,15 @@ export class Views {
 
   events(id: RunId, q: EventQuery): EventRowDto[] {
     return this.readers.with(id, (r) => {
-      const last = r.countRows();
-      if (last === 0) return [];
-      const centre = q.aroundSeq ?? Math.min(last, r.seqAtOrBefore(q.atNs ?? 0) || 1);
-      return r.eventsBetween(Math.max(1, centre - q.before), Math.min(last, centre + q.after));
+      const range = eventRange(q, r.countRows(), (t) => r.seqAtOrBefore(t));
+      return range ? r.eventsBetween(range[0], range[1]) : [];
     });
   }
 
   stepEvent(id: RunId, seq: number, dir: 1 | -1): EventRowDto | null {
     return this.readers.with(id, (r) => {
-      const next = seq + dir;
-      return next < 1 || next > r.countRows() ? null : r.eventAt(next);
+      const next = stepSeq(seq, dir, r.countRows());
+      return next === null ? null : r.eventAt(next);
     });
   }
 
@@ -58,18 +54,22 @@ export class Views {
     return this.readers.with(id, (r) => r.causeChain(seq));
   }
 
+  /** The kernel log as dmesg prints it (every printk event of the trace). */
+  dmesg(id: RunId): DmesgLineDto[] {
+    return this.readers.with(id, (r) => dmesg(r));
+  }
+
   findEvent(id: RunId, kind: string, fromSeq: number): EventRowDto | null {
-    const k = Object.hasOwn(KIND, kind) ? (KIND as Record<string, number>)[kind] : undefined;
-    if (k === undefined) throw new UserError(`Unknown event kind '${kind}'; valid kinds include trigger, oom_kill, release_begin, deadlock, hung_task.`);
+    const k = kindId(kind);
     return this.readers.with(id, (r) => r.findEvent(k, fromSeq));
   }
 
   searchEvents(id: RunId, query: string, fromSeq: number, dir: 1 | -1): EventRowDto | null {
-    return this.readers.with(id, (r) => searchEvents(r, query, fromSeq, dir));
+    return this.readers.with(id, (r) => r.searchEvents(query, fromSeq, dir));
   }
 
   aggregateArea(id: RunId, fromNs: Ns, toNs: Ns, tracks: number[]): AreaAggregateDto {
     if (!(toNs >= fromNs)) throw new UserError(`An area needs fromNs <= toNs; got ${fromNs}..${toNs}.`);
-    return this.readers.with(id, (r) => aggregateArea(r, fromNs, toNs, tracks));
+    return this.readers.with(id, (r) => r.aggregateArea(fromNs, toNs, tracks));
   }
 }

@@ -3,6 +3,8 @@ import { RngStreams } from './rng';
 import type { Ns } from './time';
 import { Digest, fnArgs, KIND, KINDS, TASK_STATE, TS_D, TS_R, TS_S, TS_X, TS_Z, type TraceSink, type TrackType } from './events';
 import { BLOCK, FatalSignal, Task, type Gen, type TaskType, type Waitable } from './task';
+import type { Relation } from './causes';
+import type { LockdepHooks } from './lockdep';
 
 /** Heap priorities: at equal times hardware and interrupts go before wake-ups, daemons last. */
 export const PRIO_HW = 0;
@@ -64,14 +66,22 @@ export class Sim {
   private readonly actorIds = new Map<string, number>();
   private nextPid = 1;
   private readonly sinks: TraceSink[];
+  /** The sinks that take causal edges; when there are none the model computes no edges (`edges` false). */
+  private readonly edgeSinks: TraceSink[];
+  /** Some sink records causal edges: code that has to work to find an edge's ends checks this first. */
+  readonly edges: boolean;
   /** Set by the kernel layer: what a user task runs when a fatal signal ends its user code. */
   exitPath: ((t: Task) => Gen) | null = null;
+  /** Lock debugging (lockdep, might_sleep), set by the kernel layer; the primitives call it. */
+  lockdep: LockdepHooks | null = null;
   /** Called when the quiescence test wants to know whether blocked tasks were all reported. */
   quiescentHook: (() => boolean) | null = null;
 
   constructor(seed: number, sinks: TraceSink[] = []) {
     this.rng = new RngStreams(seed);
     this.sinks = sinks;
+    this.edgeSinks = sinks.filter((s) => s.edge !== undefined);
+    this.edges = this.edgeSinks.length > 0;
     this.kindCounts = new Uint32Array(KINDS.length);
   }
 
@@ -102,6 +112,21 @@ export class Sim {
     this.kindCounts[kind]++;
     this.cause = seq;
     return seq;
+  }
+
+  /**
+   * Record a causal edge (causes.ts): event `from` is explained by event `to`. Not part of the
+   * event stream or the digest. Seqs of 0 (no such event, e.g. hardware has no block event) are dropped.
+   */
+  edge(from: number, to: number, rel: Relation, args?: object): void {
+    if (!this.edges || from <= 0 || to <= 0 || from === to) return;
+    const json = args === undefined ? null : JSON.stringify(args);
+    for (let i = 0; i < this.edgeSinks.length; i++) this.edgeSinks[i].edge!(from, to, rel, json);
+  }
+
+  /** A blocked task's wait is explained by event `to` (the event that completed or woke it). */
+  waitedOn(t: Task, to: number): void {
+    if (this.edges && t.blockSeq > 0) this.edge(t.blockSeq, to, 'waits_on', { stack: t.stack.length ? t.stack.join(' > ') : undefined });
   }
 
   /** Record a broken invariant and stop the run. */
@@ -262,8 +287,14 @@ export class Sim {
     t.blockedOn = w;
     t.blockedSince = this.now;
     this.setState(t, interruptible ? TS_S : TS_D, w.label);
+    t.blockSeq = t.type === 'hw' ? 0 : this.seq;
+    if (this.edges && t.blockSeq > 0 && w.waitCauses) for (const to of w.waitCauses()) this.waitedOn(t, to);
+    const since = this.now;
+    const seq = t.blockSeq;
+    this.lockdep?.schedule(t);
     const v = yield BLOCK;
     t.blockedOn = null;
+    this.noteBlock(t, seq, this.now - since);
     return v;
   }
 
@@ -272,9 +303,13 @@ export class Sim {
     t.sleepLabel = label;
     t.blockedSince = this.now;
     this.setState(t, interruptible ? TS_S : TS_D, label);
+    t.blockSeq = t.type === 'hw' ? 0 : this.seq;
+    const seq = t.blockSeq;
+    this.lockdep?.schedule(t);
     t.timer = this.at(this.now + dt, () => this.step(t, undefined), background ? PRIO_DAEMON : PRIO_TIMER, background);
     yield BLOCK;
     t.sleepLabel = null;
+    this.noteBlock(t, seq, dt);
   }
 
   /**
@@ -299,6 +334,14 @@ export class Sim {
     yield* this.block(t, { label: what, holders: () => [] }, true);
     t.inUser = false;
     if (t.sigkill) throw new FatalSignal();
+  }
+
+  /** Keep a task's longest sleep (causes.ts: what made a teardown slow). */
+  private noteBlock(t: Task, seq: number, ns: Ns): void {
+    if (seq > 0 && ns > t.longestBlockNs) {
+      t.longestBlockNs = ns;
+      t.longestBlockSeq = seq;
+    }
   }
 
   /** Make a blocked task runnable now; `value` is what its `block` returns. */
@@ -354,7 +397,9 @@ export class Sim {
       const next = path[(i + 1) % path.length];
       return `${t.label} waits on ${t.blockedOn?.label} held by ${next.label}`;
     });
-    this.emit(KIND.deadlock, start.actor, path.length, 0, { cycle });
+    const d = this.emit(KIND.deadlock, start.actor, path.length, 0, { cycle });
+    // The cycle, as edges: the deadlock is each of its tasks' wait (each names its holder's acquire).
+    for (const t of path) this.edge(d, t.blockSeq, 'waits_on', { task: t.label, on: t.blockedOn?.label });
   }
 
   // ---------------------------------------------------------------- running

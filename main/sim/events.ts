@@ -159,6 +159,9 @@ export const KINDS = K([
   { name: 'dma_stall', role: 'begin', span: 'stall', a: 'pasid', b: 'outstanding page requests', doc: 'the DMA engine stops issuing: every PRI credit (SMMUv3: stall slot) is in use' },
   { name: 'dma_stall_end', role: 'end', span: 'stall', a: 'pasid', b: 'stall duration ns', doc: 'a credit came back (or the engine stopped): the engine issues again' },
   { name: 'smmu_evt', role: 'instant', a: 'pasid (SSID)', b: '1 reported (the driver prints it, ratelimited), 0 handed to the IOPF queue', doc: 'an SMMUv3 event-queue record; args.id (0x10 F_TRANSLATION, 0x0a C_BAD_CD)' },
+  // --- appended in model 4 ---
+  { name: 'lockdep', role: 'instant', a: 'locks in the chain', doc: 'lockdep found a new dependency that closes a cycle ("possible circular locking dependency detected", printed whether or not the run deadlocks); args {lock, held, chain}; lockdep is off afterwards' },
+  { name: 'might_sleep', role: 'instant', a: 'preempt count', b: 'irqs disabled', doc: '"BUG: sleeping function called from invalid context": a sleeping function entered inside an atomic section; args {fn, at}' },
 ] as const satisfies readonly KindInfo[]);
 
 export type KindName = (typeof KINDS)[number]['name'];
@@ -185,6 +188,8 @@ export type TrackType =
   | 'log'
   | 'scenario';
 
+import type { Relation } from './causes';
+
 /**
  * Where the simulator sends its events. The actor call always precedes the first event of that
  * actor. `args` is null or a compact JSON string.
@@ -192,6 +197,12 @@ export type TrackType =
 export interface TraceSink {
   actor(id: number, name: string, track: TrackType): void;
   event(seq: number, tNs: number, kind: number, actor: number, cause: number, a: number, b: number, args: string | null): void;
+  /**
+   * A causal edge beside "scheduled by" (see causes.ts): event `from` is explained by event `to`
+   * through `rel`. Optional: a sink without it gets none, and a run whose sinks all lack it
+   * computes none.
+   */
+  edge?(from: number, to: number, rel: Relation, args: string | null): void;
 }
 
 /**

@@ -28,6 +28,8 @@ export interface Metrics {
   reportedErrors: number;
   lockups: number;
   hungTaskReports: number;
+  lockdepReports: number;
+  mightSleepReports: number;
   pasidsPeak: number;
   pasidFreedNs: number | null;
   pasidAllocFailures: number;
@@ -64,6 +66,8 @@ export const METRIC_DOCS: Record<keyof Metrics, string> = {
   reportedErrors: 'faults the IOMMU reports: DMAR fault records and page requests for an invalid PASID (VT-d), event records the SMMUv3 driver does not handle (C_BAD_CD)',
   lockups: 'deadlocks: cycles closed in the wait-for graph',
   hungTaskReports: 'khungtaskd reports ("blocked for more than N seconds")',
+  lockdepReports: 'lockdep reports ("possible circular locking dependency detected"), printed when a lock dependency closes a cycle whether or not the run deadlocks; at most one per run (lockdep turns itself off after it)',
+  mightSleepReports: '"BUG: sleeping function called from invalid context" reports: a sleeping function entered inside an atomic section (rcu_read_lock, a spin lock, preempt_disable); at most one per second',
   pasidsPeak: 'most PASIDs allocated at once',
   pasidFreedNs: 'time until the PASID of the first bound mm is freed',
   pasidAllocFailures: 'binds that failed because no PASID was left',
@@ -141,6 +145,8 @@ export class MetricsFold implements TraceSink {
     reportedErrors: 0,
     lockups: 0,
     hungTaskReports: 0,
+    lockdepReports: 0,
+    mightSleepReports: 0,
     pasidsPeak: 0,
     pasidFreedNs: null,
     pasidAllocFailures: 0,
@@ -258,6 +264,12 @@ export class MetricsFold implements TraceSink {
         break;
       case KIND.hung_task:
         m.hungTaskReports++;
+        break;
+      case KIND.lockdep:
+        m.lockdepReports++;
+        break;
+      case KIND.might_sleep:
+        m.mightSleepReports++;
         break;
       case KIND.pasids:
         if (a > m.pasidsPeak) m.pasidsPeak = a;

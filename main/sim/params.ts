@@ -2,6 +2,8 @@
  * Parameter specifications: every scenario parameter has a type, a default, a range and a
  * one-line description, so the CLI, the UI form and validation all come from one table.
  */
+import { designOf } from './design';
+
 export type ParamType = 'int' | 'number' | 'bool' | 'enum';
 
 export interface ParamSpec {
@@ -22,9 +24,6 @@ export interface ParamSpec {
    */
   readonly byDesign?: { readonly mm_exit: ParamValue; readonly quiet: ParamValue };
 }
-
-/** The parameter that chooses the design, on which `byDesign` defaults depend. */
-export const DESIGN_KEY = 'mmExit';
 
 export type ParamValue = number | boolean | string;
 export type Params = Record<string, ParamValue>;
@@ -74,20 +73,43 @@ export function parseValue(s: ParamSpec, raw: unknown, scenario: string): ParamV
 }
 
 /**
- * Defaults overlaid with the given values; unknown keys are refused. A parameter with a `byDesign`
- * default that is not given takes the value of the design chosen (given `mmExit`, else its default).
+ * The one parse of a run's parameters: defaults overlaid with the given values, each checked
+ * against its spec; one message per bad field (an unknown key, a wrong type, out of range).
+ * When every field is valid, a parameter with a `byDesign` default that is not given takes the
+ * value of the design chosen (given `mmExit`, else its default).
  */
-export function resolveParams(specs: readonly ParamSpec[], given: Record<string, unknown>, scenario: string): Params {
-  const out: Params = {};
-  for (const s of specs) out[s.key] = s.default;
+export function parseParams(specs: readonly ParamSpec[], given: Record<string, unknown>, scenario: string): { params: Params; errors: Record<string, string> } {
+  const params: Params = {};
+  const errors: Record<string, string> = {};
+  for (const s of specs) params[s.key] = s.default;
   for (const [k, raw] of Object.entries(given)) {
     const s = specs.find((x) => x.key === k);
     if (!s) {
-      throw new ParamError(`Scenario '${scenario}' has no parameter '${k}'; valid parameters: ${specs.map((x) => x.key).join(', ')}.`);
+      errors[k] = `Scenario '${scenario}' has no parameter '${k}'; valid parameters: ${specs.map((x) => x.key).join(', ')}.`;
+      continue;
     }
-    out[k] = parseValue(s, raw, scenario);
+    try {
+      params[k] = parseValue(s, raw, scenario);
+    } catch (e) {
+      if (!(e instanceof ParamError)) throw e;
+      errors[k] = e.message;
+    }
   }
-  return applyDesignDefaults(specs, out, given);
+  if (Object.keys(errors).length === 0) applyDesignDefaults(specs, params, given);
+  return { params, errors };
+}
+
+/** What is wrong with a seed (one sentence), or null for a valid one (a non-negative safe integer). */
+export function seedError(seed: unknown): string | null {
+  return Number.isSafeInteger(seed) && (seed as number) >= 0 ? null : `Seed must be a non-negative integer; got '${String(seed)}'.`;
+}
+
+/** The parsed parameters, or a ParamError with the first bad field's message (one sentence). */
+export function resolveParams(specs: readonly ParamSpec[], given: Record<string, unknown>, scenario: string): Params {
+  const { params, errors } = parseParams(specs, given, scenario);
+  const first = Object.values(errors)[0];
+  if (first !== undefined) throw new ParamError(first);
+  return params;
 }
 
 /**
@@ -95,29 +117,7 @@ export function resolveParams(specs: readonly ParamSpec[], given: Record<string,
  * `params` chose (its `mmExit`). Every resolution of a run's parameters goes through here.
  */
 export function applyDesignDefaults(specs: readonly ParamSpec[], params: Params, given: Record<string, unknown>): Params {
-  const design = params[DESIGN_KEY] === true ? 'mm_exit' : 'quiet';
+  const design = designOf(params);
   for (const s of specs) if (s.byDesign && !Object.prototype.hasOwnProperty.call(given, s.key)) params[s.key] = s.byDesign[design];
   return params;
-}
-
-/**
- * One message per bad field of `given` (unknown parameter, wrong type, out of range); empty when all
- * are valid. For forms, which show each message beside its field.
- */
-export function paramFieldErrors(specs: readonly ParamSpec[], given: Record<string, unknown>, scenario: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(given)) {
-    const spec = specs.find((p) => p.key === k);
-    if (!spec) {
-      out[k] = `Scenario '${scenario}' has no parameter '${k}'.`;
-      continue;
-    }
-    try {
-      parseValue(spec, v, scenario);
-    } catch (e) {
-      if (e instanceof ParamError) out[k] = e.message;
-      else throw e;
-    }
-  }
-  return out;
 }

@@ -2,7 +2,7 @@ import { designOf, type Design } from './design';
 import { InvariantError, Sim } from './engine';
 import type { TraceSink } from './events';
 import { MetricsFold, type Metrics } from './metrics';
-import { ParamError, resolveParams, type Params } from './params';
+import { ParamError, resolveParams, seedError, type Params } from './params';
 import { findScenario, SCENARIOS } from './scenarios/index';
 import type { Scenario } from './scenarios/scenario';
 import type { Task } from './task';
@@ -24,10 +24,15 @@ export function runWarnings(scenario: string, params: Params): string[] {
  * 3: the mm_exit model frees the PASID at exit (v4 io_mm_release → io_mm_free), its unbind uses
  * mmu_notifier_put; design-dependent defaults (iopfPut); panic ends a run; kernel log lines in the
  * kernel's words; innocentVictims counts only kills while unreapable memory is held.
+ * 4: lockdep and might_sleep (lock classes, lockdep and might_sleep events, their reports in the
+ * kernel log), call traces in every report that prints one, the group mutex, the device fault
+ * locks and the v5.14 page-response locking, task-work and syscall frames, the drain-lock-order and
+ * drain-in-release scenarios.
  */
-export const MODEL_VERSION = 3;
+export const MODEL_VERSION = 4;
 
-export type RunStatus = 'complete' | 'cancelled' | 'failed';
+/** 'interrupted' is never the sim's own: a recorded run whose recording process was killed reads back so. */
+export type RunStatus = 'complete' | 'cancelled' | 'failed' | 'interrupted';
 
 /** The summary of one run. Field names are a contract (DESIGN.md, "Headless interface"). */
 export interface Summary {
@@ -79,13 +84,23 @@ export interface RunOptions {
 }
 
 /**
- * Run a scenario to its end. Pure and deterministic: the result depends only on (scenario,
- * params, seed, MODEL_VERSION).
+ * Run a scenario to its end, parsing `given` against its parameters first (a recorded run's
+ * params read back from its trace, a test's). Pure and deterministic: the result depends only on
+ * (scenario, params, seed, MODEL_VERSION).
  */
 export function runScenario(id: string, given: Record<string, unknown>, seed: number, opts: RunOptions = {}): Summary {
   const sc = scenarioOrThrow(id);
-  const params = resolveParams(sc.params, given, id);
-  if (!Number.isSafeInteger(seed) || seed < 0) throw new ParamError(`Seed must be a non-negative integer; got '${seed}'.`);
+  return runParsed(id, resolveParams(sc.params, given, id), seed, opts);
+}
+
+/**
+ * Run a scenario whose parameters are already parsed (main/lab/args.ts checkRun, parseParams):
+ * the worker of a run the lab started parses nothing again.
+ */
+export function runParsed(id: string, params: Params, seed: number, opts: RunOptions = {}): Summary {
+  const sc = scenarioOrThrow(id);
+  const bad = seedError(seed);
+  if (bad !== null) throw new ParamError(bad);
   const metrics = new MetricsFold();
   const sim = new Sim(seed, [metrics, ...(opts.sinks ?? [])]);
   let status: RunStatus = 'complete';

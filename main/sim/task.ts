@@ -1,9 +1,10 @@
 import type { HeapEntry } from './heap';
 import type { Ns } from './time';
 import { TS_R } from './events';
+import type { WaitCauses } from './causes';
 
 /** What a task can be blocked on: a lock, a completion, an SRCU grace period, a flush... */
-export interface Waitable {
+export interface Waitable extends WaitCauses {
   /** As shown in task state and wait-for cycles, e.g. "mutex iommu_sva_lock". */
   readonly label: string;
   /** The tasks that must act before a waiter can go on: the edges of the wait-for graph. */
@@ -41,6 +42,11 @@ export class Task {
   /** Label of a timed sleep, for the state panel. */
   sleepLabel: string | null = null;
   blockedSince: Ns = 0;
+  /** Seq of the event that put the task to sleep (its task_state D/S event; 0 for hardware): causal edges start there. */
+  blockSeq = 0;
+  /** The longest sleep since `longestBlockNs` was last reset to 0, and its block event (causes.ts). */
+  longestBlockNs: Ns = 0;
+  longestBlockSeq = 0;
   /** Voluntary context switches, as khungtaskd reads them (t->nvcsw). */
   nvcsw = 0;
   lastSwitchCount = 0;

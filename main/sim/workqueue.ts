@@ -1,6 +1,13 @@
 import { fnArgs, KIND } from './events';
 import type { Sim } from './engine';
 import type { Gen, Task, Waitable } from './task';
+import { WAIT_MAP, type LockInstance } from './lockdep';
+
+const NO_PRIM = { prim: [] };
+const FLUSH_PRIM = { prim: ['flush_workqueue'] };
+
+/** Pending items a flush names as causes (running ones are always named). */
+const FLUSH_CAUSES_PENDING = 8;
 
 /** A work item. `queue_work` on an item already pending does nothing, as in the kernel. */
 export class Work {
@@ -9,11 +16,17 @@ export class Work {
   readonly args: string;
   /** Sequence number of its current queueing: flush_workqueue waits for items at or below its mark. */
   seq = 0;
+  /** Trace seqs of its current queueing's work_queue and work_begin events (causes.ts). */
+  queuedSeq = 0;
+  begunSeq = 0;
+  /** The work's lockdep map, "(work_completion)(&...->work)" in the kernel; here named after fn. */
+  readonly map: LockInstance;
   constructor(
     readonly fn: string,
     readonly body: (worker: Task) => Gen,
   ) {
     this.args = fnArgs(fn);
+    this.map = { cls: `(work_completion)(${fn.split(' ')[0]})`, wait: WAIT_MAP };
   }
 }
 
@@ -33,6 +46,12 @@ export class Workqueue {
   private readonly flushers = new Set<FlushWait>();
   private nextSeq = 1;
   private readonly idleWait: Waitable;
+  /**
+   * wq->lockdep_map, "(wq_completion)<name>": flush_workqueue takes and drops it, every work item
+   * runs inside it (process_one_work), so lockdep sees "flush while holding L" against "a work item
+   * takes L" as a cycle.
+   */
+  readonly map: LockInstance;
 
   constructor(
     private readonly sim: Sim,
@@ -41,6 +60,7 @@ export class Workqueue {
   ) {
     this.actor = sim.actor(`wq ${name}`, 'queue');
     this.idleWait = { label: `worker_thread ${name} (idle)`, holders: () => [] };
+    this.map = { cls: `(wq_completion)${name}`, wait: WAIT_MAP };
   }
 
   get depth(): number {
@@ -58,7 +78,8 @@ export class Workqueue {
     w.seq = this.nextSeq++;
     this.outstanding.set(w.seq, w);
     this.pendingQ.push(w);
-    this.sim.emitJson(KIND.work_queue, this.actor, w.seq, this.outstanding.size, w.args);
+    w.queuedSeq = this.sim.emitJson(KIND.work_queue, this.actor, w.seq, this.outstanding.size, w.args);
+    w.begunSeq = 0;
     this.sim.emit(KIND.wq_depth, this.actor, this.outstanding.size);
     this.kick();
     return true;
@@ -94,8 +115,14 @@ export class Workqueue {
       w.pending = false;
       const seq = w.seq;
       this.runningBy.set(w, t);
-      this.sim.emitJson(KIND.work_begin, t.actor, seq, this.actor, w.args);
+      w.begunSeq = this.sim.emitJson(KIND.work_begin, t.actor, seq, this.actor, w.args);
+      // process_one_work: lock_map_acquire(&pwq->wq->lockdep_map); lock_map_acquire(&lockdep_map).
+      const ld = this.sim.lockdep;
+      ld?.acquire(t, this.map, NO_PRIM);
+      ld?.acquire(t, w.map, NO_PRIM);
       yield* w.body(t);
+      ld?.release(t, w.map);
+      ld?.release(t, this.map);
       this.runningBy.delete(w);
       this.outstanding.delete(seq);
       this.sim.emitJson(KIND.work_end, t.actor, seq, this.actor, w.args);
@@ -112,6 +139,12 @@ export class Workqueue {
 
   /** flush_workqueue(): wait until every item queued before this call has finished. */
   *flush_workqueue(t: Task): Gen {
+    // lock_map_acquire(&wq->lockdep_map); lock_map_release(&wq->lockdep_map); then
+    // mutex_lock(&wq->mutex), where it may sleep first (mutex.c line not confirmed from source).
+    const ld = this.sim.lockdep;
+    ld?.acquire(t, this.map, FLUSH_PRIM);
+    ld?.release(t, this.map);
+    ld?.mightSleep(t, ['__mutex_lock', 'mutex_lock_nested', 'flush_workqueue'], 'kernel/locking/mutex.c:935');
     const mark = this.nextSeq - 1;
     const f = new FlushWait(this, t, mark, this.outstanding.size);
     this.sim.emit(KIND.flush_begin, t.actor, this.actor, f.remaining, { wq: this.name });
@@ -120,6 +153,22 @@ export class Workqueue {
       yield* this.sim.block(t, f);
     }
     this.sim.emit(KIND.flush_end, t.actor, this.actor, 0, { wq: this.name });
+  }
+
+  /**
+   * The events a flush with this mark waits on (causes.ts): each item's work_begin if it is running,
+   * its work_queue if still pending.
+   */
+  flushCauses(mark: number): number[] {
+    const out: number[] = [];
+    let pending = 0;
+    for (const [seq, w] of this.outstanding) {
+      if (seq > mark) continue;
+      if (w.begunSeq) out.push(w.begunSeq);
+      // A deep queue: the first few pending items stand for the rest.
+      else if (pending++ < FLUSH_CAUSES_PENDING) out.push(w.queuedSeq);
+    }
+    return out;
   }
 
   /** Who must finish for a flush with this mark to return: the wait-for edges of a flusher. */
@@ -150,5 +199,8 @@ class FlushWait implements Waitable {
   }
   holders(): readonly Task[] {
     return this.wq.flushHolders(this.mark);
+  }
+  waitCauses(): readonly number[] {
+    return this.wq.flushCauses(this.mark);
   }
 }

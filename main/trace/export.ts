@@ -90,6 +90,21 @@ export function exportChromeJson(r: TraceReader, file: string): number {
       const label = names ? `${k.name} ${names[a] ?? a}` : k.name;
       ev({ ph: 'i', s: 't', name: label, cat: k.role, pid, tid: actor, ts: us(t), args: { seq, cause, a, b, ...(args ? { args: JSON.parse(args) as unknown } : {}) } });
     }
+    // Causes as flow events (the edges table; scheduled-by is in each event's args.cause): a start
+    // at the earlier end, a finish at the later, the same id, each bound to the slice enclosing it
+    // on its thread (`bp: "e"` on the finish), so Perfetto UI draws the arrow between them.
+    let flow = 0;
+    for (const [from, to, rel, tFrom, aFrom, kFrom, tTo, aTo, kTo] of r.edgeRows()) {
+      const id = ++flow;
+      const [s, f] = tTo <= tFrom ? [[to, tTo, aTo, kTo], [from, tFrom, aFrom, kFrom]] : [[from, tFrom, aFrom, kFrom], [to, tTo, aTo, kTo]];
+      const args = { from, to, rel };
+      // A counter sample is no slice: give a flow's end there an instant of its own to bind to.
+      for (const [seq, t, actor, kind] of [s, f]) {
+        if (KINDS[kind]?.role === 'counter') ev({ ph: 'i', s: 't', name: KINDS[kind].name, cat: 'cause', pid: pidOfActor.get(actor), tid: actor, ts: us(t), args: { seq } });
+      }
+      ev({ ph: 's', id, name: rel, cat: 'cause', pid: pidOfActor.get(s[2]), tid: s[2], ts: us(s[1]), args: { seq: s[0], ...args } });
+      ev({ ph: 'f', bp: 'e', id, name: rel, cat: 'cause', pid: pidOfActor.get(f[2]), tid: f[2], ts: us(f[1]), args: { seq: f[0], ...args } });
+    }
     // Bookmarks and notes travel with the export: global instant events on their own track.
     const notes = r.annotations();
     if (notes.length > 0) {

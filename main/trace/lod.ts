@@ -218,6 +218,10 @@ export function buildLodAll(db: Database.Database): void {
 
 /** Decode a `lod` blob of `width` bytes per number into float64 records (NaN: no value). */
 export function decodeLod(blob: Uint8Array, width: number): Float64Array {
+  // A file from elsewhere may hold anything here: a shape no writer makes is refused (the reader names the file).
+  if (!(blob instanceof Uint8Array) || (width !== 4 && width !== 8) || blob.byteLength % width !== 0) {
+    throw new RangeError(`a level-of-detail row holds ${blob instanceof Uint8Array ? `${blob.byteLength} bytes` : typeof blob} with width ${String(width)}; lod data is a blob of 4- or 8-byte numbers`);
+  }
   const copy = blob.slice();
   if (width === 8) return new Float64Array(copy.buffer, 0, copy.byteLength / 8);
   const i = new Int32Array(copy.buffer, 0, copy.byteLength / 4);

@@ -31,3 +31,17 @@ export function eventRow(r: EventRow, name: (actor: number) => string): EventRow
   const args = parseArgs(r[7]);
   return { seq: r[0], tNs: r[1], kind, actor, actorId: r[3], causeSeq: r[4], a: r[5], b: r[6], args, text: describeEvent(kind, actor, r[5], r[6], args, name) };
 }
+
+/** Event `seq` and its causes, newest first, up to the scenario's first event (at most `max`; a cycle ends the walk). */
+export function walkCauses(seq: number, eventAt: (seq: number) => EventRowDto | null, max = 500): EventRowDto[] {
+  const out: EventRowDto[] = [];
+  const seen = new Set<number>();
+  for (let s = seq; s > 0 && out.length < max && !seen.has(s); ) {
+    seen.add(s);
+    const e = eventAt(s);
+    if (!e) break;
+    out.push(e);
+    s = e.causeSeq;
+  }
+  return out;
+}

@@ -5,8 +5,19 @@
  */
 import { KIND, type KindName } from '../sim/events';
 
-/** Format of the files this build writes and reads. Stored in `meta` and in PRAGMA user_version. */
-export const TRACE_FORMAT_VERSION = 3;
+import { KINDS } from '../sim/events';
+
+/**
+ * Format of the files this build writes. Stored in `meta` and in PRAGMA user_version.
+ * 4: the `edges` table (causal relations beside cause_seq; event_log unchanged).
+ */
+export const TRACE_FORMAT_VERSION = 4;
+
+/** Formats this build reads: 3 has no `edges` (its explanations follow scheduled-by only). */
+export const READABLE_FORMAT_VERSIONS: readonly number[] = [3, 4];
+
+/** The first format with the `edges` table. */
+export const EDGES_FORMAT_VERSION = 4;
 
 /** PRAGMA application_id of a trace ('SVAL'): tells a trace from any other SQLite file by its header. */
 export const TRACE_APPLICATION_ID = 0x5356414c;
@@ -18,6 +29,15 @@ export const LOD_LEVELS: readonly number[] = [16, 18, 20, 22, 24, 26, 28, 30, 32
 export const LOD_OTHER_KIND = 127;
 /** Lanes per actor in the LOD builder's key (actor * LOD_KINDS + kind). */
 export const LOD_KINDS = 128;
+/**
+ * Instants a zoomed-out view must still name: each keeps its own LOD lane (as counters and states
+ * do), so a window at any zoom says "oom_kill" rather than "events". They are rare by nature.
+ */
+export const LOD_MARKER_KINDS: readonly string[] = ['oom_kill', 'deadlock', 'hung_task', 'invariant', 'signal', 'panic'];
+/** Has kind id k a value kept in its LOD lane (counters, states)? */
+export const LOD_HAS_VALUE: readonly boolean[] = KINDS.map((k) => k.role === 'counter' || k.role === 'state');
+/** The LOD lane (`lod.kind`) of each kind id: its own for counters, states and markers, else LOD_OTHER_KIND. */
+export const LOD_LANE: readonly number[] = KINDS.map((k, i) => (LOD_HAS_VALUE[i] || LOD_MARKER_KINDS.includes(k.name) ? i : LOD_OTHER_KIND));
 /** Buckets per `lod` row. */
 export const LOD_CHUNK = 64;
 /** Numbers per bucket record in a `lod` blob. */
@@ -35,6 +55,8 @@ export const CHECKPOINT_DEFLATE_MIN = 4096;
 
 /** Tables a reader needs; a file without one of them is refused. */
 export const REQUIRED_TABLES = ['meta', 'kinds', 'actors', 'events', 'spans', 'checkpoints', 'lod', 'lod_all', 'annotations'] as const;
+/** Tables a reader needs besides REQUIRED_TABLES in a file of format EDGES_FORMAT_VERSION or later. */
+export const REQUIRED_TABLES_V4 = ['edges'] as const;
 
 export const SCHEMA_SQL = `
 CREATE TABLE meta (
@@ -104,9 +126,10 @@ CREATE TABLE checkpoints (seq INTEGER PRIMARY KEY, t_ns INTEGER NOT NULL, state_
 -- 'a' for counter and state kinds; none: NaN, or -2^31 as int32), roles (bit mask of event roles
 -- present: 1 instant, 2 begin, 4 end, 8 counter, 16 state). width = 4: int32 (everything fits),
 -- 8: float64. Only buckets holding events are stored. (A rowid table indexed at the end of the
--- run: blobs this size make a WITHOUT ROWID b-tree slow to insert into.) Counter and state kinds
--- get their own rows (kind = the kind id), so a zoomed-out mm lane keeps mm_users, mm_count and
--- its pages apart; every other event of the actor shares one row (kind = LOD_OTHER_KIND).
+-- run: blobs this size make a WITHOUT ROWID b-tree slow to insert into.) Counter, state and
+-- marker kinds (LOD_MARKER_KINDS: oom_kill, signal...) get their own rows (kind = the kind id), so a
+-- zoomed-out mm lane keeps mm_users, mm_count and its pages apart and an OOM kill stays named;
+-- every other event of the actor shares one row (kind = LOD_OTHER_KIND).
 CREATE TABLE lod (
   level  INTEGER NOT NULL,
   chunk  INTEGER NOT NULL,
@@ -129,6 +152,13 @@ CREATE TABLE lod_all (
   data   BLOB NOT NULL
 );
 CREATE TABLE annotations (id INTEGER PRIMARY KEY, t_ns INTEGER NOT NULL, seq INTEGER, kind TEXT NOT NULL, text TEXT NOT NULL, created TEXT NOT NULL);
+-- Causal edges beside events.cause_seq ("scheduled by"), recorded by the model (main/sim/causes.ts):
+-- event from_seq is explained by event to_seq. rel: waits_on (a blocked task's wait: the holder's
+-- acquire, the event that completed it, the work items or SRCU readers it waits for), held_by
+-- (memory an allocation could not get, held by an mm since to_seq; args {mm, pages, locked}),
+-- because_of (a decision from state: the event that set it). to_seq may be later than from_seq.
+-- args: JSON text or NULL. Indexed by from_seq when the run ends.
+CREATE TABLE edges (from_seq INTEGER NOT NULL, to_seq INTEGER NOT NULL, rel TEXT NOT NULL, args TEXT);
 `;
 
 /**
@@ -149,6 +179,8 @@ CREATE INDEX IF NOT EXISTS spans_by_lvl ON spans (lvl, t0);
 CREATE INDEX IF NOT EXISTS checkpoints_by_t ON checkpoints (t_ns);
 CREATE UNIQUE INDEX IF NOT EXISTS lod_by_chunk ON lod (level, chunk, actor, kind);
 CREATE UNIQUE INDEX IF NOT EXISTS lod_all_by_chunk ON lod_all (level, chunk);
+CREATE INDEX IF NOT EXISTS edges_by_from ON edges (from_seq);
+CREATE INDEX IF NOT EXISTS edges_by_to ON edges (to_seq);
 `;
 
 /** Role bits used in `lod.roles`. */

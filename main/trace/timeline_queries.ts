@@ -1,8 +1,9 @@
 import type { AlarmDto, AreaAggregateDto, DensityDto, EventRowDto, TrackDto, TrackGroupDto } from '../contract';
 import { KIND, KINDS } from '../sim/events';
 import { fmtNs } from '../sim/time';
+import type { TraceDb } from './db';
 import { decodeLod } from './lod';
-import type { TraceReader } from './reader';
+import type { ActorInfo } from './meta';
 import type { EventRow } from './rows';
 import { LOD_ALL_MIN_LEVEL, LOD_ALL_RECORD, LOD_LEVELS, LOD_RECORD, TIMELINE_INDEX_NAME, TIMELINE_KINDS } from './schema';
 
@@ -21,12 +22,18 @@ export const DENSITY_BUCKETS = 1024;
 
 const COLS = 'seq, t_ns, kind, actor, cause_seq, a, b, args';
 
-/** `s` as an SQL string literal. */
-const lit = (s: string) => `'${s.replace(/'/g, "''")}'`;
+/** What these queries need of a trace: its connection and the reader's naming of events and actors. */
+export interface TimelineSource {
+  db: TraceDb;
+  row(r: EventRow): EventRowDto;
+  actors(): ActorInfo[];
+  actorName(id: number): string;
+  seqAtOrBefore(t: number): number;
+}
 
-/** Rows of one read-only statement (the reader's guarded query path). */
-function rows(r: TraceReader, sql: string, limit = 1_000_000): unknown[][] {
-  return r.query(sql, limit).rows;
+/** Rows of one prepared statement (cached by the connection: every SQL text here is one of a few). */
+function rows(db: TraceDb, sql: string, ...params: unknown[]): unknown[][] {
+  return db.guard(() => db.stmt(sql).raw(true).all(...params) as unknown[][]);
 }
 
 /**
@@ -34,8 +41,8 @@ function rows(r: TraceReader, sql: string, limit = 1_000_000): unknown[][] {
  * planner uses a partial index only for a query that repeats its condition), else the same list:
  * an older trace gets a scan, slower but the same answer.
  */
-function indexedWhere(r: TraceReader): string {
-  const sql = rows(r, `SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ${lit(TIMELINE_INDEX_NAME)}`)[0]?.[0];
+function indexedWhere(db: TraceDb): string {
+  const sql = rows(db, "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?", TIMELINE_INDEX_NAME)[0]?.[0];
   if (typeof sql === 'string') {
     const i = sql.toUpperCase().lastIndexOf(' WHERE ');
     if (i >= 0) return sql.slice(i + 7);
@@ -49,32 +56,26 @@ export interface TimelineIndex {
   density: DensityDto;
 }
 
-const cache = new WeakMap<TraceReader, TimelineIndex>();
-
-/** Alarms, lane groups and density of a run; kept per reader once the run is complete (a running one grows). */
-export function timelineIndex(r: TraceReader, tracks: readonly TrackDto[], endNs: number, live: boolean): TimelineIndex {
-  const hit = cache.get(r);
-  if (hit && !live) return hit;
-  const where = indexedWhere(r);
-  const ofKind = (kind: string, limit: number) =>
-    rows(r, `SELECT ${COLS} FROM events WHERE ${where} AND kind = ${KIND[kind as keyof typeof KIND]} ORDER BY seq LIMIT ${limit}`) as EventRow[];
-  const out: TimelineIndex = {
-    alarms: alarmIndex(r, ALARM_KINDS.flatMap((k) => ofKind(k, ALARMS_PER_KIND)), ofKind('release_end', ALARMS_PER_KIND * 4)),
+/** Alarms, lane groups and density of a run: a constant number of queries through the partial index. */
+export function timelineIndex(src: TimelineSource, tracks: readonly TrackDto[], endNs: number): TimelineIndex {
+  const { db } = src;
+  const where = indexedWhere(db);
+  const ofKind = (kind: string, limit: number) => rows(db, `SELECT ${COLS} FROM events WHERE ${where} AND kind = ? ORDER BY seq LIMIT ?`, KIND[kind as keyof typeof KIND], limit) as EventRow[];
+  return {
+    alarms: alarmIndex(src, ALARM_KINDS.flatMap((k) => ofKind(k, ALARMS_PER_KIND)), ofKind('release_end', ALARMS_PER_KIND * 4)),
     groups: groupTracks(tracks, {
       taskNew: ofKind('task_new', 100_000),
       mmNew: ofKind('mm_new', 100_000),
       pasidAlloc: ofKind('pasid_alloc', 100_000),
       // SQLite takes a min() query's bare columns from the row with the minimum.
-      firstOf: (kind) => rows(r, `SELECT ${COLS}, min(seq) FROM events WHERE ${where} AND kind = ${KIND[kind]} GROUP BY actor`) as EventRow[],
+      firstOf: (kind) => rows(db, `SELECT ${COLS}, min(seq) FROM events WHERE ${where} AND kind = ? GROUP BY actor`, KIND[kind]) as EventRow[],
     }),
-    density: density(r, endNs),
+    density: density(db, endNs),
   };
-  if (!live) cache.set(r, out);
-  return out;
 }
 
 /** Alarm rows (any order) as AlarmDtos by time, labelled in the kernel's words. */
-export function alarmIndex(r: Pick<TraceReader, 'row'>, raw: readonly EventRow[], releaseEnds: readonly EventRow[] = []): AlarmDto[] {
+export function alarmIndex(r: Pick<TimelineSource, 'row'>, raw: readonly EventRow[], releaseEnds: readonly EventRow[] = []): AlarmDto[] {
   const evs = [...raw].sort((x, y) => x[0] - y[0]).map((x) => r.row(x));
   const kills = evs.filter((e) => e.kind === 'oom_kill').map((e) => e.seq);
   // Each release() entry with its return (the next release_end of that actor, mm and PASID): the label says how long it took, at any zoom.
@@ -234,21 +235,21 @@ export function groupTracks(tracks: readonly TrackDto[], f: GroupFacts): TrackGr
 }
 
 /** Events per bucket over [0, endNs], from the coarsest level-of-detail rows that still give enough buckets. */
-export function density(r: TraceReader, endNs: number): DensityDto {
+export function density(db: TraceDb, endNs: number): DensityDto {
   const level = LOD_LEVELS.find((l) => endNs / 2 ** l <= DENSITY_BUCKETS) ?? LOD_LEVELS[LOD_LEVELS.length - 1];
   const w = 2 ** level;
   const counts = new Array<number>(Math.max(1, Math.ceil((endNs + 1) / w))).fill(0);
   const addAt = (b: number, n: number) => {
     if (b >= 0 && b < counts.length) counts[b] += n;
   };
-  const all = level >= LOD_ALL_MIN_LEVEL ? (rows(r, `SELECT width, data FROM lod_all WHERE level = ${level}`) as [number, Uint8Array][]) : [];
+  const all = level >= LOD_ALL_MIN_LEVEL ? (rows(db, 'SELECT width, data FROM lod_all WHERE level = ?', level) as [number, Uint8Array][]) : [];
   if (all.length) {
     for (const [width, blob] of all) {
       const d = decodeLod(blob, width);
       for (let o = 0; o < d.length; o += LOD_ALL_RECORD) addAt(d[o + 2], d[o + 3]);
     }
   } else {
-    for (const [width, blob] of rows(r, `SELECT width, data FROM lod WHERE level = ${level}`) as [number, Uint8Array][]) {
+    for (const [width, blob] of rows(db, 'SELECT width, data FROM lod WHERE level = ?', level) as [number, Uint8Array][]) {
       const d = decodeLod(blob, width);
       for (let o = 0; o < d.length; o += LOD_RECORD) addAt(d[o], d[o + 1]);
     }
@@ -257,34 +258,31 @@ export function density(r: TraceReader, endNs: number): DensityDto {
 }
 
 /** The next (dir 1) or previous (dir -1) event from `fromSeq` whose kind, actor name or args contain `query`. */
-export function searchEvents(r: TraceReader, query: string, fromSeq: number, dir: 1 | -1): EventRowDto | null {
+export function searchEvents(src: TimelineSource, query: string, fromSeq: number, dir: 1 | -1): EventRowDto | null {
   const q = query.trim().toLowerCase();
   if (!q) return null;
   const kinds = KINDS.map((k, i) => [k.name, i] as const).filter(([n]) => n.includes(q)).map(([, i]) => i);
-  const actors = r.actors().filter((a) => a.name.toLowerCase().includes(q)).map((a) => a.id);
-  const like = `'%${q.replace(/'/g, "''").replace(/[\\%_]/g, (c) => `\\${c}`)}%'`;
-  const terms = [`args LIKE ${like} ESCAPE '\\'`];
-  if (kinds.length) terms.push(`kind IN (${kinds.join(', ')})`);
-  if (actors.length) terms.push(`actor IN (${actors.join(', ')})`);
-  const sql = `SELECT ${COLS} FROM events WHERE seq ${dir === 1 ? '>' : '<'} ${Math.trunc(fromSeq)} AND (${terms.join(' OR ')}) ORDER BY seq ${dir === 1 ? 'ASC' : 'DESC'} LIMIT 1`;
-  const row = rows(r, sql, 1)[0] as EventRow | undefined;
-  return row ? r.row(row) : null;
+  const actors = src.actors().filter((a) => a.name.toLowerCase().includes(q)).map((a) => a.id);
+  const like = `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  const sql = `SELECT ${COLS} FROM events WHERE seq ${dir === 1 ? '>' : '<'} ? AND (args LIKE ? ESCAPE '\\' OR kind IN (SELECT value FROM json_each(?)) OR actor IN (SELECT value FROM json_each(?))) ORDER BY seq ${dir === 1 ? 'ASC' : 'DESC'} LIMIT 1`;
+  const row = rows(src.db, sql, Math.trunc(fromSeq), like, JSON.stringify(kinds), JSON.stringify(actors))[0] as EventRow | undefined;
+  return row ? src.row(row) : null;
 }
 
 /** What lanes `tracks` hold over [fromNs, toNs]: events per kind, and per lane its events and spans (count, total and longest time inside the range). */
-export function aggregateArea(r: TraceReader, fromNs: number, toNs: number, tracks: readonly number[]): AreaAggregateDto {
+export function aggregateArea(src: TimelineSource, fromNs: number, toNs: number, tracks: readonly number[]): AreaAggregateDto {
   const from = Math.trunc(fromNs);
   const to = Math.trunc(toNs);
   const ids = [...new Set(tracks.map((t) => Math.trunc(t)))];
   const out: AreaAggregateDto = { fromNs: from, toNs: to, events: 0, kinds: [], lanes: [] };
   if (!ids.length || to < from) return out;
-  const list = ids.join(', ');
-  const s0 = r.seqAtOrBefore(from - 1) + 1;
-  const s1 = r.seqAtOrBefore(to);
-  const lanes = new Map(ids.map((id) => [id, { id, name: r.actorName(id), events: 0, spans: 0, totalNs: 0, maxNs: 0 }]));
+  const list = JSON.stringify(ids);
+  const s0 = src.seqAtOrBefore(from - 1) + 1;
+  const s1 = src.seqAtOrBefore(to);
+  const lanes = new Map(ids.map((id) => [id, { id, name: src.actorName(id), events: 0, spans: 0, totalNs: 0, maxNs: 0 }]));
   const kinds = new Map<string, number>();
   if (s1 >= s0) {
-    for (const [actor, kind, n] of rows(r, `SELECT actor, kind, count(*) FROM events WHERE seq BETWEEN ${s0} AND ${s1} AND actor IN (${list}) GROUP BY actor, kind`) as [number, number, number][]) {
+    for (const [actor, kind, n] of rows(src.db, 'SELECT actor, kind, count(*) FROM events WHERE seq BETWEEN ? AND ? AND actor IN (SELECT value FROM json_each(?)) GROUP BY actor, kind', s0, s1, list) as [number, number, number][]) {
       const name = KINDS[kind]?.name ?? `#${kind}`;
       kinds.set(name, (kinds.get(name) ?? 0) + n);
       const l = lanes.get(actor);
@@ -292,8 +290,9 @@ export function aggregateArea(r: TraceReader, fromNs: number, toNs: number, trac
       out.events += n;
     }
   }
-  const clip = `(min(t1, ${to}) - max(t0, ${from}))`;
-  for (const [actor, n, total, max] of rows(r, `SELECT actor, count(*), sum(${clip}), max(${clip}) FROM spans WHERE actor IN (${list}) AND cat != 'blocked' AND t0 <= ${to} AND t1 >= ${from} GROUP BY actor`) as [number, number, number, number][]) {
+  const spanSql =
+    "SELECT actor, count(*), sum(min(t1, @to) - max(t0, @from)), max(min(t1, @to) - max(t0, @from)) FROM spans WHERE actor IN (SELECT value FROM json_each(@list)) AND cat != 'blocked' AND t0 <= @to AND t1 >= @from GROUP BY actor";
+  for (const [actor, n, total, max] of rows(src.db, spanSql, { to, from, list }) as [number, number, number, number][]) {
     const l = lanes.get(actor);
     if (!l) continue;
     l.spans = n;

@@ -1,6 +1,6 @@
 import type { Ns, TrackWindowDto, WindowDto } from '../contract';
 import { KINDS, stateNames, type Role } from '../sim/events';
-import type { WindowRange, WindowTrack } from './reader';
+import type { WindowRange, WindowTrack } from './window_read';
 
 const ROLE: Role[] = KINDS.map((k) => k.role);
 /** The counter name of each counter kind (`mm_users`, `resident pages`...). */
@@ -69,10 +69,9 @@ function trackDto(t: WindowTrack, actorName: (id: number) => string): TrackWindo
   let blocked = false;
   for (const s of t.spans.sort((a, b) => a.t0 - b.t0 || b.t1 - a.t1)) {
     const t1 = s.endSeq === null ? null : s.t1;
-    if (s.cat === 'blocked') {
-      // name is '<S or D> <what it waits on>' (schema.ts).
-      const sp = s.name.indexOf(' ');
-      dto.states.push({ t0: s.t0, t1, state: sp < 0 ? s.name : s.name.slice(0, sp), label: sp < 0 ? null : s.name.slice(sp + 1) });
+    if (s.state !== null) {
+      // A blocked task: its state (S or D) and what it waits on, as window_read.ts read them.
+      dto.states.push({ t0: s.t0, t1, state: s.state, label: s.name || null });
       blocked = true;
       continue;
     }

@@ -1,12 +1,13 @@
 import fs from 'node:fs';
 import zlib from 'node:zlib';
 import Database from 'better-sqlite3';
+import type { Relation } from '../sim/causes';
 import { KINDS, TS_X, type TraceSink, type TrackType } from '../sim/events';
 import type { Metrics } from '../sim/metrics';
 import { StateFold, type FoldSnapshot } from '../sim/state';
 import { TraceFileError } from './errors';
 import { buildLodAll, LodBuilder, type LodChunk } from './lod';
-import { CHECKPOINT_DEFLATE_MIN, FINAL_INDEX_SQL, LOD_KINDS, LOD_OTHER_KIND, ROLE_BIT, SCHEMA_SQL, TRACE_APPLICATION_ID, TRACE_FORMAT_VERSION } from './schema';
+import { CHECKPOINT_DEFLATE_MIN, FINAL_INDEX_SQL, LOD_HAS_VALUE, LOD_KINDS, LOD_LANE, ROLE_BIT, SCHEMA_SQL, TRACE_APPLICATION_ID, TRACE_FORMAT_VERSION } from './schema';
 import { SpanDeriver, type SpanRow } from './spans';
 
 /** What a trace records about its run before the first event. */
@@ -107,6 +108,8 @@ export interface TraceBatch {
   checkpoints: [number, number, string | Uint8Array][];
   lastSeq: number;
   lastT: number;
+  /** Causal edges (causes.ts), 4 values each: from_seq, to_seq, rel, args (JSON or null). */
+  edges: (number | string | null)[];
 }
 
 /**
@@ -122,6 +125,7 @@ function insertSql(table: string, cols: string[], rows: number): string {
 }
 
 const EVENT_COLS = ['seq', 't_ns', 'kind', 'actor', 'cause_seq', 'a', 'b', 'args'];
+const EDGE_COLS = ['from_seq', 'to_seq', 'rel', 'args'];
 const SPAN_COLS = ['actor', 'cat', 'name', 'holder', 'begin_seq', 'end_seq', 't0', 't1', 'dur', 'lvl'];
 
 /** Events per write transaction: big enough that commits are rare, small enough to lose little on a crash. */
@@ -130,7 +134,6 @@ export const DEFAULT_BATCH = 16_384;
 export const DEFAULT_CHECKPOINT_EVERY = 2_048;
 
 const ROLE_OF = KINDS.map((k) => ROLE_BIT[k.role]);
-const HAS_VALUE = KINDS.map((k) => k.role === 'counter' || k.role === 'state');
 /** Kinds the span deriver needs to see (the rest skip it). */
 const SPAN_KIND = KINDS.map((k) => k.role === 'begin' || k.role === 'end' || k.name === 'task_state');
 
@@ -164,11 +167,18 @@ export class TraceRecorder implements TraceSink {
   private readonly ckEvery: number;
   private lastSeq = 0;
   private lastT = 0;
+  private edgeRows: (number | string | null)[] = [];
+  /**
+   * TraceSink.edge: causal edges, kept with the batch. Absent when built with `edges: false` (the
+   * benchmark's baseline), so the model then computes none.
+   */
+  readonly edge?: (from: number, to: number, rel: Relation, args: string | null) => void;
 
   constructor(
     private readonly emit: (b: TraceBatch) => void,
-    opts: { batch?: number; checkpointEvery?: number } = {},
+    opts: { batch?: number; checkpointEvery?: number; edges?: boolean } = {},
   ) {
+    if (opts.edges !== false) this.edge = (from, to, rel, args) => void this.edgeRows.push(from, to, rel, args);
     this.batch = opts.batch ?? DEFAULT_BATCH;
     this.ckEvery = opts.checkpointEvery ?? DEFAULT_CHECKPOINT_EVERY;
     this.num = new Float64Array(this.batch * 7);
@@ -197,8 +207,8 @@ export class TraceRecorder implements TraceSink {
     this.lastT = t;
     this.fold.event(seq, t, kind, actor, cause, a, b, args);
     if (SPAN_KIND[kind]) this.spans.event(seq, t, kind, actor, a, args);
-    // One LOD lane per counter/state kind, one for everything else of the actor.
-    this.lod.add(actor * LOD_KINDS + (HAS_VALUE[kind] ? kind : LOD_OTHER_KIND), seq, t, ROLE_OF[kind], HAS_VALUE[kind] ? a : NaN);
+    // One LOD lane per counter, state and marker kind, one for everything else of the actor (schema.ts).
+    this.lod.add(actor * LOD_KINDS + LOD_LANE[kind], seq, t, ROLE_OF[kind], LOD_HAS_VALUE[kind] ? a : NaN);
     if (seq % this.ckEvery === 0) {
       const json = JSON.stringify(compactSnapshot(this.fold.snapshot()));
       this.ckRows.push([seq, t, json.length > CHECKPOINT_DEFLATE_MIN ? zlib.deflateRawSync(json, { level: 1 }) : json]);
@@ -213,7 +223,7 @@ export class TraceRecorder implements TraceSink {
 
   /** Hand over what is buffered (the event buffer moves with the batch; a new one is allocated). */
   flush(): void {
-    if (this.n === 0 && this.actors.length === 0 && this.spanRows.size === 0 && this.lodRows.length === 0) return;
+    if (this.n === 0 && this.actors.length === 0 && this.spanRows.size === 0 && this.lodRows.length === 0 && this.edgeRows.length === 0) return;
     const b: TraceBatch = {
       actors: this.actors,
       n: this.n,
@@ -224,7 +234,9 @@ export class TraceRecorder implements TraceSink {
       checkpoints: this.ckRows,
       lastSeq: this.lastSeq,
       lastT: this.lastT,
+      edges: this.edgeRows,
     };
+    this.edgeRows = [];
     this.num = new Float64Array(this.batch * 7);
     this.args = [];
     this.actors = [];
@@ -272,6 +284,8 @@ export class TraceWriter {
   private readonly insSpan: Database.Statement;
   private readonly insLod: Database.Statement;
   private readonly insCk: Database.Statement;
+  private readonly insEdge: Database.Statement;
+  private readonly insEdges: Database.Statement;
   private readonly updProgress: Database.Statement;
   private readonly writeTx: (b: TraceBatch) => void;
   private closed = false;
@@ -307,6 +321,8 @@ export class TraceWriter {
     this.insSpans = db.prepare(insertSql('spans', SPAN_COLS, ROWS_PER_INSERT));
     this.insLod = db.prepare('INSERT INTO lod (level, chunk, actor, kind, n, width, data) VALUES (?, ?, ?, ?, ?, ?, ?)');
     this.insCk = db.prepare('INSERT INTO checkpoints (seq, t_ns, state_json) VALUES (?, ?, ?)');
+    this.insEdge = db.prepare(insertSql('edges', EDGE_COLS, 1));
+    this.insEdges = db.prepare(insertSql('edges', EDGE_COLS, ROWS_PER_INSERT));
     this.updProgress = db.prepare('UPDATE meta SET event_count = ?, end_time_ns = ?');
     this.writeTx = db.transaction((b: TraceBatch) => this.writeRows(b));
   }
@@ -371,6 +387,10 @@ export class TraceWriter {
       this.insSpan.run(one10);
     }
     for (const c of b.lod) this.insLod.run(c.level, c.chunk, Math.floor(c.actor / LOD_KINDS), c.actor % LOD_KINDS, c.n, c.data.BYTES_PER_ELEMENT, Buffer.from(c.data.buffer, c.data.byteOffset, c.data.byteLength));
+    const ed = b.edges ?? [];
+    let e = 0;
+    for (const step = 4 * R; e + step <= ed.length; e += step) this.insEdges.run(ed.slice(e, e + step));
+    for (; e < ed.length; e += 4) this.insEdge.run(ed[e], ed[e + 1], ed[e + 2], ed[e + 3]);
     for (const [seq, t, state] of b.checkpoints) this.insCk.run(seq, t, typeof state === 'string' ? state : Buffer.from(state.buffer, state.byteOffset, state.byteLength));
     if (b.lastSeq > 0) this.updProgress.run(b.lastSeq, b.lastT);
   }

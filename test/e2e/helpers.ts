@@ -5,9 +5,12 @@ import type { RunListItem } from '../../main/contract';
 
 export const SHOTS = 'test-results/screens';
 
-/** Call the LabApi of the server under test, as the page does. */
+/** The server's session token (playwright.config.ts sets it; the request fixture sends it as a header too). */
+export const TOKEN_HEADERS = { 'x-sva-lab-token': process.env.E2E_TOKEN ?? '' };
+
+/** Call the LabApi of the server under test, as the page does (with the session token). */
 export async function labCall<T>(request: APIRequestContext, method: string, ...args: unknown[]): Promise<T> {
-  const res = await request.post(`/api/${method}`, { data: { args } });
+  const res = await request.post(`/api/${method}`, { data: { args }, headers: TOKEN_HEADERS });
   const body = (await res.json()) as { ok: boolean; value?: T; error?: string };
   if (!body.ok) throw new Error(body.error);
   return body.value as T;

@@ -1,38 +1,48 @@
 /**
  * A fake LabApi for the renderer's tests and for looking at the UI without the service: runs are
- * recorded in memory by the real simulator (main/sim), so the windows, states, events and cause
- * chains it answers are the model's own, shaped as main/contract.ts says. It is not the trace layer:
- * level-of-detail here is computed on the fly from per-lane arrays (fine for fixtures of up to a
- * few hundred thousand events), and "files" are the in-memory runs.
+ * recorded in memory by the real simulator (main/sim), and answered by the lab's own pure code
+ * (main/lab/args.ts checkRun, shape.ts, names.ts, compare.ts; main/trace/rows.ts eventRow and
+ * walkCauses, window_fold.ts, window.ts windowDto, spans.ts), so windows, states, event rows, cause
+ * chains, names and messages are the service's. What it does not share is SQLite: events, spans
+ * and checkpoints are arrays, and a zoomed-out window folds events on the fly (fine for fixtures
+ * of up to a few hundred thousand events). Its methods are made from LAB_METHODS.
  */
-import type {
-  AnnotationDto,
-  CatalogDto,
-  CompareDto,
-  EventQuery,
-  EventRowDto,
-  LabApi,
-  LabEvent,
-  ModelState,
-  RunId,
-  RunInfo,
-  RunListItem,
-  RunRequest,
-  RunStatus,
-  TrackDto,
-  TrackWindowDto,
-  VerifyDto,
-  WindowDto,
+import {
+  LAB_METHODS,
+  type AnnotationDto,
+  type EventRowDto,
+  type LabApi,
+  type LabEvent,
+  type LabMethod,
+  type ModelState,
+  type RunId,
+  type RunInfo,
+  type RunListItem,
+  type RunRequest,
+  type RunStatus,
+  type VerifyDto,
+  type WindowDto,
 } from '../../main/contract';
-import { DMA_STATE, KIND, KINDS, PASID_ENTRY_STATE, TASK_STATE, type TrackType } from '../../main/sim/events';
-import { METRIC_DOCS } from '../../main/sim/metrics';
-import { describeRange, paramFieldErrors, type ParamValue } from '../../main/sim/params';
+import { checkRun } from '../../main/lab/args';
+import { listScenarios, metricDocs } from '../../main/lab/catalog';
+import { divergenceDto, metricDiff } from '../../main/lab/compare';
+import { UserError } from '../../main/lab/errors';
+import { runFileName } from '../../main/lab/names';
+import { checkWindowRange, eventRange, kindId, listedParams, runInfo, stepSeq } from '../../main/lab/shape';
+import { KINDS, type TrackType } from '../../main/sim/events';
+import type { ParamValue } from '../../main/sim/params';
 import { runScenario, type Summary } from '../../main/sim/run';
-import { SCENARIOS } from '../../main/sim/scenarios/index';
 import { StateFold, type FoldSnapshot } from '../../main/sim/state';
+import { rowsDiffer } from '../../main/trace/diverge';
+import { eventRow, walkCauses, type EventRow } from '../../main/trace/rows';
+import { LOD_LEVELS } from '../../main/trace/schema';
 import { SpanDeriver } from '../../main/trace/spans';
-import type { EventRow } from '../../main/trace/rows';
+import { formatDmesg } from '../../main/trace/dmesg';
+import { windowDto } from '../../main/trace/window';
 import { ALARM_KINDS, ALARMS_PER_KIND, alarmIndex, DENSITY_BUCKETS, groupTracks } from '../../main/trace/timeline_queries';
+import { explain } from '../../main/trace/why';
+import { emptyTrack, foldEvents, WINDOW_RAW_MAX, windowSpan } from '../../main/trace/window_fold';
+import type { WindowSpan, WindowTrack } from '../../main/trace/window_read';
 
 interface Ev {
   seq: number;
@@ -45,18 +55,6 @@ interface Ev {
   args: string | null;
 }
 
-interface SpanIv { t0: number; t1: number | null; name: string; depth: number; seq?: number; endSeq?: number | null }
-interface StateIv { t0: number; t1: number | null; state: string; label: string | null }
-interface Inst { t: number; kind: string; seq: number }
-interface Sample { t: number; v: number }
-
-interface Lane {
-  spans: SpanIv[];
-  states: StateIv[];
-  instants: Inst[];
-  counters: Map<string, Sample[]>;
-}
-
 /** One run recorded in memory. */
 export interface FakeRun {
   item: RunListItem;
@@ -64,49 +62,28 @@ export interface FakeRun {
   events: Ev[];
   names: Map<number, string>;
   tracks: Map<number, TrackType>;
-  lanes: Map<number, Lane>;
+  /** Every span the trace layer's SpanDeriver derives, as a window reads it. */
+  spans: (WindowSpan & { actor: number })[];
   checkpoints: FoldSnapshot[];
+  /** Causal edges by from_seq, as the model recorded them (main/sim/causes.ts). */
+  edges: Map<number, { to: number; rel: string; args: string | null }[]>;
 }
 
 const CHECKPOINT_EVERY = 5000;
-const STATE_NAMES: Partial<Record<number, readonly string[]>> = {
-  [KIND.task_state]: TASK_STATE,
-  [KIND.pasid_entry]: PASID_ENTRY_STATE,
-  [KIND.dma_state]: DMA_STATE,
-};
 
-function parseArgs(args: string | null): Record<string, unknown> | null {
-  if (args === null) return null;
-  try {
-    return JSON.parse(args) as Record<string, unknown>;
-  } catch {
-    return null;
-  }
-}
+const rowOf = (e: Ev): EventRow => [e.seq, e.t, e.kind, e.actor, e.cause, e.a, e.b, e.args];
 
 /** Record `req` with the real simulator. `created` is given so fixtures are deterministic. */
 export function recordRun(req: RunRequest, created: string, status?: RunStatus): FakeRun {
   const events: Ev[] = [];
+  const edges: FakeRun['edges'] = new Map();
   const names = new Map<number, string>();
   const tracks = new Map<number, TrackType>();
-  const lanes = new Map<number, Lane>();
-  const lane = (id: number): Lane => {
-    let l = lanes.get(id);
-    if (!l) lanes.set(id, (l = { spans: [], states: [], instants: [], counters: new Map() }));
-    return l;
-  };
-  const rawSpans = new Map<number, { t0: number; t1: number | null; name: string; seq: number; endSeq: number | null }[]>();
+  const spans: FakeRun['spans'] = [];
   let endNs = 0;
-  const deriver = new SpanDeriver((s) => {
-    if (s.cat === 'blocked') return; // blocked tasks are drawn from their states
-    let l = rawSpans.get(s.actor);
-    if (!l) rawSpans.set(s.actor, (l = []));
-    l.push({ t0: s.t0, t1: s.endSeq === null ? null : s.t1, name: s.name === 'release' ? 'release()' : s.name, seq: s.beginSeq, endSeq: s.endSeq });
-  });
+  const deriver = new SpanDeriver((s) => spans.push({ actor: s.actor, ...windowSpan(s.t0, s.t1, s.cat, s.name, s.holder, s.beginSeq, s.endSeq) }));
   const fold = new StateFold();
   const checkpoints: FoldSnapshot[] = [];
-  const openState = new Map<number, StateIv>();
-
   const summary: Summary = runScenario(req.scenario, req.params, req.seed, {
     sinks: [
       {
@@ -115,61 +92,30 @@ export function recordRun(req: RunRequest, created: string, status?: RunStatus):
           tracks.set(id, track);
           fold.actor(id, name, track);
         },
+        edge(from, to, rel, args) {
+          let l = edges.get(from);
+          if (!l) edges.set(from, (l = []));
+          l.push({ to, rel, args });
+        },
         event(seq, t, kind, actor, cause, a, b, args) {
           events.push({ seq, t, kind, actor, cause, a, b, args });
           endNs = t;
           if (seq % CHECKPOINT_EVERY === 1) checkpoints.push(fold.snapshot());
           fold.event(seq, t, kind, actor, cause, a, b, args);
           deriver.event(seq, t, kind, actor, a, args);
-          const info = KINDS[kind];
-          if (info.role === 'instant' || info.role === 'begin') {
-            if (info.role === 'instant') lane(actor).instants.push({ t, kind: info.name, seq });
-          } else if (info.role === 'counter') {
-            const c = lane(actor).counters;
-            const key = (info as { span?: string }).span ?? info.name;
-            let s = c.get(key);
-            if (!s) c.set(key, (s = []));
-            s.push({ t, v: a });
-          } else if (info.role === 'state') {
-            const names = STATE_NAMES[kind];
-            if (!names) {
-              lane(actor).instants.push({ t, kind: info.name, seq });
-              return;
-            }
-            const prev = openState.get(actor);
-            if (prev) prev.t1 = t;
-            const on = (parseArgs(args)?.on as string | undefined) ?? null;
-            const iv: StateIv = { t0: t, t1: null, state: names[a] ?? String(a), label: on };
-            lane(actor).states.push(iv);
-            openState.set(actor, iv);
-          }
         },
       },
     ],
   });
   deriver.close(endNs);
-  // Depth: the lowest row free at the span's start (nested spans land below their parent).
-  for (const [actor, list] of rawSpans) {
-    list.sort((x, y) => x.t0 - y.t0 || (y.t1 ?? Infinity) - (x.t1 ?? Infinity));
-    const rowEnd: number[] = [];
-    const l = lane(actor);
-    for (const s of list) {
-      let d = rowEnd.findIndex((e) => e <= s.t0);
-      if (d < 0) d = rowEnd.length;
-      rowEnd[d] = s.t1 ?? Infinity;
-      l.spans.push({ ...s, depth: d });
-    }
-  }
   const st: RunStatus = status ?? summary.status;
-  const stamp = created.replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
-  const id = `${stamp}-${req.scenario}-${summary.model}-s${req.seed}.sqlite`;
-  const trackList: TrackDto[] = [...names].map(([tid, name]) => ({ id: tid, name, type: tracks.get(tid) ?? 'scenario' }));
+  const id = runFileName(new Date(created), req.scenario, summary.model, req.seed);
   const item: RunListItem = {
     id,
     scenario: req.scenario,
     model: summary.model,
     seed: req.seed,
-    params: summary.params,
+    params: listedParams(req.scenario, summary.params),
     status: st,
     created,
     events: summary.events,
@@ -178,23 +124,12 @@ export function recordRun(req: RunRequest, created: string, status?: RunStatus):
     bytes: summary.events * 48,
     digest: summary.digest,
   };
-  const info: RunInfo = {
-    id,
-    summary: { ...summary, status: st === 'running' ? 'complete' : st },
-    status: st,
-    created,
-    tracks: trackList,
-    startNs: 0,
-    endNs: summary.endTimeNs,
-    triggerNs: summary.metrics.triggerNs,
-    alarms: [],
-    groups: [],
-    density: { bucketNs: 1, counts: [] },
-  };
-  const run: FakeRun = { item, info, events, names, tracks, lanes, checkpoints };
-  // The alarm index, groups and density as the service computes them (the same functions, over the events in memory).
-  const raw = (e: Ev): EventRow => [e.seq, e.t, e.kind, e.actor, e.cause, e.a, e.b, e.args];
-  const ofKind = (k: string) => events.filter((e) => KINDS[e.kind].name === k).map(raw);
+  const trackList = [...names].map(([tid, name]) => ({ id: tid, name, type: tracks.get(tid) ?? ('scenario' as TrackType) }));
+  const base = runInfo(id, { ...summary, status: st === 'running' ? 'complete' : st }, st, created, trackList, summary.endTimeNs);
+  const info: RunInfo = { ...base, alarms: [], groups: [], density: { bucketNs: 1, counts: [] } };
+  const run: FakeRun = { item, info, events, names, tracks, spans, checkpoints, edges };
+  // The alarm index, lane groups and density as the service computes them (the same functions, over the events in memory).
+  const ofKind = (k: string) => events.filter((e) => KINDS[e.kind].name === k).map(rowOf);
   info.alarms = alarmIndex({ row: (r) => row(run, events[r[0] - 1]) }, ALARM_KINDS.flatMap((k) => ofKind(k).slice(0, ALARMS_PER_KIND)), ofKind('release_end'));
   info.groups = groupTracks(trackList, {
     taskNew: ofKind('task_new'),
@@ -205,160 +140,65 @@ export function recordRun(req: RunRequest, created: string, status?: RunStatus):
       return ofKind(k).filter((r) => !seen.has(r[3]) && (seen.add(r[3]), true));
     },
   });
-  const bucketNs = pow2AtLeast(Math.max(1, summary.endTimeNs) / DENSITY_BUCKETS);
+  const bucketNs = 2 ** Math.max(0, Math.ceil(Math.log2(Math.max(1, summary.endTimeNs) / DENSITY_BUCKETS)));
   const counts = new Array<number>(Math.ceil((summary.endTimeNs + 1) / bucketNs)).fill(0);
   for (const e of events) counts[Math.floor(e.t / bucketNs)]++;
   info.density = { bucketNs, counts };
   return run;
 }
 
-/** Index of the first element with key(x) >= v in a sorted array. */
-function lowerBound<T>(arr: readonly T[], v: number, key: (x: T) => number): number {
+/** Index of the first element with key(x) > v in a sorted array. */
+function upperBound<T>(arr: readonly T[], v: number, key: (x: T) => number): number {
   let lo = 0;
   let hi = arr.length;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
-    if (key(arr[mid]) < v) lo = mid + 1;
+    if (key(arr[mid]) <= v) lo = mid + 1;
     else hi = mid;
   }
   return lo;
 }
 
-function pow2AtLeast(x: number): number {
-  return x <= 1 ? 1 : 2 ** Math.ceil(Math.log2(x));
-}
+/** The last seq at or before `t` (0 if none). */
+const seqAtOrBefore = (run: FakeRun, t: number): number => upperBound(run.events, t, (e) => e.t);
 
-/** Level-of-detail window of one lane, as the contract describes (about 2 items per pixel at most). */
-function laneWindow(id: number, l: Lane, from: number, to: number, bucket: number): TrackWindowDto {
-  const out: TrackWindowDto = { id, spans: [], states: [], instants: [], counters: [] };
-  // Spans: long ones as they are, short ones merged per (depth, bucket).
-  const merged = new Map<string, TrackWindowDto['spans'][number]>();
-  for (const s of l.spans) {
-    const t1 = s.t1 ?? Infinity;
-    if (t1 < from || s.t0 > to) continue;
-    if (t1 - s.t0 >= bucket) {
-      out.spans.push({ t0: s.t0, t1: s.t1, name: s.name, depth: s.depth, count: 1, seq: s.seq, endSeq: s.endSeq });
-      continue;
-    }
-    const key = `${s.depth}|${Math.floor(s.t0 / bucket)}`;
-    const m = merged.get(key);
-    if (!m) merged.set(key, { t0: s.t0, t1: s.t1, name: s.name, depth: s.depth, count: 1 });
-    else {
-      m.count++;
-      m.t1 = Math.max(m.t1 ?? 0, t1);
-      if (m.name !== s.name) m.name = `${m.count} spans`;
-    }
-  }
-  out.spans.push(...merged.values());
-  // States: each interval that lasts a bucket or more, and the last one starting in each bucket.
-  const i0 = Math.max(0, lowerBound(l.states, from, (s) => s.t0) - 1);
-  for (let i = i0; i < l.states.length; i++) {
-    const s = l.states[i];
-    if (s.t0 > to) break;
-    if ((s.t1 ?? Infinity) < from) continue;
-    const next = l.states[i + 1];
-    const long = (s.t1 ?? Infinity) - s.t0 >= bucket;
-    const lastInBucket = !next || Math.floor(next.t0 / bucket) !== Math.floor(s.t0 / bucket);
-    if (long || lastInBucket) out.states.push({ ...s });
-  }
-  // Instants merged per (kind, bucket).
-  const byKey = new Map<string, TrackWindowDto['instants'][number]>();
-  for (let i = lowerBound(l.instants, from, (x) => x.t); i < l.instants.length && l.instants[i].t <= to; i++) {
-    const x = l.instants[i];
-    const key = `${x.kind}|${Math.floor(x.t / bucket)}`;
-    const m = byKey.get(key);
-    if (m) m.count++;
-    else {
-      const v = { t: x.t, kind: x.kind, count: 1, seq: x.seq };
-      byKey.set(key, v);
-      out.instants.push(v);
-    }
-  }
-  // Counters: the value in force at `from`, then min/max/last per bucket.
-  for (const [name, samples] of l.counters) {
-    const points: { t: number; min: number; max: number; last: number }[] = [];
-    const j = lowerBound(samples, from, (x) => x.t);
-    if (j > 0) {
-      const v = samples[j - 1].v;
-      points.push({ t: from, min: v, max: v, last: v });
-    }
-    let cur: (typeof points)[number] | null = null;
-    let curB = NaN;
-    for (let i = j; i < samples.length && samples[i].t <= to; i++) {
-      const s = samples[i];
-      const b = Math.floor(s.t / bucket);
-      if (cur && b === curB) {
-        cur.min = Math.min(cur.min, s.v);
-        cur.max = Math.max(cur.max, s.v);
-        cur.last = s.v;
-      } else {
-        cur = { t: s.t, min: s.v, max: s.v, last: s.v };
-        curB = b;
-        points.push(cur);
-      }
-    }
-    if (points.length) out.counters.push({ name, points });
-  }
-  return out;
-}
-
-const fmtArg = (v: unknown): string => (typeof v === 'string' ? v : JSON.stringify(v));
-
-/** A one-line description, in the spirit of the service's. */
-function describe(run: FakeRun, e: Ev): string {
-  const n = (id: number) => run.names.get(id) ?? `#${id}`;
-  const args = parseArgs(e.args);
-  const who = n(e.actor);
-  switch (e.kind) {
-    case KIND.task_state:
-      return `${who}: -> ${TASK_STATE[e.a] ?? e.a}${args?.on ? ` (waits on ${fmtArg(args.on)})` : ''}`;
-    case KIND.mm_users:
-      return `mm ${who}: mm_users ${e.a - e.b} -> ${e.a}${args?.fn ? ` (${fmtArg(args.fn)})` : ''}`;
-    case KIND.mm_count:
-      return `mm ${who}: mm_count ${e.a - e.b} -> ${e.a}${args?.by ? ` (${fmtArg(args.by)})` : ''}`;
-    case KIND.oom_kill:
-      return `${who}: OOM kill ${n(e.a)} (badness ${e.b})`;
-    case KIND.signal:
-      return `${who}: signal ${e.a === 9 ? 'SIGKILL' : e.a}`;
-    case KIND.release_begin:
-      return `${who}: release() entered${args?.fn ? ` (${fmtArg(args.fn)})` : ''}`;
-    case KIND.release_end:
-      return `${who}: release() returns`;
-    case KIND.fn_begin:
-      return `${who}: ${fmtArg(args?.fn ?? 'fn')}() begins`;
-    case KIND.fn_end:
-      return `${who}: ${fmtArg(args?.fn ?? 'fn')}() returns`;
-    case KIND.lock_acquire:
-      return `${who}: taken by ${n(e.a)}`;
-    case KIND.lock_release:
-      return `${who}: released by ${n(e.a)}`;
-    case KIND.lock_contend:
-      return `${who}: ${n(e.a)} waits`;
-    case KIND.hung_task:
-      return `${who}: INFO: task blocked for more than ${e.a} seconds`;
-    case KIND.deadlock:
-      return `${who}: deadlock (cycle of ${e.a})`;
-    default: {
-      const info: { name: string; a?: string; b?: string } = KINDS[e.kind];
-      const msg = args?.msg ? `: ${fmtArg(args.msg)}` : '';
-      return `${who}: ${info.name}${info.a ? ` ${info.a.split(' ')[0]}=${e.a}` : ''}${info.b ? ` ${info.b.split(' ')[0]}=${e.b}` : ''}${msg}`;
-    }
-  }
-}
-
-function row(run: FakeRun, e: Ev): EventRowDto {
-  return {
-    seq: e.seq,
-    tNs: e.t,
-    kind: KINDS[e.kind].name,
-    actor: run.names.get(e.actor) ?? `#${e.actor}`,
-    actorId: e.actor,
-    causeSeq: e.cause,
-    a: e.a,
-    b: e.b,
-    args: parseArgs(e.args),
-    text: describe(run, e),
+/**
+ * The window the trace layer would read, from the arrays: raw events folded per pixel when the
+ * range holds few (as window_read.ts does), else the same fold into buckets of the level-of-detail
+ * width a trace would read; spans at least a pixel long (all of them zoomed in), longest first,
+ * within the same per-track budget. Shaped by the real windowDto.
+ */
+function windowOf(run: FakeRun, fromNs: number, toNs: number, width: number, lanes?: readonly number[]): WindowDto {
+  const pxNs = (toNs - fromNs) / width;
+  const want = lanes ? new Set(lanes) : null;
+  const out = new Map<number, WindowTrack>();
+  const track = (id: number): WindowTrack | null => {
+    if (want && !want.has(id)) return null;
+    let t = out.get(id);
+    if (!t) out.set(id, (t = emptyTrack(id, run.names.get(id) ?? `#${id}`, run.tracks.get(id) ?? 'scenario')));
+    return t;
   };
+  const i0 = upperBound(run.events, fromNs - 1, (e) => e.t);
+  const i1 = upperBound(run.events, toNs, (e) => e.t);
+  const rows = run.events.slice(i0, i1).map(rowOf);
+  let level: number | null = null;
+  if (rows.length <= WINDOW_RAW_MAX) foldEvents(rows, fromNs, pxNs, track);
+  else {
+    level = LOD_LEVELS.find((l) => 2 ** l >= pxNs) ?? LOD_LEVELS[LOD_LEVELS.length - 1];
+    foldEvents(rows, 0, 2 ** level, track);
+  }
+  const spans = run.spans.filter((s) => s.t0 <= toNs && s.t1 >= fromNs && (level === null || s.t1 - s.t0 >= pxNs)).sort((x, y) => y.t1 - y.t0 - (x.t1 - x.t0));
+  for (const s of spans) {
+    const t = track(s.actor);
+    if (t && t.buckets.length + t.events.length + t.spans.length < 2 * width) t.spans.push(s);
+  }
+  const tracks = [...out.values()].sort((a, b) => a.actor - b.actor);
+  return windowDto({ fromNs, toNs, width, pxNs, level, tracks }, (id) => run.names.get(id) ?? `#${id}`);
+}
+
+/** An event as the service shapes and describes it (main/trace/rows.ts). */
+function row(run: FakeRun, e: Ev): EventRowDto {
+  return eventRow(rowOf(e), (id) => run.names.get(id) ?? `#${id}`);
 }
 
 /** The state after every event at `t`, or, with `seq`, right after that event (as the service does). */
@@ -380,6 +220,18 @@ function stateAt(run: FakeRun, t: number, seq?: number): ModelState {
     fold.event(e.seq, e.t, e.kind, e.actor, e.cause, e.a, e.b, e.args);
   }
   return fold.view();
+}
+
+/** The first event where two runs differ, as compare.ts words it. */
+function divergence(ra: FakeRun, rb: FakeRun): ReturnType<typeof divergenceDto> {
+  const n = Math.max(ra.events.length, rb.events.length);
+  for (let i = 0; i < n; i++) {
+    const x = ra.events[i];
+    const y = rb.events[i];
+    if (x && y && !rowsDiffer(rowOf(x), ra.names.get(x.actor) ?? '', rowOf(y), rb.names.get(y.actor) ?? '')) continue;
+    return divergenceDto({ seq: i + 1, tNs: Math.min(x?.t ?? Infinity, y?.t ?? Infinity), a: x ? row(ra, x) : null, b: y ? row(rb, y) : null });
+  }
+  return null;
 }
 
 /** Where the fake's runs come from and how slow it pretends to be. */
@@ -410,6 +262,9 @@ function nextCreated(): string {
   const d = new Date(Date.UTC(2026, 10, 23, 20, 15, 0) + createdCounter++ * 60_000);
   return d.toISOString().replace(/\.\d+Z$/, 'Z');
 }
+
+/** What each LabApi method answers, synchronously (the fake wraps each in latency and failure injection). */
+type Handlers = { [K in LabMethod]: (...args: Parameters<LabApi[K]>) => Awaited<ReturnType<LabApi[K]>> };
 
 export function createFakeLab(opts: FakeLabOptions = {}): FakeLab {
   const runs: FakeRun[] = [];
@@ -445,22 +300,14 @@ export function createFakeLab(opts: FakeLabOptions = {}): FakeLab {
   };
   const find = (id: RunId): FakeRun => {
     const r = runs.find((x) => x.item.id === id);
-    if (!r) throw new Error(`There is no run '${id}' in the archive.`);
+    if (!r) throw new UserError(`There is no run '${id}' in the archive.`);
     return r;
-  };
-  const validate = (req: RunRequest): Record<string, string> => {
-    const sc = SCENARIOS.find((s) => s.id === req.scenario);
-    if (!sc) return { scenario: `Unknown scenario '${req.scenario}'; valid scenarios: ${SCENARIOS.map((s) => s.id).join(', ')}.` };
-    const out = paramFieldErrors(sc.params, req.params, req.scenario);
-    if (!Number.isSafeInteger(req.seed) || req.seed < 0) out.seed = `Seed must be a non-negative integer; got '${req.seed}'.`;
-    return out;
   };
 
   /** Record a run and play its progress out as LabEvents; it joins the archive when it "finishes". */
   const launch = (req: RunRequest): RunId => {
-    const bad = validate(req);
-    const first = Object.values(bad)[0];
-    if (first) throw new Error(first);
+    const first = Object.values(checkRun(req).errors)[0];
+    if (first) throw new UserError(first);
     const run = recordRun(req, nextCreated());
     const runId = run.item.id;
     const steps = opts.progressSteps ?? 3;
@@ -491,236 +338,191 @@ export function createFakeLab(opts: FakeLabOptions = {}): FakeLab {
   };
   const annotations = new Map<RunId, AnnotationDto[]>();
   let annotationId = 0;
+  const noSweep = (id: string): never => {
+    throw new UserError(`There is no sweep '${id}'.`);
+  };
 
-  const api: FakeLab = {
+  const handlers: Handlers = {
+    catalog: () => ({ scenarios: listScenarios(), metrics: metricDocs() }),
+    listRuns: () => runs.map((r) => structuredClone(r.item)),
+    validateRun: (req) => checkRun(req).errors,
+    startRun: (req) => ({ runId: launch(req) }),
+    cancelRun: (runId) => {
+      cancelled.add(runId);
+    },
+    openRun: (runId) => structuredClone(find(runId).info),
+    window: (runId, fromNs, toNs, widthPx, tracks) => {
+      checkWindowRange(fromNs, toNs);
+      return windowOf(find(runId), fromNs, toNs, widthPx, tracks);
+    },
+    state: (runId, tNs, seq) => ({ atNs: tNs, ...stateAt(find(runId), tNs, seq) }),
+    events: (runId, q) => {
+      const run = find(runId);
+      const range = eventRange(q, run.events.length, (t) => seqAtOrBefore(run, t));
+      return range ? run.events.slice(range[0] - 1, range[1]).map((e) => row(run, e)) : [];
+    },
+    stepEvent: (runId, seq, dir) => {
+      const run = find(runId);
+      const next = stepSeq(seq, dir, run.events.length);
+      return next === null ? null : row(run, run.events[next - 1]);
+    },
+    causeChain: (runId, seq) => {
+      const run = find(runId);
+      return walkCauses(seq, (s) => (run.events[s - 1] ? row(run, run.events[s - 1]) : null));
+    },
+    importTrace: (file) => {
+      const head = file.bytesBase64 ? atob(file.bytesBase64.slice(0, 24)) : '';
+      if (!head.startsWith('SQLite format 3')) {
+        throw new UserError(`'${file.name}' is not an SVA Lab trace: it is not an SQLite database.`);
+      }
+      const src = runs[runs.length - 1];
+      if (!src) throw new UserError(`'${file.name}' could not be imported: the fake archive has no run to copy.`);
+      const copy: FakeRun = { ...src, item: { ...src.item, id: file.name }, info: { ...src.info, id: file.name } };
+      runs.unshift(copy);
+      emit({ type: 'archive-changed' });
+      return structuredClone(copy.item);
+    },
+    deleteRun: (runId) => {
+      const i = runs.findIndex((r) => r.item.id === runId);
+      if (i < 0) throw new UserError(`There is no run '${runId}' in the archive.`);
+      runs.splice(i, 1);
+      emit({ type: 'archive-changed' });
+    },
+    compareRuns: (a, b) => {
+      const ra = find(a);
+      const rb = find(b);
+      return { a, b, metrics: metricDiff(ra.info.summary.metrics, rb.info.summary.metrics), firstDivergence: divergence(ra, rb) };
+    },
+    findEvent: (runId, kind, fromSeq) => {
+      const k = kindId(kind);
+      const run = find(runId);
+      const e = run.events.find((x) => x.seq >= fromSeq && x.kind === k);
+      return e ? row(run, e) : null;
+    },
+    startPair: (req) => ({
+      mmExit: launch({ ...req, params: { ...req.params, mmExit: true } }),
+      quiet: launch({ ...req, params: { ...req.params, mmExit: false } }),
+    }),
+    verifyRun: (runId): VerifyDto => {
+      const run = find(runId);
+      const again = recordRun({ scenario: run.item.scenario, params: run.info.summary.params, seed: run.item.seed }, run.item.created);
+      const d = again.info.summary.digest;
+      const rec = run.info.summary.digest;
+      return { match: d === rec, digest: d, recordedDigest: rec, events: again.item.events, recordedEvents: run.item.events, recordedStatus: run.item.status, modelVersion: again.info.summary.modelVersion, recordedModelVersion: run.info.summary.modelVersion, note: null, firstDivergence: null };
+    },
+    listAnnotations: (runId) => (find(runId), [...(annotations.get(runId) ?? [])]),
+    addAnnotation: (runId, a) => {
+      find(runId);
+      const dto: AnnotationDto = { id: ++annotationId, ...a, created: nextCreated() };
+      annotations.set(runId, [...(annotations.get(runId) ?? []), dto].sort((x, y) => x.tNs - y.tNs || x.id - y.id));
+      return dto;
+    },
+    deleteAnnotation: (runId, id) => {
+      annotations.set(runId, (annotations.get(runId) ?? []).filter((x) => x.id !== id));
+    },
+    exportRun: (runId, format) => {
+      const run = find(runId);
+      if (format === 'sqlite') throw new UserError('The fake lab keeps runs in memory: it has no SQLite file to export.');
+      const base = run.item.id.replace(/\.sqlite$/, '');
+      const text =
+        format === 'csv'
+          ? ['seq,t_ns,kind,actor', ...run.events.map((e) => `${e.seq},${e.t},${KINDS[e.kind].name},${run.names.get(e.actor) ?? e.actor}`)].join('\n')
+          : JSON.stringify({ traceEvents: run.events.map((e) => ({ name: KINDS[e.kind].name, ph: 'i', ts: e.t / 1000, pid: 1, tid: e.actor })) });
+      const bytes = new TextEncoder().encode(text);
+      let bin = '';
+      for (const b of bytes) bin += String.fromCharCode(b);
+      return { name: `${base}.${format === 'csv' ? 'csv' : 'json'}`, mime: format === 'csv' ? 'text/csv' : 'application/json', bytesBase64: btoa(bin) };
+    },
+    // Sweeps: fakeSweeps.ts gives a fake working ones (withFakeSweeps).
+    sweepPresets: () => [],
+    listSweeps: () => [],
+    startSweep: () => {
+      throw new UserError('The fake lab runs no sweeps.');
+    },
+    getSweep: noSweep,
+    cancelSweep: noSweep,
+    sweepCsv: noSweep,
+    searchEvents: (runId, query, fromSeq, dir) => {
+      const run = find(runId);
+      const q = query.trim().toLowerCase();
+      if (!q) return null;
+      const hit = (e: Ev) => KINDS[e.kind].name.includes(q) || (run.names.get(e.actor) ?? '').toLowerCase().includes(q) || (e.args ?? '').toLowerCase().includes(q);
+      const list = dir === 1 ? run.events.slice(Math.max(0, fromSeq)) : run.events.slice(0, Math.max(0, fromSeq - 1)).reverse();
+      const e = list.find(hit);
+      return e ? row(run, e) : null;
+    },
+    aggregateArea: (runId, fromNs, toNs, tracks) => {
+      const run = find(runId);
+      const want = new Set(tracks);
+      const kinds = new Map<string, number>();
+      const lanes = new Map(tracks.map((id) => [id, { id, name: run.names.get(id) ?? `#${id}`, events: 0, spans: 0, totalNs: 0, maxNs: 0 }]));
+      let n = 0;
+      for (const e of run.events) {
+        if (e.t < fromNs || e.t > toNs || !want.has(e.actor)) continue;
+        n++;
+        const k = KINDS[e.kind].name;
+        kinds.set(k, (kinds.get(k) ?? 0) + 1);
+        const l = lanes.get(e.actor);
+        if (l) l.events++;
+      }
+      for (const s of run.spans) {
+        const l = lanes.get(s.actor);
+        if (!l || s.cat === 'blocked' || s.t0 > toNs || s.t1 < fromNs) continue;
+        const d = Math.min(s.t1, toNs) - Math.max(s.t0, fromNs);
+        l.spans++;
+        l.totalNs += d;
+        l.maxNs = Math.max(l.maxNs, d);
+      }
+      return {
+        fromNs,
+        toNs,
+        events: n,
+        kinds: [...kinds].map(([kind, count]) => ({ kind, count })).sort((a, b) => b.count - a.count || a.kind.localeCompare(b.kind)),
+        lanes: [...lanes.values()].sort((a, b) => b.totalNs - a.totalNs || b.events - a.events || a.id - b.id),
+      };
+    },
+    explain: (runId, seq) => {
+      const run = find(runId);
+      // The lab's own walker over the edges the model recorded in memory.
+      const w = explain(
+        {
+          eventAt: (s) => (run.events[s - 1] ? row(run, run.events[s - 1]) : null),
+          rawAt: (s) => (run.events[s - 1] ? rowOf(run.events[s - 1]) : null),
+          edgesFrom: (s) => run.edges.get(s) ?? [],
+          actorName: (id) => run.names.get(id) ?? `#${id}`,
+          meta: () => ({ formatVersion: 4 }),
+        },
+        seq,
+      );
+      if (!w) throw new UserError(`Run '${runId}' has no event ${seq}; its events are numbered 1 to ${run.events.length}.`);
+      return w;
+    },
+    dmesg: (runId) => {
+      const run = find(runId);
+      const printk = KINDS.findIndex((k) => k.name === 'printk');
+      return formatDmesg(
+        run.events
+          .filter((e) => e.kind === printk)
+          .map((e) => {
+            const o = e.args ? (JSON.parse(e.args) as { msg?: string; rl?: string }) : {};
+            return { seq: e.seq, tNs: e.t, level: e.a, suppressed: e.b, msg: o.msg ?? '', rl: o.rl };
+          }),
+      );
+    },
+  };
+
+  // Every method from the contract's list: a method missing from `handlers` is a type error.
+  const methods = Object.fromEntries(
+    LAB_METHODS.map((m) => [m, (...args: unknown[]) => answer(m, args, () => (handlers[m] as (...a: unknown[]) => unknown)(...args))]),
+  ) as unknown as Omit<LabApi, 'onEvent'>;
+  return {
+    ...methods,
     runs,
     calls,
     emit,
     failNext(method, message) {
       failures.set(method, message);
     },
-    catalog: () =>
-      answer('catalog', [], (): CatalogDto => ({
-        scenarios: SCENARIOS.map((s) => ({
-          id: s.id,
-          title: s.title,
-          story: s.story,
-          params: s.params.map((p) => ({ ...p, range: describeRange(p) })),
-        })),
-        metrics: { ...METRIC_DOCS },
-      })),
-    listRuns: () => answer('listRuns', [], () => runs.map((r) => structuredClone(r.item))),
-    validateRun: (req) => answer('validateRun', [req], () => validate(req)),
-    startRun: (req) => answer('startRun', [req], () => ({ runId: launch(req) })),
-    cancelRun: (runId) =>
-      answer('cancelRun', [runId], () => {
-        cancelled.add(runId);
-      }),
-    openRun: (runId) => answer('openRun', [runId], () => structuredClone(find(runId).info)),
-    window: (runId, fromNs, toNs, widthPx, tracks) =>
-      answer('window', tracks === undefined ? [runId, fromNs, toNs, widthPx] : [runId, fromNs, toNs, widthPx, tracks], (): WindowDto => {
-        if (!(toNs > fromNs) || !(widthPx > 0)) throw new Error(`The window [${fromNs}, ${toNs}] ns at ${widthPx} px is empty; give fromNs < toNs and a positive width.`);
-        const run = find(runId);
-        const bucketNs = pow2AtLeast((toNs - fromNs) / widthPx / 2);
-        const want = tracks ? new Set(tracks) : null;
-        return { fromNs, toNs, bucketNs, tracks: [...run.lanes].filter(([id]) => !want || want.has(id)).map(([id, l]) => laneWindow(id, l, fromNs, toNs, bucketNs)) };
-      }),
-    searchEvents: (runId, query, fromSeq, dir) =>
-      answer('searchEvents', [runId, query, fromSeq, dir], () => {
-        const run = find(runId);
-        const q = query.trim().toLowerCase();
-        if (!q) return null;
-        const hit = (e: Ev) => KINDS[e.kind].name.includes(q) || (run.names.get(e.actor) ?? '').toLowerCase().includes(q) || (e.args ?? '').toLowerCase().includes(q);
-        const list = dir === 1 ? run.events.slice(Math.max(0, fromSeq)) : run.events.slice(0, Math.max(0, fromSeq - 1)).reverse();
-        const e = list.find(hit);
-        return e ? row(run, e) : null;
-      }),
-    aggregateArea: (runId, fromNs, toNs, tracks) =>
-      answer('aggregateArea', [runId, fromNs, toNs, tracks], () => {
-        const run = find(runId);
-        const want = new Set(tracks);
-        const kinds = new Map<string, number>();
-        const lanes = new Map(tracks.map((id) => [id, { id, name: run.names.get(id) ?? `#${id}`, events: 0, spans: 0, totalNs: 0, maxNs: 0 }]));
-        let n = 0;
-        for (const e of run.events) {
-          if (e.t < fromNs || e.t > toNs || !want.has(e.actor)) continue;
-          n++;
-          const k = KINDS[e.kind].name;
-          kinds.set(k, (kinds.get(k) ?? 0) + 1);
-          const l = lanes.get(e.actor);
-          if (l) l.events++;
-        }
-        for (const [id, l] of lanes) {
-          for (const s of run.lanes.get(id)?.spans ?? []) {
-            const t1 = s.t1 ?? run.info.endNs;
-            if (s.t0 > toNs || t1 < fromNs) continue;
-            const d = Math.min(t1, toNs) - Math.max(s.t0, fromNs);
-            l.spans++;
-            l.totalNs += d;
-            l.maxNs = Math.max(l.maxNs, d);
-          }
-        }
-        return {
-          fromNs,
-          toNs,
-          events: n,
-          kinds: [...kinds].map(([kind, count]) => ({ kind, count })).sort((a, b) => b.count - a.count || a.kind.localeCompare(b.kind)),
-          lanes: [...lanes.values()].sort((a, b) => b.totalNs - a.totalNs || b.events - a.events || a.id - b.id),
-        };
-      }),
-    state: (runId, tNs, seq) => answer('state', seq === undefined ? [runId, tNs] : [runId, tNs, seq], () => ({ atNs: tNs, ...stateAt(find(runId), tNs, seq) })),
-    events: (runId, q: EventQuery) =>
-      answer('events', [runId, q], () => {
-        const run = find(runId);
-        let i: number;
-        if (q.aroundSeq !== undefined) i = Math.min(Math.max(q.aroundSeq - 1, 0), run.events.length - 1);
-        else i = Math.min(lowerBound(run.events, q.atNs ?? 0, (e) => e.t), run.events.length - 1);
-        return run.events.slice(Math.max(0, i - q.before), i + q.after + 1).map((e) => row(run, e));
-      }),
-    stepEvent: (runId, seq, dir) =>
-      answer('stepEvent', [runId, seq, dir], () => {
-        const run = find(runId);
-        const e = run.events[seq - 1 + dir];
-        return e ? row(run, e) : null;
-      }),
-    causeChain: (runId, seq) =>
-      answer('causeChain', [runId, seq], () => {
-        const run = find(runId);
-        const out: EventRowDto[] = [];
-        let e = run.events[seq - 1];
-        while (e) {
-          out.push(row(run, e));
-          if (e.cause <= 0 || e.cause >= e.seq) break;
-          e = run.events[e.cause - 1];
-        }
-        return out;
-      }),
-    importTrace: (file) =>
-      answer('importTrace', [file], () => {
-        const head = file.bytesBase64 ? atob(file.bytesBase64.slice(0, 24)) : '';
-        if (!head.startsWith('SQLite format 3')) {
-          throw new Error(`'${file.name}' is not an SVA Lab trace: it is not an SQLite database.`);
-        }
-        const src = runs[runs.length - 1];
-        if (!src) throw new Error(`'${file.name}' could not be imported: the fake archive has no run to copy.`);
-        const copy: FakeRun = { ...src, item: { ...src.item, id: file.name }, info: { ...src.info, id: file.name } };
-        runs.unshift(copy);
-        emit({ type: 'archive-changed' });
-        return structuredClone(copy.item);
-      }),
-    deleteRun: (runId) =>
-      answer('deleteRun', [runId], () => {
-        const i = runs.findIndex((r) => r.item.id === runId);
-        if (i < 0) throw new Error(`There is no run '${runId}' in the archive.`);
-        runs.splice(i, 1);
-        emit({ type: 'archive-changed' });
-      }),
-    compareRuns: (a, b) =>
-      answer('compareRuns', [a, b], (): CompareDto => {
-        const ra = find(a);
-        const rb = find(b);
-        const flat = (r: FakeRun): Record<string, number | null> => {
-          const m = r.item.metrics;
-          if (!m) return {};
-          return {
-            'releaseLatencyNs.max': m.releaseLatencyNs.max,
-            releaseUnfinished: m.releaseUnfinished,
-            oomVictims: m.oomVictims,
-            innocentVictims: m.innocentVictims,
-            oomSkipSetNs: m.oomSkipSetNs,
-            memoryFreedNs: m.memoryFreedNs,
-            lockups: m.lockups,
-            pasidFreedNs: m.pasidFreedNs,
-          };
-        };
-        const fa = flat(ra);
-        const fb = flat(rb);
-        const metrics = Object.keys(fa).map((name) => {
-          const x = fa[name] ?? null;
-          const y = fb[name] ?? null;
-          const delta = x !== null && y !== null ? y - x : null;
-          const direction: CompareDto['metrics'][number]['direction'] =
-            x === null && y === null ? 'none' : x === null ? 'appeared' : y === null ? 'vanished' : delta === 0 ? 'same' : (delta ?? 0) > 0 ? 'up' : 'down';
-          const doc = (METRIC_DOCS as Record<string, string>)[name.split('.')[0]] ?? '';
-          return { name, a: x, b: y, delta, ratio: x && y !== null ? y / x : null, direction, doc };
-        });
-        let firstDivergence: CompareDto['firstDivergence'] = null;
-        const n = Math.max(ra.events.length, rb.events.length);
-        for (let i = 0; i < n; i++) {
-          const x = ra.events[i];
-          const y = rb.events[i];
-          if (x && y && x.t === y.t && x.kind === y.kind && x.actor === y.actor && x.a === y.a && x.b === y.b && x.args === y.args) continue;
-          const ea = x ? row(ra, x) : null;
-          const eb = y ? row(rb, y) : null;
-          firstDivergence = { seq: i + 1, tNs: Math.min(x?.t ?? Infinity, y?.t ?? Infinity), a: ea, b: eb, explanation: `A: ${ea?.text ?? 'no event'}; B: ${eb?.text ?? 'no event'}.` };
-          break;
-        }
-        return { a, b, metrics, firstDivergence };
-      }),
-    findEvent: (runId, kind, fromSeq) =>
-      answer('findEvent', [runId, kind, fromSeq], () => {
-        const run = find(runId);
-        const e = run.events.find((x) => x.seq >= fromSeq && KINDS[x.kind].name === kind);
-        return e ? row(run, e) : null;
-      }),
-    startPair: (req) =>
-      answer('startPair', [req], () => ({
-        mmExit: launch({ ...req, params: { ...req.params, mmExit: true } }),
-        quiet: launch({ ...req, params: { ...req.params, mmExit: false } }),
-      })),
-    verifyRun: (runId) =>
-      answer('verifyRun', [runId], (): VerifyDto => {
-        const run = find(runId);
-        const again = recordRun({ scenario: run.item.scenario, params: run.item.params, seed: run.item.seed }, run.item.created);
-        const d = again.info.summary.digest;
-        const rec = run.info.summary.digest;
-        return { match: d === rec, digest: d, recordedDigest: rec, events: again.item.events, recordedEvents: run.item.events, recordedStatus: run.item.status, modelVersion: again.info.summary.modelVersion, recordedModelVersion: run.info.summary.modelVersion, note: null, firstDivergence: null };
-      }),
-    listAnnotations: (runId) => answer('listAnnotations', [runId], () => (find(runId), [...(annotations.get(runId) ?? [])])),
-    addAnnotation: (runId, a) =>
-      answer('addAnnotation', [runId, a], () => {
-        find(runId);
-        const dto: AnnotationDto = { id: ++annotationId, ...a, created: nextCreated() };
-        annotations.set(runId, [...(annotations.get(runId) ?? []), dto]);
-        return dto;
-      }),
-    deleteAnnotation: (runId, id) =>
-      answer('deleteAnnotation', [runId, id], () => {
-        annotations.set(runId, (annotations.get(runId) ?? []).filter((x) => x.id !== id));
-      }),
-    exportRun: (runId, format) =>
-      answer('exportRun', [runId, format], () => {
-        const run = find(runId);
-        if (format === 'sqlite') throw new Error('The fake lab keeps runs in memory: it has no SQLite file to export.');
-        const base = run.item.id.replace(/\.sqlite$/, '');
-        const text =
-          format === 'csv'
-            ? ['seq,t_ns,kind,actor', ...run.events.map((e) => `${e.seq},${e.t},${KINDS[e.kind].name},${run.names.get(e.actor) ?? e.actor}`)].join('\n')
-            : JSON.stringify({ traceEvents: run.events.map((e) => ({ name: KINDS[e.kind].name, ph: 'i', ts: e.t / 1000, pid: 1, tid: e.actor })) });
-        const bytes = new TextEncoder().encode(text);
-        let bin = '';
-        for (const b of bytes) bin += String.fromCharCode(b);
-        return { name: `${base}.${format === 'csv' ? 'csv' : 'json'}`, mime: format === 'csv' ? 'text/csv' : 'application/json', bytesBase64: btoa(bin) };
-      }),
-    // Sweeps (issue 6) are not faked yet: a sweep view's tests will add them.
-    sweepPresets: () => answer('sweepPresets', [], () => []),
-    listSweeps: () => answer('listSweeps', [], () => []),
-    startSweep: (def) =>
-      answer('startSweep', [def], (): { sweepId: string; total: number } => {
-        throw new Error('The fake lab runs no sweeps.');
-      }),
-    getSweep: (id) =>
-      answer('getSweep', [id], (): never => {
-        throw new Error(`There is no sweep '${id}'.`);
-      }),
-    cancelSweep: (id) =>
-      answer('cancelSweep', [id], (): never => {
-        throw new Error(`There is no sweep '${id}'.`);
-      }),
-    sweepCsv: (id) =>
-      answer('sweepCsv', [id], (): never => {
-        throw new Error(`There is no sweep '${id}'.`);
-      }),
     onEvent(cb) {
       listeners.add(cb);
       return () => {
@@ -728,7 +530,6 @@ export function createFakeLab(opts: FakeLabOptions = {}): FakeLab {
       };
     },
   };
-  return api;
 }
 
 /** The runs the screenshots and most tests use: the OOM story under both designs, and a lockup. */

@@ -15,7 +15,7 @@ export function recordInline(file: string, scenario: string, params: Record<stri
   const rec = new TraceRecorder((b) => w.write(b), { checkpointEvery });
   const s = runScenario(scenario, params, seed, { sinks: [rec] });
   rec.finish(s.endTimeNs);
-  w.finish({ status: s.status, error: s.error, endReason: s.endReason, events: s.events, endTimeNs: s.endTimeNs, digest: s.digest, metrics: s.metrics });
+  w.finish({ status: s.status === 'interrupted' ? 'failed' : s.status, error: s.error, endReason: s.endReason, events: s.events, endTimeNs: s.endTimeNs, digest: s.digest, metrics: s.metrics });
   return s;
 }
 

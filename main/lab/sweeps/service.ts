@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { designOf } from '../../sim/design';
 import { MODEL_VERSION, scenarioOrThrow, UnknownScenarioError } from '../../sim/run';
-import { stamp, traceName } from '../archive';
+import { stamp, traceName } from '../names';
 import { UserError } from '../errors';
 import type { OpOptions, RecordRequest, RunResult } from '../runs';
 import { aggregate, checkMetrics, expandGrid, flattenMetrics, type AggregatedPoint, type ResolvedSweepDefinition, type SweepDefinition, type SweepPointDto, type SweepRunDto } from './grid';
@@ -162,7 +162,7 @@ export class SweepService {
       persist();
       try {
         const r = await this.record({ scenario: grid.definition.scenario, params: p.params, seed, out: path.join(this.home, name) }, { signal });
-        rec.status = r.status;
+        rec.status = r.status === 'interrupted' ? 'failed' : r.status;
         rec.error = r.error;
         rec.metrics = flattenMetrics(r.metrics);
       } catch (e) {

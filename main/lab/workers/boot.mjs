@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { workerData } from 'node:worker_threads';
 import { register } from 'tsx/esm/api';
 
-const ENTRIES = new Set(['sim_worker', 'writer_worker']);
+const ENTRIES = new Set(['sim_worker', 'writer_worker', 'reader_worker']);
 const entry = workerData?.entry;
 if (!ENTRIES.has(entry)) throw new Error(`worker-boot: unknown worker entry '${entry}'`);
 register({ tsconfig: fileURLToPath(new URL('../../../tsconfig.json', import.meta.url)) });

@@ -5,7 +5,10 @@ import { Worker, type TransferListItem } from 'node:worker_threads';
 import type { PoolJobMessage } from './protocol';
 
 /** The two kinds of lab worker. */
-export type WorkerEntry = 'sim_worker' | 'writer_worker';
+export type WorkerEntry = 'sim_worker' | 'writer_worker' | 'reader_worker';
+
+/** Heap limit of a reader worker (MiB). */
+const READER_HEAP_MB = 1024;
 
 /** How the workers are started: the tsx bootstrap when running from sources. */
 const BOOT_URL = new URL('./boot.mjs', import.meta.url);
@@ -53,7 +56,7 @@ export class PooledWorker {
  * `maxIdle` of each kind are kept.
  */
 export class WorkerPool {
-  private readonly idle: Record<WorkerEntry, PooledWorker[]> = { sim_worker: [], writer_worker: [] };
+  private readonly idle: Record<WorkerEntry, PooledWorker[]> = { sim_worker: [], writer_worker: [], reader_worker: [] };
   private readonly all = new Set<PooledWorker>();
   private closed = false;
 
@@ -70,7 +73,8 @@ export class WorkerPool {
   }
 
   private spawn(entry: WorkerEntry): PooledWorker {
-    const w = new Worker(workerUrl(entry), { workerData: { entry } });
+    // A reader works on files and SQL from elsewhere: its heap is bounded, so a runaway answer ends that worker, not the process.
+    const w = new Worker(workerUrl(entry), { workerData: { entry }, ...(entry === 'reader_worker' ? { resourceLimits: { maxOldGenerationSizeMb: READER_HEAP_MB } } : {}) });
     const pw = new PooledWorker(entry, w);
     this.all.add(pw);
     w.on('message', (m: unknown) => pw.job?.message(m));
@@ -139,6 +143,7 @@ export class WorkerPool {
     const ws = [...this.all];
     this.idle.sim_worker = [];
     this.idle.writer_worker = [];
+    this.idle.reader_worker = [];
     await Promise.all(ws.map((pw) => this.discard(pw)));
   }
 }

@@ -47,7 +47,7 @@ export type PipeMessage =
   | { type: 'end'; end: TraceEnd };
 
 /** Coordinator to a pooled worker: one job; the worker answers with its messages below and then waits for the next. */
-export interface PoolJobMessage<J extends WorkerJob | WriterJob = WorkerJob | WriterJob> {
+export interface PoolJobMessage<J extends WorkerJob | WriterJob | ReaderJob = WorkerJob | WriterJob | ReaderJob> {
   type: 'job';
   job: J;
 }
@@ -73,3 +73,21 @@ export type WorkerMessage =
   | ({ type: 'progress' } & Progress)
   | { type: 'done'; summary: Summary; verify?: VerifyOutcome }
   | { type: 'error'; message: string; user: boolean };
+
+/** What the coordinator asks the reader worker to do (reader_worker.ts). */
+export type ReaderJob =
+  /** One user SQL statement: rows stream back in `rows` messages of `chunk`, at most `limit` in all. */
+  | { op: 'query'; file: string; sql: string; limit: number; chunk: number }
+  /** Check a trace from elsewhere and copy it to `dest` (trace/copy.ts). */
+  | { op: 'import'; src: string; dest: string }
+  /** Close a trace whose writer is gone (trace/recover.ts). */
+  | { op: 'close-abandoned'; file: string; as: 'failed' | 'interrupted'; error: string }
+  /** Export a trace to `out` (already a temporary name: exports.ts renames it into place). */
+  | { op: 'export'; file: string; format: 'chrome-json' | 'csv'; out: string };
+
+/** Reader worker to coordinator. */
+export type ReaderMessage =
+  | { type: 'columns'; columns: string[] }
+  | { type: 'rows'; rows: unknown[][] }
+  | { type: 'done'; value: unknown }
+  | { type: 'error'; message: string; user: boolean; code?: string };

@@ -130,6 +130,7 @@ function record(job: WorkerJob): Summary {
       },
     });
   }
+  // The request was validated at the lab's door (args.ts checkRun); its parameters are parsed here, once.
   const summary = runScenario(job.scenario, job.params, job.seed, {
     sinks,
     shouldStop: () => Atomics.load(stopFlag, 0) === 1,
@@ -139,7 +140,8 @@ function record(job: WorkerJob): Summary {
   rec.finish(summary.endTimeNs);
   if (process.env.SVA_LAB_PIPE_STATS) process.stderr.write(`sim: waited ${Math.round(pipe.waitMs)} ms for the writer\n`);
   pipe.end({
-    status: summary.status,
+    // The sim ends complete, cancelled or failed; 'interrupted' is only ever read back from a trace.
+    status: summary.status === 'interrupted' ? 'failed' : summary.status,
     error: summary.error,
     endReason: summary.endReason,
     events: summary.events,
@@ -159,6 +161,7 @@ function verify(job: WorkerJob): VerifyOutcome {
     const cmp = new CompareSink(rec, m.status === 'complete' ? Number.MAX_SAFE_INTEGER : recorded);
     // A cancelled or failed run recorded a prefix: compare that much, then stop.
     const prefixOnly = m.status !== 'complete';
+    // A recorded run's params come from its file: parsed here, once.
     const summary = runScenario(m.scenario, m.params, m.seed, {
       sinks: [cmp],
       shouldStop: () => Atomics.load(stopFlag, 0) === 1 || cmp.divergence !== null || (prefixOnly && cmp.compared >= recorded),

@@ -8,6 +8,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { TraceFileError } from '../../trace/errors';
+import { fileErrorSentence } from '../../trace/open';
 import { TraceWriter } from '../../trace/writer';
 import { PIPE_FAILED, PIPE_WRITTEN, type PipeMessage, type PoolJobMessage, type WriterJob, type WriterMessage } from './protocol';
 
@@ -15,9 +16,13 @@ const post = (m: WriterMessage) => parentPort?.postMessage(m);
 
 function runJob(job: WriterJob): void {
   const pipe = new Int32Array(job.pipe);
-  const fail = (e: unknown): void => {
+  const fail = (e0: unknown): void => {
     Atomics.store(pipe, PIPE_FAILED, 1);
     Atomics.notify(pipe, PIPE_WRITTEN);
+    // A full disk, a read-only folder, a permission: one sentence naming the trace, a user error.
+    const said = e0 instanceof TraceFileError ? null : fileErrorSentence(job.file, e0, 'write');
+    const full = said?.startsWith('The disk holding');
+    const e = said ? new TraceFileError(full ? `The disk holding '${job.file}' is full: the run stopped there and its trace keeps every batch written before; free some space and run it again.` : `${said.replace(/\.$/, '')} (the trace keeps every batch written before).`) : e0;
     post({ type: 'error', message: e instanceof Error ? e.message : String(e), user: e instanceof TraceFileError });
     job.port.close();
   };

@@ -2,7 +2,9 @@ import { KIND, TS_D } from '../events';
 import type { Sim } from '../engine';
 import type { Gen, Task } from '../task';
 import { NS_PER_S, type Ns } from '../time';
-import { KERN_ERR, type Printk } from './printk';
+import { KERN_ERR, KERN_INFO, type Printk } from './printk';
+import { blockedFrames, stackFrames, symbol, type KernelIdent } from '../dump_stack';
+import type { Lockdep } from '../lockdep';
 
 /**
  * khungtaskd (kernel/hung_task.c). Wakes every check interval (hung_task_check_interval_secs, 0 =
@@ -29,8 +31,8 @@ export class HungTaskDetector {
     timeoutS: number,
     intervalS: number,
     warnings = 10,
-    /** init_utsname()->release and version, as the second line prints them. */
-    private readonly release = '5.8.0 #1',
+    /** init_utsname()->release and version and the taint, as the second line prints them. */
+    private readonly ident: KernelIdent & { readonly lockdep?: Lockdep } = { release: '5.8.0 #1', version: 508, tainted: () => 'Not tainted' },
   ) {
     this.timeout = timeoutS * NS_PER_S;
     this.interval = Math.min(intervalS > 0 ? intervalS * NS_PER_S : this.timeout, this.timeout);
@@ -59,6 +61,11 @@ export class HungTaskDetector {
       if (t.exited || t.type === 'hw' || t.state !== TS_D) continue;
       this.check_hung_task(t);
     }
+    // "if (hung_task_show_lock) debug_show_all_locks();"
+    if (this.showLocks && this.ident.lockdep) {
+      this.showLocks = false;
+      for (const l of this.ident.lockdep.showAllLocks(this.sim.tasks.filter((x) => !x.exited))) this.log.printk(KERN_INFO, l, 0, 'hung');
+    }
   }
 
   private check_hung_task(t: Task): void {
@@ -75,13 +82,37 @@ export class HungTaskDetector {
     t.hungReports++;
     this.reports++;
     const secs = Math.floor((now - t.lastSwitchTime) / NS_PER_S);
-    this.sim.emit(KIND.hung_task, t.actor, this.timeout / NS_PER_S, secs);
-    // The three pr_err lines of check_hung_task; sched_show_task's task line and call trace follow
-    // in the kernel (left to the trace's call stacks here).
+    const seq = this.sim.emit(KIND.hung_task, t.actor, this.timeout / NS_PER_S, secs);
+    // Why it hangs: the wait it has been in since it last switched (causes.ts).
+    this.sim.edge(seq, t.blockSeq, 'waits_on', { stack: t.stack.length ? t.stack.join(' > ') : undefined });
+    // A lock's holder may have blocked after this task did: ask the wait again so that edge exists.
+    t.blockedOn?.waitCauses?.();
+    // The three pr_err lines of check_hung_task, then sched_show_task(t) and, once per scan,
+    // debug_show_all_locks().
     this.log.printk(KERN_ERR, `INFO: task ${t.comm}:${t.pid} blocked for more than ${secs} seconds.`, 0, 'hung');
-    this.log.printk(KERN_ERR, `      Not tainted ${this.release}`, 0, 'hung');
+    this.log.printk(KERN_ERR, `      ${this.ident.tainted()} ${this.ident.release}`, 0, 'hung');
     this.log.printk(KERN_ERR, '"echo 0 > /proc/sys/kernel/hung_task_timeout_secs" disables this message.', 0, 'hung');
+    this.sched_show_task(t);
+    this.showLocks = true;
   }
+
+  private showLocks = false;
+
+  /**
+   * sched_show_task (kernel/sched/core.c, v5.8+ format): "task:<comm> state:D stack: .. pid: ..
+   * ppid: .. flags:..", "Workqueue: <wq> <fn>" for a worker, then show_stack: "Call Trace:" and the
+   * frames from __schedule down. Stack use and the thread-info flags are not modelled: stack 0,
+   * flags 0x00004000 for kernel threads and 0 for user tasks; ppid is kthreadd (2) or init (1).
+   */
+  private sched_show_task(t: Task): void {
+    const kthread = t.type !== 'user';
+    this.log.printk(KERN_INFO, `task:${t.comm.slice(0, 15).padEnd(15)} state:D stack:${'0'.padStart(5)} pid:${String(t.pid).padStart(5)} ppid:${String(kthread ? 2 : 1).padStart(6)} flags:0x${(kthread ? 0x00004000 : 0x00000000).toString(16).padStart(8, '0')}`, 0, 'hung');
+    const work = t.type === 'kworker' ? t.stack[0] : undefined;
+    if (work) this.log.printk(KERN_INFO, `Workqueue: ${t.comm.replace(/^kworker\/u:/, '').replace(/-\d+$/, '')} ${work}`, 0, 'hung');
+    this.log.printk(KERN_INFO, 'Call Trace:', 0, 'hung');
+    for (const fn of stackFrames(t, ['__schedule', 'schedule', ...blockedFrames(t)])) this.log.printk(KERN_INFO, ` ${symbol(fn)}`, 0, 'hung');
+  }
+
 
   /** True when no task in D state is still waiting for its first report (or none can come). */
   allReported(): boolean {
@@ -92,3 +123,4 @@ export class HungTaskDetector {
     return true;
   }
 }
+

@@ -21,6 +21,11 @@ const hex = (v: number, width = 0): string => v.toString(16).padStart(width, '0'
 export class IntelIommu implements IommuHw {
   readonly sendsAts = true;
   readonly prq: PageRequestQueue;
+  /**
+   * What the drain waits with: wait_for_completion (v5.8 as merged), wait_for_completion_timeout
+   * (the v5.7-rc1 test kernel of log 05).
+   */
+  drainWait = 'wait_for_completion';
   /** dmar_fault()'s one ratelimit state (DEFAULT_RATELIMIT_INTERVAL/BURST), shared by both its lines. */
   private readonly faultRl: RateLimit;
 
@@ -132,17 +137,17 @@ export class IntelIommu implements IommuHw {
       prq.complete.reinit();
       if (!prq.holds(pasid)) break;
       retries++;
-      yield* prq.complete.wait_for_completion(t);
+      yield* prq.complete.wait_for_completion(t, this.drainWait);
     }
     // iopf_queue_flush_dev(dev): flush_workqueue on the IOPF queue (v5.14; before it, the PRQ
     // thread handled the faults itself and the wait above covered them).
-    if (c.faultHandler === 'iopf_queue') yield* this.iommu.iopf.wq.flush_workqueue(t);
+    if (c.faultHandler === 'iopf_queue') yield* this.iommu.iopf.iopf_queue_flush_dev(t, dev);
     for (;;) {
       prq.complete.reinit();
       yield* this.iommu.inval(pasid, 4, c.iotlbInval + c.devTlbInval);
       if (!prq.overflow) break;
       retries++;
-      yield* prq.complete.wait_for_completion(t);
+      yield* prq.complete.wait_for_completion(t, this.drainWait);
     }
     return retries;
   }

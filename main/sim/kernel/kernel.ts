@@ -8,7 +8,9 @@ import { HungTaskDetector } from './hung_task';
 import { Iommu } from './iommu';
 import { MmStruct } from './mm';
 import { OomKiller } from './oom';
-import { Printk, type LogClass } from './printk';
+import { Printk, KERN_WARNING, type LogClass } from './printk';
+import { dumpStackLines, printTainted, type KernelIdent } from '../dump_stack';
+import { Lockdep } from '../lockdep';
 import { Sva } from './sva';
 
 export const PAGES_PER_MIB = 256;
@@ -31,6 +33,8 @@ export class Proc {
   readonly files: File[] = [];
   /** signal->oom_mm: set when the process is an OOM victim; holds an mmgrab until the signal struct goes. */
   oomMm: MmStruct | null = null;
+  /** Seq of the oom_kill that made it a victim (causes.ts: a pending victim aborts the next scan). */
+  oomKillSeq = 0;
   /** The parent reaps the zombie at once (false: it never waits, the zombie stays). */
   autoreap = true;
   killed = false;
@@ -44,6 +48,14 @@ export class Proc {
   get leader(): Task {
     return this.threads[0];
   }
+}
+
+/** What a scenario may set about the machine beyond the shared parameters. */
+export interface KernelOptions {
+  /** uname -r and build number the log prints (default: the kernel line of the settings). */
+  release?: string;
+  /** debug_locks at boot: lockdep on (default) or already off ("INFO: lockdep is turned off."). */
+  debugLocks?: boolean;
 }
 
 export interface ProcessSpec {
@@ -60,8 +72,16 @@ export interface ProcessSpec {
  * The simulated machine: memory, processes, the IOMMU with its SVA layer, the OOM killer and the
  * daemons. Scenarios build on it; kernel paths are functions named after the kernel's.
  */
-export class Kernel {
+export class Kernel implements KernelIdent {
   readonly log: Printk;
+  /** init_utsname()->release and version, e.g. "5.14.0-rc7 #1". */
+  readonly release: string;
+  /** major * 100 + minor of `release`. */
+  readonly version: number;
+  /** tainted_mask: the TAINT_* bits set so far. */
+  readonly taints = new Set<number>();
+  /** lockdep and might_sleep (CONFIG_PROVE_LOCKING, CONFIG_DEBUG_ATOMIC_SLEEP: the debug kernels of logs 04 and 05). */
+  readonly lockdep: Lockdep;
   readonly hung: HungTaskDetector;
   readonly memActor: number;
   totalPages: number;
@@ -90,20 +110,40 @@ export class Kernel {
     readonly sim: Sim,
     readonly cfg: KernelConfig,
     totalMiB: number,
+    opts: KernelOptions = {},
   ) {
     this.log = new Printk(sim);
+    this.release = opts.release ?? kernelRelease(cfg);
+    const m = /^(\d+)\.(\d+)/.exec(this.release);
+    this.version = m ? Number(m[1]) * 100 + Number(m[2]) : 0;
+    this.lockdep = new Lockdep(sim, (msg) => this.log.printk(KERN_WARNING, msg, 0, 'info'), this, opts.debugLocks ?? true);
+    sim.lockdep = this.lockdep;
     this.scenarioActor = sim.actor('scenario', 'scenario');
     this.memActor = sim.actor('memory', 'memory');
     this.totalPages = totalMiB * PAGES_PER_MIB;
     this.freePages = this.totalPages;
-    this.notifierSrcu = new Srcu(sim, 'mmu_notifier', cfg.srcuGp);
+    // DEFINE_STATIC_SRCU(srcu) in mm/mmu_notifier.c: lockdep calls it "srcu".
+    this.notifierSrcu = new Srcu(sim, 'mmu_notifier', cfg.srcuGp, 'srcu');
     // system_wq: bound, per-CPU; max_active 256 per pool. One pool is enough here.
     this.systemWq = new Workqueue(sim, 'events', 256);
     this.iommu = new Iommu(this);
     this.sva = new Sva(this);
     this.oom = new OomKiller(this);
-    this.hung = new HungTaskDetector(sim, this.log, cfg.hungTaskTimeoutS, 0, 10, kernelRelease(cfg));
+    this.hung = new HungTaskDetector(sim, this.log, cfg.hungTaskTimeoutS, 0, 10, this);
     sim.quiescentHook = () => this.hung.allReported();
+  }
+
+  tainted(): string {
+    return printTainted(this.taints, this.version);
+  }
+
+  taint(flag: number): void {
+    this.taints.add(flag);
+  }
+
+  /** dump_stack() on t: "CPU: ..", "Hardware name: ..", "Call Trace:" and the frames below `top`. */
+  dump_stack(t: Task, top: readonly string[], level = KERN_WARNING, cls: LogClass = 'info'): void {
+    for (const l of dumpStackLines(t, this, top)) this.log.printk(level, l, 0, cls);
   }
 
   private rcuGp: Workqueue | null = null;
@@ -179,13 +219,14 @@ export class Kernel {
   }
 
   /**
-   * panic() (kernel/panic.c): print "Kernel panic - not syncing: <msg>" and stop the machine. The
-   * model prints the first and last lines (the CPU/Call Trace lines between them are left out) and
-   * ends the run; the calling task never returns.
+   * panic() (kernel/panic.c): print "Kernel panic - not syncing: <msg>", dump_stack, "---[ end
+   * Kernel panic ...", and stop the machine (the Kernel Offset line is left out); the calling task
+   * never returns.
    */
   *panic(t: Task, msg: string, cls: LogClass = 'info'): Gen<never> {
     this.sim.emit(KIND.panic, t.actor, 0, 0, { msg });
     this.log.printk(KERN_EMERG, `Kernel panic - not syncing: ${msg}`, 0, cls);
+    this.dump_stack(t, ['panic'], KERN_EMERG, cls);
     this.log.printk(KERN_EMERG, `---[ end Kernel panic - not syncing: ${msg} ]---`, 0, cls);
     this.sim.halt('panic');
     for (;;) yield* this.sim.block(t, { label: 'panic', holders: () => [] });
@@ -196,6 +237,34 @@ export class Kernel {
     this.trigger(from, p);
     p.killed = true;
     for (const t of p.threads) this.sim.sigkill(t, from);
+  }
+
+  /**
+   * A system call from user mode, with the x86-64 entry frames of v5.11+ (kernel/entry/common.c):
+   * entry_SYSCALL_64_after_hwframe → do_syscall_64 → the syscall; then syscall_exit_to_user_mode,
+   * whose exit_to_user_mode_prepare runs pending task work (task_work_run: a last fput's ____fput).
+   */
+  *syscall<R>(t: Task, sys: string, body: Gen<R>): Gen<R> {
+    const sim = this.sim;
+    const k = this as Kernel;
+    return yield* sim.call(t, 'entry_SYSCALL_64_after_hwframe', sim.call(t, 'do_syscall_64', (function* (): Gen<R> {
+      const r = yield* sim.call(t, sys, body);
+      if ((k.taskWork.get(t)?.length ?? 0) > 0) {
+        yield* sim.call(t, 'syscall_exit_to_user_mode', sim.call(t, 'exit_to_user_mode_prepare', sim.call(t, 'task_work_run', (function* (): Gen {
+          const works = k.taskWork.get(t) ?? [];
+          while (works.length > 0) yield* works.shift()!(t);
+        })())));
+      }
+      return r;
+    })()));
+  }
+
+  /** close(fd) of file f (ksys_close → filp_close → fput; the release runs on the way out). */
+  // eslint-disable-next-line require-yield
+  *close_fd(t: Task, p: Proc, f: File): Gen {
+    const i = p.files.indexOf(f);
+    if (i >= 0) p.files.splice(i, 1);
+    this.fput(t, f);
   }
 
   task_work_add(t: Task, fn: (t: Task) => Gen): void {
@@ -219,7 +288,7 @@ export class Kernel {
     // fs/file_table.c: ____fput (task_work) or delayed_fput (a work item), then __fput, which calls
     // the file's ->release.
     const __fput = (tt: Task) => this.sim.call(tt, '__fput', f.release(tt), { args: { file: f.name } });
-    if (t.type === 'user') this.task_work_add(t, __fput);
+    if (t.type === 'user') this.task_work_add(t, (tt) => this.sim.call(tt, '____fput', __fput(tt)));
     else this.systemWq.queue_work(new Work(`delayed_fput ${f.name}`, __fput));
   }
 }

@@ -34,6 +34,12 @@ export class MmStruct {
   /** exit_mmap has returned all of the memory. */
   memoryFreed = false;
   structFreed = false;
+  /** Seq of mm_new, and of the mm_flag event that set each flag (causes.ts). */
+  newSeq = 0;
+  readonly flagSeq = new Map<number, number>();
+  /** The task running exit_mmap and the seq of its fn_begin (causes.ts: since when memory is pinned). */
+  teardownTask: Task | null = null;
+  teardownSeq = 0;
   /** Who holds mm_count, for the state panel. */
   readonly grabs = new Map<string, number>();
 
@@ -49,12 +55,13 @@ export class MmStruct {
     this.users = users;
     this.anonPages = anonPages;
     this.lockedPages = lockedPages;
-    this.mmapLock = new RwSem(k.sim, `mmap_lock ${comm}:${ownerPid}`);
+    // lockdep class: mm_init_lock → init_rwsem(&mm->mmap_lock) (v5.8+; &mm->mmap_sem before).
+    this.mmapLock = new RwSem(k.sim, `mmap_lock ${comm}:${ownerPid}`, k.version >= 508 ? '&mm->mmap_lock' : '&mm->mmap_sem');
     // kernel/fork.c mmput_async_fn: the work item that runs __mmput for mmput_async.
     this.asyncPutWork = new Work(`mmput_async_fn ${comm}:${ownerPid}`, (w) => k.sim.call(w, 'mmput_async_fn', __mmput(k, w, this), { a: this.actor }));
     this.grabs.set('mm_users', 1);
     k.mms.push(this);
-    k.sim.emit(KIND.mm_new, this.actor, ownerPid, 0, { rssPages: anonPages + lockedPages, lockedPages });
+    this.newSeq = k.sim.emit(KIND.mm_new, this.actor, ownerPid, 0, { rssPages: anonPages + lockedPages, lockedPages });
     k.sim.emit(KIND.mm_users, this.actor, users, users);
     k.sim.emit(KIND.mm_count, this.actor, 1, 1, { by: 'mm_users' });
     this.emitPages();
@@ -68,10 +75,27 @@ export class MmStruct {
     this.k.sim.emit(KIND.mm_pages, this.actor, this.rssPages, this.lockedPages);
   }
 
-  setFlag(flag: number): void {
-    if (this.flags.has(flag)) return;
+  /** Set an MMF flag; returns the seq of its mm_flag event (0 if it was set already). */
+  setFlag(flag: number): number {
+    if (this.flags.has(flag)) return 0;
     this.flags.add(flag);
-    this.k.sim.emit(KIND.mm_flag, this.actor, flag);
+    const seq = this.k.sim.emit(KIND.mm_flag, this.actor, flag);
+    this.flagSeq.set(flag, seq);
+    return seq;
+  }
+
+  /**
+   * The event since which this mm's memory is pinned, for an allocation it starves (causes.ts):
+   * the teardown's wait if exit_mmap is blocked, its exit_mmap if running, else the OOM kill or
+   * the mm's creation (nothing has started to free it).
+   */
+  pinnedSince(): number {
+    const t = this.teardownTask;
+    if (t && !t.exited) return (t.blockedOn || t.sleepLabel) && t.blockSeq > 0 ? t.blockSeq : this.teardownSeq;
+    // Not torn down yet: a thread of its owner stuck on the way (exit_mm waiting for mmap_lock...).
+    const stuck = this.owner?.threads.find((x) => !x.exited && x.blockedOn !== null && x.blockSeq > 0);
+    if (stuck) return stuck.blockSeq;
+    return this.owner?.oomKillSeq || this.newSeq;
   }
 }
 
@@ -163,6 +187,10 @@ export function exit_mmap(k: Kernel, t: Task, mm: MmStruct): Gen {
 }
 
 function* exit_mmap_body(k: Kernel, t: Task, mm: MmStruct): Gen {
+  // sim.call has just emitted exit_mmap's fn_begin.
+  mm.teardownTask = t;
+  mm.teardownSeq = k.sim.seq;
+  t.longestBlockNs = 0;
   if (mm.subscriptions.length > 0) yield* __mmu_notifier_release(k, t, mm);
 
   if (mm.flags.has(MMF_OOM_VICTIM)) {
@@ -190,7 +218,9 @@ function* exit_mmap_body(k: Kernel, t: Task, mm: MmStruct): Gen {
     k.returnPages(n);
   }
   mm.memoryFreed = true;
-  k.sim.emit(KIND.mm_freed, mm.actor, freed);
+  const done = k.sim.emit(KIND.mm_freed, mm.actor, freed);
+  // Why the memory came back only now: the longest wait of its teardown (release() waiting for a device...).
+  if (t.longestBlockNs > 0) k.sim.edge(done, t.longestBlockSeq, 'because_of', { waitedNs: t.longestBlockNs });
   // remove_vma: fput(vma->vm_file) for each mapped file, e.g. the device queue's MMIO region.
   for (const f of mm.vmaFiles.splice(0)) k.fput(t, f);
 }

@@ -49,6 +49,10 @@ export class OomKiller {
   /** oom_kill_process's oom_rs: dump_header is ratelimited (DEFAULT_RATELIMIT_INTERVAL, _BURST). */
   private readonly headerRl: Burst;
   kills = 0;
+  /** Seq of the last oom_invoke (causes.ts: the allocator links its retries through it). */
+  lastInvokeSeq = 0;
+  /** oom_skip events of the scan in progress: why the kill that ends it passed those victims over. */
+  private scanSkips: number[] = [];
 
   constructor(private readonly k: Kernel) {
     this.actor = k.sim.actor('oom killer', 'oom');
@@ -95,10 +99,14 @@ export class OomKiller {
     for (const p of this.k.procs) {
       if (p.oomMm) {
         if (p.oomMm.flags.has(MMF_OOM_SKIP)) {
-          this.k.sim.emit(KIND.oom_skip, this.actor, p.leader.actor);
+          const skip = this.k.sim.emit(KIND.oom_skip, this.actor, p.leader.actor);
+          this.k.sim.edge(skip, p.oomMm.flagSeq.get(MMF_OOM_SKIP) ?? 0, 'because_of', { flag: 'MMF_OOM_SKIP', mm: p.oomMm.actor });
+          this.scanSkips.push(skip);
           continue;
         }
-        this.k.sim.emit(KIND.oom_abort, this.actor, p.leader.actor);
+        const abort = this.k.sim.emit(KIND.oom_abort, this.actor, p.leader.actor);
+        // The victim is still expected to free its memory: pending since its kill.
+        this.k.sim.edge(abort, p.oomKillSeq, 'because_of', { pending: p.leader.actor, mm: p.oomMm.actor });
         return 'abort';
       }
       const points = this.oom_badness(p);
@@ -121,7 +129,16 @@ export class OomKiller {
 
   private *out_of_memory_body(t: Task): Gen<boolean> {
     const k = this.k;
-    k.sim.emit(KIND.oom_invoke, this.actor, t.actor);
+    const invoke = k.sim.emit(KIND.oom_invoke, this.actor, t.actor);
+    this.lastInvokeSeq = invoke;
+    this.scanSkips = [];
+    if (k.sim.edges) {
+      // The memory the allocation could not get: whatever OOM victims and exiting mms still hold.
+      for (const mm of k.mms) {
+        if (mm.memoryFreed || mm.rssPages === 0 || !(mm.flags.has(MMF_OOM_VICTIM) || mm.teardownTask)) continue;
+        k.sim.edge(invoke, mm.pinnedSince(), 'held_by', { mm: mm.actor, pages: mm.rssPages, locked: mm.lockedPages });
+      }
+    }
     // task_will_free_mem(current): a dying allocator just gets to exit.
     const self = k.procOf.get(t);
     if (self && self.killed) return true;
@@ -138,15 +155,16 @@ export class OomKiller {
   }
 
   /**
-   * dump_header: "<comm> invoked oom-killer: ..." (pr_warn), then, for a kill, dump_oom_summary's
-   * one-line "oom-kill:constraint=..." (pr_info). The kernel prints the call trace, Mem-Info and the
-   * task table between them; the model leaves those out. A global OOM on a one-node machine with no
+   * dump_header: "<comm> invoked oom-killer: ..." (pr_warn), dump_stack, then, for a kill,
+   * dump_oom_summary's one-line "oom-kill:constraint=..." (pr_info). The kernel prints Mem-Info and
+   * the task table between them; the model leaves those out. A global OOM on a one-node machine with no
    * cpuset or memory cgroup limit: CONSTRAINT_NONE, node 0, the root cgroups.
    */
   private dump_header(t: Task, victim: Proc | null): void {
     const k = this.k;
     const cur = k.procOf.get(t);
     k.log.printk(KERN_WARNING, `${t.comm} invoked oom-killer: gfp_mask=0x100dca(GFP_HIGHUSER_MOVABLE|__GFP_ZERO), order=0, oom_score_adj=${cur?.oomScoreAdj ?? 0}`, 0, 'oom');
+    k.dump_stack(t, ['dump_header'], KERN_WARNING, 'oom');
     if (victim) {
       k.log.printk(KERN_INFO, `oom-kill:constraint=CONSTRAINT_NONE,nodemask=(null),cpuset=/,mems_allowed=0,global_oom,task_memcg=/,task=${victim.comm},pid=${victim.tgid},uid=${UID}`, 0, 'oom');
     }
@@ -165,14 +183,16 @@ export class OomKiller {
     const points = this.oom_badness(p);
     mmgrab(k, mm, 'oom_kill_process');
     this.kills++;
-    k.sim.emit(KIND.oom_kill, this.actor, p.leader.actor, points, {
+    const kill = (p.oomKillSeq = k.sim.emit(KIND.oom_kill, this.actor, p.leader.actor, points, {
       pid: p.tgid,
       comm: p.comm,
       rssPages: mm.rssPages,
       lockedPages: mm.lockedPages,
       adj: p.oomScoreAdj,
       mm: mm.actor,
-    });
+    }));
+    k.sim.edge(kill, this.lastInvokeSeq, 'because_of', { kill: this.kills });
+    for (const skip of this.scanSkips) k.sim.edge(kill, skip, 'because_of', {});
     k.sigkillProcess(p, 'oom_kill_process');
     this.mark_oom_victim(p, mm);
     // MM_ANONPAGES counts mlocked anonymous pages too: the model's locked memory is anonymous.
@@ -229,19 +249,28 @@ export class OomKiller {
     const k = this.k;
     let attempts = 0;
     let ok = false;
+    let last = 0;
     while (attempts++ < k.cfg.reaperRetries) {
       ok = yield* k.sim.call(t, 'oom_reap_task_mm', this.oom_reap_task_mm(t, v, attempts), { a: v.mm.actor, end: (r) => ({ args: { ok: r } }) });
+      last = this.lastReapEnd;
       if (ok) break;
       yield* k.sim.sleep(t, k.cfg.reaperInterval, 'oom_reaper: schedule_timeout_idle', true);
     }
     if (!ok && !v.mm.flags.has(MMF_OOM_SKIP)) {
-      k.sim.emit(KIND.oom_reap_fail, this.reaperActor, v.proc.leader.actor, attempts - 1);
+      const fail = k.sim.emit(KIND.oom_reap_fail, this.reaperActor, v.proc.leader.actor, attempts - 1);
+      // Gave up because the last attempt, like every one, found mmap_lock taken.
+      k.sim.edge(fail, last, 'because_of', { attempts: attempts - 1 });
+      last = fail;
       k.log.printk(KERN_INFO, `oom_reaper: unable to reap pid:${v.proc.tgid} (${v.proc.comm})`, 0, 'oom');
     }
     // "Hide this mm from OOM killer because it has been either reaped or somebody can't call
     // mmap_write_unlock(mm)."
-    v.mm.setFlag(MMF_OOM_SKIP);
+    const skipSet = v.mm.setFlag(MMF_OOM_SKIP);
+    k.sim.edge(skipSet, last, 'because_of', { reaper: true });
   }
+
+  /** Seq of the last reap_end (causes.ts). */
+  private lastReapEnd = 0;
 
   /**
    * oom_reap_task_mm: mmap_read_trylock (failure: try again later); an mm already marked
@@ -253,7 +282,9 @@ export class OomKiller {
     const mm = v.mm;
     k.sim.emit(KIND.reap_begin, this.reaperActor, v.proc.leader.actor, attempt);
     if (!mm.mmapLock.down_read_trylock(t)) {
-      k.sim.emit(KIND.reap_end, this.reaperActor, 0, REAP_BUSY);
+      this.lastReapEnd = k.sim.emit(KIND.reap_end, this.reaperActor, 0, REAP_BUSY);
+      // mmap_read_trylock failed: somebody holds mmap_lock for write (or a writer waits).
+      for (const held of mm.mmapLock.waitCauses()) k.sim.edge(this.lastReapEnd, held, 'because_of', { lock: mm.mmapLock.label });
       return false;
     }
     let reaped = 0;
@@ -269,7 +300,9 @@ export class OomKiller {
       );
     }
     mm.mmapLock.up_read(t);
-    k.sim.emit(KIND.reap_end, this.reaperActor, reaped, outcome);
+    this.lastReapEnd = k.sim.emit(KIND.reap_end, this.reaperActor, reaped, outcome);
+    // The reaper skips VM_LOCKED mappings: what it left is the memory locked since the mm began.
+    if (outcome === REAP_REAPED && mm.lockedPages > 0) k.sim.edge(this.lastReapEnd, mm.newSeq, 'because_of', { locked: mm.lockedPages, mm: mm.actor });
     return true;
   }
 }

@@ -22,7 +22,11 @@ export function* alloc_pages(k: Kernel, t: Task, pages: number): Gen<boolean> {
 }
 
 function* slowpath(k: Kernel, t: Task, pages: number): Gen<boolean> {
-  k.sim.emit(KIND.alloc_stall, t.actor, pages, k.freePages);
+  const stall = k.sim.emit(KIND.alloc_stall, t.actor, pages, k.freePages);
+  // causes.ts: each out_of_memory of this allocation names the one before (a retry) or the stall.
+  let firstOom = 0;
+  let prevOom = 0;
+  let retries = 0;
   let noProgress = 0;
   let lastFree = k.freePages;
   for (;;) {
@@ -47,6 +51,13 @@ function* slowpath(k: Kernel, t: Task, pages: number): Gen<boolean> {
       continue;
     }
     const progress = yield* k.oom.out_of_memory(t);
+    const inv = k.oom.lastInvokeSeq;
+    if (prevOom === 0) {
+      firstOom = inv;
+      k.sim.edge(inv, stall, 'because_of', { rounds: MAX_RECLAIM_RETRIES + 1, pages });
+    } else k.sim.edge(inv, prevOom, 'because_of', { retry: retries, first: firstOom });
+    prevOom = inv;
+    retries++;
     k.oom.oom_lock.unlock(t);
     if (!progress) return false;
     noProgress = 0;

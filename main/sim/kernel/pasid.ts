@@ -2,7 +2,8 @@ import { KIND } from '../events';
 import type { Sim } from '../engine';
 
 /**
- * The PASID space (ioasid / iommu-sva-lib): 20 bits at most, 0 reserved (RID_PASID), usable
+ * The PASID space (ioasid_alloc, drivers/iommu/ioasid.c; iommu_sva_alloc_pasid,
+ * drivers/iommu/iommu-sva-lib.c): 20 bits at most, 0 reserved (RID_PASID), usable
  * [1, min(device max, IOMMU max) - 1]. Allocation returns the lowest free value, as xa_alloc does,
  * so a freed PASID is the next one handed out: why faults must be drained before freeing it.
  */

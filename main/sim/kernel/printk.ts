@@ -9,7 +9,7 @@ export const KERN_WARNING = 4;
 export const KERN_INFO = 6;
 
 /**
- * The kernel log. `ratelimited` follows ___ratelimit(): at most `burst` lines per `interval`
+ * The kernel log. `ratelimited` follows ___ratelimit() (lib/ratelimit.c): at most `burst` lines per `interval`
  * (DEFAULT_RATELIMIT_INTERVAL 5 s, DEFAULT_RATELIMIT_BURST 10); the rest are suppressed and counted,
  * so a flood of DMA faults prints a bounded number of lines.
  */
@@ -20,10 +20,14 @@ export class Printk {
     this.actor = sim.actor('kernel log', 'log');
   }
 
-  /** `cls` sorts lines for the summary: 'fault' lines are the ones faultsPrinted counts. */
-  printk(level: number, msg: string, suppressed = 0, cls: LogClass = 'info'): void {
+  /**
+   * `cls` sorts lines for the summary: 'fault' lines are the ones faultsPrinted counts. A line a
+   * ratelimit let through after suppressing others carries the count (`b`) and the ratelimit's
+   * function (`rl`): ___ratelimit prints "<func>: N callbacks suppressed" before it (`sva-lab dmesg`).
+   */
+  printk(level: number, msg: string, suppressed = 0, cls: LogClass = 'info', rl?: string): void {
     this.lines++;
-    this.sim.emit(KIND.printk, this.actor, level, suppressed, { msg, cls });
+    this.sim.emit(KIND.printk, this.actor, level, suppressed, suppressed > 0 && rl ? { msg, cls, rl } : { msg, cls });
   }
 
   ratelimit(name: string, interval: Ns = 5 * NS_PER_S, burst = 10): RateLimit {
@@ -54,7 +58,7 @@ export class RateLimit {
       this.printed++;
       const missed = this.missed;
       this.missed = 0;
-      this.log.printk(level, msg, missed, cls);
+      this.log.printk(level, msg, missed, cls, this.name);
       return true;
     }
     this.missed++;

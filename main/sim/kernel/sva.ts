@@ -96,6 +96,13 @@ export class Sva {
   private readonly byPasid = new Map<number, IoMm>();
   /** Intel's global svm list and SMMUv3's bonds, by mm (the v4 series finds the io_mm with mmu_notifier_get). */
   private readonly byMm = new Map<MmStruct, IoMm>();
+  /** Each device's iommu_group->mutex, which iommu_sva_bind_device and _unbind_device hold. */
+  private readonly groups = new Map<string, Mutex>();
+  /**
+   * Jacob Pan's v5.7-rc1 test kernel (log 05): intel_mm_release also drains page requests
+   * (intel_svm_drain_prq) for each device, inside its rcu_read_lock. Never merged for that reason.
+   */
+  drainInRelease = false;
 
   constructor(private readonly k: Kernel) {
     this.impl = k.cfg.mmExit ? 'iommu-sva' : k.iommu.flavour === 'smmuv3' ? 'arm-smmu-v3-sva' : 'intel-svm';
@@ -127,15 +134,31 @@ export class Sva {
 
   // ------------------------------------------------------------------ bind
 
+  /** iommu_group_get(dev)->mutex: one group per device here (no ACS-less multi-function groups). */
+  private group(queue: string): Mutex {
+    const dev = this.k.iommu.deviceOf(queue).name;
+    let g = this.groups.get(dev);
+    if (!g) this.groups.set(dev, (g = new Mutex(this.k.sim, `iommu_group ${dev}`, '&group->mutex')));
+    return g;
+  }
+
+  /** `body` with the device's group mutex held, as iommu_sva_bind_device/_unbind_device do. */
+  private *underGroup<R>(t: Task, queue: string, body: Gen<R>): Gen<R> {
+    const g = this.group(queue);
+    yield* g.lock(t);
+    const r = yield* body;
+    g.unlock(t);
+    return r;
+  }
+
   /**
-   * iommu_sva_bind_device (drivers/iommu/iommu.c) → the implementation's bind. Returns null when no
-   * PASID is left (-ENOSPC). The group mutex the kernel takes around it is not modelled: nothing
-   * studied here waits on it.
+   * iommu_sva_bind_device (drivers/iommu/iommu.c) → the implementation's bind, under the group's
+   * mutex. Returns null when no PASID is left (-ENOSPC).
    */
   *bind(t: Task, dev: string, mm: MmStruct, ops: SvaDriverOps): Gen<Bond | null> {
     const sim = this.k.sim;
     const body = this.impl === 'iommu-sva' ? this.iommu_sva_bind_generic(t, dev, mm, ops) : this.impl === 'intel-svm' ? this.intel_svm_bind(t, dev, mm, ops) : this.arm_smmu_sva_bind(t, dev, mm, ops);
-    return yield* sim.call(t, 'iommu_sva_bind_device', sim.call(t, IMPL[this.impl].bind, body, { a: mm.actor }), {
+    return yield* sim.call(t, 'iommu_sva_bind_device', this.underGroup(t, dev, sim.call(t, IMPL[this.impl].bind, body, { a: mm.actor })), {
       a: mm.actor,
       args: { dev },
       end: (b) => (b ? { b: b.ioMm.pasidNum } : { args: { dev, err: 'ENOSPC' } }),
@@ -256,7 +279,7 @@ export class Sva {
     const ioMm = bond.ioMm;
     const o = { a: ioMm.mm.actor, b: ioMm.pasidNum, args: { dev: bond.dev } };
     const body = this.impl === 'iommu-sva' ? this.iommu_sva_unbind_generic(t, bond) : this.impl === 'intel-svm' ? this.intel_svm_unbind(t, bond) : this.arm_smmu_sva_unbind(t, bond);
-    yield* sim.call(t, 'iommu_sva_unbind_device', sim.call(t, IMPL[this.impl].unbind, body, o), o);
+    yield* sim.call(t, 'iommu_sva_unbind_device', this.underGroup(t, bond.dev, sim.call(t, IMPL[this.impl].unbind, body, o)), o);
   }
 
   /**
@@ -394,8 +417,16 @@ export class Sva {
    */
   private *intel_mm_release(t: Task, ioMm: IoMm, mm: MmStruct): Gen {
     void mm;
-    // list_for_each_entry_rcu(sdev, &svm->devs, list) intel_pasid_tear_down_entry(..., true): each device's entry.
-    for (const bond of ioMm.bonds) yield* this.k.iommu.tear_down_entry(t, bond.dev, ioMm.pasidNum, true);
+    const ld = this.k.lockdep;
+    ld.rcu_read_lock(t);
+    // list_for_each_entry_rcu(sdev, &svm->devs, list) intel_pasid_tear_down_entry(..., true): each
+    // device's entry (qi_submit_sync spins: CPU time, no sleep).
+    for (const bond of ioMm.bonds) {
+      yield* this.k.iommu.tear_down_entry(t, bond.dev, ioMm.pasidNum, true);
+      // The v5.7-rc1 test kernel's drain, still inside rcu_read_lock: it may sleep (log 05).
+      if (this.drainInRelease) yield* this.k.iommu.drain_prq(t, bond.dev, ioMm.pasidNum);
+    }
+    ld.rcu_read_unlock(t);
   }
 
   /**

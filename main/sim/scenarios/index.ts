@@ -1,4 +1,6 @@
 import { closeThenExit } from './close_then_exit';
+import { drainInRelease } from './drain_in_release';
+import { drainLockOrder } from './drain_lock_order';
 import { exitDuringFault } from './exit_during_fault';
 import { iopfLastMmput } from './iopf_last_mmput';
 import { lockInversion } from './lock_inversion';
@@ -21,6 +23,8 @@ export const SCENARIOS: readonly Scenario[] = [
   pasidLifetime,
   exitDuringFault,
   closeThenExit,
+  drainLockOrder,
+  drainInRelease,
   stress,
 ];
 

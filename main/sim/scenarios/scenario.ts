@@ -1,6 +1,7 @@
+import { designOf } from '../design';
 import type { Sim } from '../engine';
 import { kernelConfig, KERNEL_PARAMS } from '../kernel/config';
-import { Kernel, type Proc } from '../kernel/kernel';
+import { Kernel, type KernelOptions, type Proc } from '../kernel/kernel';
 import { Mutex } from '../sync';
 import type { Gen, Task } from '../task';
 import { UacceQueue } from '../kernel/uacce';
@@ -43,7 +44,7 @@ export type SharedDefault = ParamValue | { readonly mm_exit?: ParamValue; readon
  */
 export function paramsWith(own: readonly ParamSpec[], defaults: Record<string, SharedDefault> = {}): ParamSpec[] {
   const mmExitSpec = KERNEL_PARAMS.find((s) => s.key === 'mmExit');
-  const design = ('mmExit' in defaults ? defaults.mmExit : mmExitSpec?.default) === true ? 'mm_exit' : 'quiet';
+  const design = designOf({ mmExit: 'mmExit' in defaults ? defaults.mmExit : mmExitSpec?.default });
   const shared = KERNEL_PARAMS.map((s): ParamSpec => {
     const d = defaults[s.key];
     if (!s.byDesign) {
@@ -57,8 +58,8 @@ export function paramsWith(own: readonly ParamSpec[], defaults: Record<string, S
   return [...own, ...shared];
 }
 
-export function makeKernel(sim: Sim, p: Params, totalMiB: number): Kernel {
-  return new Kernel(sim, kernelConfig(p), totalMiB);
+export function makeKernel(sim: Sim, p: Params, totalMiB: number, opts: KernelOptions = {}): Kernel {
+  return new Kernel(sim, kernelConfig(p), totalMiB, opts);
 }
 
 export const COMMON_OWN = {

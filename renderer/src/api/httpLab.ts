@@ -1,4 +1,4 @@
-import type { LabApi, LabEvent, LabMethod } from '../../../main/contract';
+import { LAB_METHODS, type LabApi, type LabEvent, type LabMethod } from '../../../main/contract';
 
 /** What the HTTP client needs from its host; the defaults are the browser's own. */
 export interface HttpLabOptions {
@@ -47,6 +47,23 @@ export function createHttpLab(opts: HttpLabOptions): LabApi {
     throw new LabCallError(msg);
   }
 
+  async function upload<T>(name: string, bytes: Uint8Array): Promise<T> {
+    let res: Response;
+    try {
+      res = await doFetch(`${base}/api/upload?name=${encodeURIComponent(name)}`, { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: bytes as BodyInit });
+    } catch (e) {
+      throw new LabCallError(`The lab server at ${base} did not take the upload of ${name} (${e instanceof Error ? e.message : String(e)}); is \`sva-lab serve\` still running?`);
+    }
+    let body: { ok?: boolean; value?: unknown; error?: unknown };
+    try {
+      body = (await res.json()) as typeof body;
+    } catch {
+      throw new LabCallError(`The lab server answered the upload of ${name} with HTTP ${res.status} and no JSON body.`);
+    }
+    if (body.ok === true) return body.value as T;
+    throw new LabCallError(typeof body.error === 'string' && body.error ? body.error : `The lab server refused the upload of ${name} (HTTP ${res.status}).`);
+  }
+
   const listeners = new Set<(e: LabEvent) => void>();
   let source: EventSource | null = null;
 
@@ -64,39 +81,19 @@ export function createHttpLab(opts: HttpLabOptions): LabApi {
     };
   }
 
-  /** A LabApi method as a POST of its arguments, in order. */
-  const m = <K extends LabMethod>(name: K) => ((...args: unknown[]) => call(name, args)) as unknown as LabApi[K];
+  // Every request/response method (the contract's LAB_METHODS) as a POST of its arguments, in order.
+  const methods = Object.fromEntries(LAB_METHODS.map((name) => [name, (...args: unknown[]) => call(name, args)])) as unknown as Omit<LabApi, 'onEvent'>;
 
   return {
-    catalog: m('catalog'),
-    listRuns: m('listRuns'),
-    startRun: m('startRun'),
-    cancelRun: m('cancelRun'),
-    validateRun: m('validateRun'),
-    openRun: m('openRun'),
-    window: m('window'),
-    state: m('state'),
-    events: m('events'),
-    stepEvent: m('stepEvent'),
-    causeChain: m('causeChain'),
-    importTrace: m('importTrace'),
-    deleteRun: m('deleteRun'),
-    compareRuns: m('compareRuns'),
-    findEvent: m('findEvent'),
-    startPair: m('startPair'),
-    verifyRun: m('verifyRun'),
-    listAnnotations: m('listAnnotations'),
-    addAnnotation: m('addAnnotation'),
-    deleteAnnotation: m('deleteAnnotation'),
-    exportRun: m('exportRun'),
-    sweepPresets: m('sweepPresets'),
-    listSweeps: m('listSweeps'),
-    startSweep: m('startSweep'),
-    getSweep: m('getSweep'),
-    cancelSweep: m('cancelSweep'),
-    sweepCsv: m('sweepCsv'),
-    searchEvents: m('searchEvents'),
-    aggregateArea: m('aggregateArea'),
+    ...methods,
+    // A trace file's bytes go as the raw body of POST /api/upload (the server streams them to disk).
+    importTrace: (async (file: { name: string; bytesBase64?: string; path?: string }) => {
+      if (file.bytesBase64 === undefined) return call('importTrace', [file]);
+      const bin = atob(file.bytesBase64);
+      const bytes = new Uint8Array(bin.length);
+      for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+      return upload(file.name, bytes);
+    }) as LabApi['importTrace'],
     onEvent(cb) {
       listeners.add(cb);
       open();

@@ -338,6 +338,24 @@ export const useRunViewStore = defineStore('runView', () => {
     await select(row.seq);
   }
 
+  /**
+   * Select the event of lane `actor` at `tNs`: a click on a span or state bar (release(), a D state,
+   * a lock held) selects the event that began it, so it is explained like an instant.
+   */
+  async function selectEventAt(actor: number, tNs: Ns): Promise<void> {
+    const id = runId.value;
+    if (!id) return;
+    try {
+      const rows = await lab().events(id, { atNs: tNs, before: 200, after: 200 });
+      if (runId.value !== id) return;
+      const row = rows.find((r) => r.actorId === actor && r.tNs === tNs);
+      if (row) await jumpTo(row);
+      else setCursorTime(tNs);
+    } catch (e) {
+      eventsError.value = `The event at ${formatNs(tNs, 6)} could not be read: ${messageOf(e)}`;
+    }
+  }
+
   async function loadAnnotations(): Promise<void> {
     const id = runId.value;
     if (!id) return;
@@ -504,5 +522,6 @@ export const useRunViewStore = defineStore('runView', () => {
     modelState, stateLoading, stateError, eventRows, eventsLoading, eventsError, chain, chainLoading, chainError,
     startNs, endNs, lastSeq,
     open, close, setView, fit, zoom, pan, reveal, setCursorTime, setCursorEvent, step, jumpToEnd, refreshCursor, select, jumpTo,
+    selectEventAt,
   };
 });

@@ -61,6 +61,8 @@ export interface TimelineController {
   jumpTo(row: Pick<EventRowDto, 'seq' | 'tNs'>): void | Promise<void>;
   step(dir: 1 | -1): void | Promise<void>;
   jumpToEnd(which: 'first' | 'last'): void | Promise<void>;
+  /** Select the event of `actor` at `tNs` (the start of a span or state bar), when the pane can. */
+  selectEventAt?(actor: number, tNs: Ns): void | Promise<void>;
 }
 
 /**

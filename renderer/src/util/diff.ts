@@ -65,6 +65,8 @@ const LABELS: Record<string, string> = {
   reportedErrors: 'reported errors',
   lockups: 'lockups',
   hungTaskReports: 'hung-task reports',
+  lockdepReports: 'lockdep reports',
+  mightSleepReports: 'might_sleep reports',
   pasidsPeak: 'PASIDs peak',
   pasidFreedNs: 'PASID freed',
   pasidAllocFailures: 'PASID alloc failures',

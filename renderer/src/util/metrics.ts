@@ -39,6 +39,8 @@ export function metricCards(m: Metrics): MetricCard[] {
     { key: 'memoryFreedNs', title: 'memory freed', value: fromTrigger(m.memoryFreedNs), detail: m.memoryFreedNs === null ? null : AFTER, alarm: m.memoryFreedNs === null || m.memoryFreedNs >= 1_000_000_000 },
     { key: 'oomSkipSetNs', title: 'MMF_OOM_SKIP set', value: fromTrigger(m.oomSkipSetNs), detail: m.oomSkipSetNs === null ? null : AFTER, alarm: false },
     { key: 'lockups', title: 'lockups', value: String(m.lockups), detail: m.hungTaskReports ? `${m.hungTaskReports} hung-task report${m.hungTaskReports === 1 ? '' : 's'}` : null, alarm: m.lockups > 0 },
+    { key: 'lockdepReports', title: 'lockdep reports', value: String(m.lockdepReports ?? 0), detail: m.lockdepReports ? 'possible circular locking dependency' : null, alarm: (m.lockdepReports ?? 0) > 0 },
+    { key: 'mightSleepReports', title: 'might_sleep reports', value: String(m.mightSleepReports ?? 0), detail: m.mightSleepReports ? 'sleeping function called from invalid context' : null, alarm: (m.mightSleepReports ?? 0) > 0 },
     { key: 'pasidFreedNs', title: 'PASID freed', value: fromTrigger(m.pasidFreedNs), detail: `${m.pasidFreedNs === null ? '' : `${AFTER} · `}peak ${m.pasidsPeak} allocated`, alarm: false },
     { key: 'abortedTransactions', title: 'aborted DMA', value: String(m.abortedTransactions), detail: `ATS R=W=0: ${m.atsNoTranslation} · PRI Invalid: ${m.priInvalidResponses}`, alarm: false },
     { key: 'faultsPrinted', title: 'faults printed', value: String(m.faultsPrinted), detail: `reported errors: ${m.reportedErrors}`, alarm: m.faultsPrinted > 0 },

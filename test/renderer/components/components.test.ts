@@ -2,6 +2,7 @@
 import { flushPromises, mount, type VueWrapper } from '@vue/test-utils';
 import { createPinia, setActivePinia, type Pinia } from 'pinia';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { KIND } from '../../../main/sim/events';
 import { METRIC_DOCS } from '../../../main/sim/metrics';
 import { setLab } from '../../../renderer/src/api/lab';
 import ArchiveScreen from '../../../renderer/src/components/ArchiveScreen.vue';
@@ -274,7 +275,32 @@ describe('RunView', () => {
     const chain = wrapper.findAll('.chain li');
     expect(chain.length).toBeGreaterThan(0);
     expect(chain[0].text()).toContain('event');
-    expect(wrapper.findAll('.chain button')[0].attributes('aria-label')).toMatch(/^Jump to event \d+/);
+    expect(wrapper.findAll('.chain button')[0].attributes('aria-label')).toMatch(/^Move the cursor to event \d+/);
+  });
+
+  it('"Why did this happen?" explains OOM kill #2 down to the DMA stop; a step moves the cursor; Enter explains the event at the cursor', async () => {
+    wrapper = await mountRun();
+    const store = useRunViewStore();
+    const run = lab.runs.find((r) => r.item.model === 'mm_exit')!;
+    const kills = run.events.filter((e) => e.kind === KIND.oom_kill);
+    expect(kills.length).toBeGreaterThanOrEqual(2);
+    store.setCursorEvent({ seq: kills[1].seq, tNs: kills[1].t });
+    await wrapper.get('canvas[tabindex="0"]').trigger('keydown', { key: 'Enter' });
+    for (let i = 0; i < 3; i++) await flushPromises();
+    expect(store.selectedSeq).toBe(kills[1].seq);
+    const panel = wrapper.get('section.why');
+    const steps = panel.findAll('li.why-step');
+    expect(steps[0].text()).toMatch(/OOM kill #2: oom_kill_process killed worker\d/);
+    const held = steps.find((li) => li.classes().includes('held_by'))!;
+    expect(held.text()).toMatch(/held by.*Memory pinned in mm accel-app:\d+.*exit_mmap is blocked in release\(\)/);
+    const stop = steps.find((li) => li.classes().includes('waits_on') && li.text().includes('STOPPED'))!;
+    expect(stop.text()).toMatch(/waits on.*dma accel0 q0 went STOPPED/);
+    // A step is a link: the cursor goes there, the explanation stays.
+    await stop.get('button').trigger('click');
+    expect(store.cursor?.seq).not.toBe(kills[1].seq);
+    expect(store.cursor?.tNs).toBeGreaterThan(kills[1].t);
+    expect(store.selectedSeq).toBe(kills[1].seq);
+    expectNamedControls(wrapper);
   });
 
   it('says what went wrong when the run cannot be opened', async () => {

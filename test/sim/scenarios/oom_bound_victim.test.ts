@@ -115,6 +115,11 @@ describe('oom-bound-victim: innocent victims', () => {
 // out_of_memory (mm/oom_kill.c): nothing left to kill -> dump_header, pr_warn("Out of memory and no
 // killable processes...\n"), panic("System is deadlocked on memory\n"). kernel-logs/01 shows the
 // lines and their order.
+/** The lines dump_stack prints (CPU/Hardware name/Call Trace and the frames). */
+function isDumpStackLine(m: string): boolean {
+  return /^(CPU: |Hardware name: |Call Trace:$| \S+\+0x)/.test(m);
+}
+
 describe('oom-bound-victim: no killable process left', () => {
   const { s, ev } = run('oom-bound-victim', { bystanders: 0, pressureMiB: 20_000 }, 2);
 
@@ -129,13 +134,23 @@ describe('oom-bound-victim: no killable process left', () => {
 
   it('prints the kernel\'s lines in the kernel\'s order', () => {
     const none = ev.first('oom_none')!;
-    const lines = ev.of('printk').filter((e) => e.seq > none.seq).map((e) => [e.a, e.args?.msg]);
+    const all = ev.of('printk').filter((e) => e.seq > none.seq).map((e) => [e.a, String(e.args?.msg)] as const);
+    const lines = all.filter(([, m]) => !isDumpStackLine(m));
     expect(lines).toEqual([
       [4, 'db-service invoked oom-killer: gfp_mask=0x100dca(GFP_HIGHUSER_MOVABLE|__GFP_ZERO), order=0, oom_score_adj=-1000'],
       [4, 'Out of memory and no killable processes...'],
       [0, 'Kernel panic - not syncing: System is deadlocked on memory'],
       [0, '---[ end Kernel panic - not syncing: System is deadlocked on memory ]---'],
     ]);
+    // dump_header's and panic's dump_stack, each right after its first line (log 01, lines 2-5 and 241-245).
+    expect(all[1][1]).toMatch(/^CPU: \d+ PID: \d+ Comm: db-service Not tainted 5\.8\.0 #1$/);
+    expect(all[3][1]).toBe('Call Trace:');
+    expect(all[4][1]).toMatch(/^ dump_stack\+0x[0-9a-f]+\/0x[0-9a-f]+$/);
+    expect(all[5][1]).toMatch(/^ dump_header\+/);
+    expect(all[6][1]).toMatch(/^ out_of_memory\+/);
+    const panicAt = all.findIndex(([, m]) => m.startsWith('Kernel panic'));
+    expect(all[panicAt + 3][1]).toBe('Call Trace:');
+    expect(all[panicAt + 5][1]).toMatch(/^ panic\+/);
   });
 });
 
@@ -145,7 +160,7 @@ describe('oom-bound-victim: no killable process left', () => {
 // oom_reap_task_mm's "oom_reaper: reaped process" (pr_info).
 describe('oom-bound-victim: the kernel log', () => {
   const { s, ev } = run('oom-bound-victim', { mmExit: false, lockedMemory: 1536, victimAnonMiB: 512 }, 4);
-  const msgs = ev.of('printk').map((e) => [e.a, String(e.args?.msg)] as const);
+  const msgs = ev.of('printk').map((e) => [e.a, String(e.args?.msg)] as const).filter(([, m]) => !isDumpStackLine(m));
 
   it('kill lines in order, with the locked pages in anon-rss', () => {
     const i = msgs.findIndex(([, m]) => m.startsWith('db-service invoked oom-killer:'));
