@@ -34,7 +34,7 @@ const LOWER_IS_BETTER = new Set([
   'releaseLatencyNs', 'releaseUnfinished', 'oomVictims', 'innocentVictims', 'oomSkipSetNs', 'memoryFreedNs', 'abortedTransactions',
   'atsNoTranslation', 'priInvalidResponses', 'faultsPrinted', 'reportedErrors', 'lockups', 'hungTaskReports', 'pasidFreedNs',
   'pasidAllocFailures', 'pasidsHeldByDeadMmsPeak', 'strayTransactions', 'pageResponseLatencyNs', 'prqOverflows', 'drainRetries', 'drainNs',
-  'dmaAfterFree', 'deviceStallNs', 'oomReapFailed', 'panics', 'warnings', 'lockdepReports', 'mightSleepReports', 'oomVictims', 'hungTaskReports',
+  'dmaAfterFree', 'deviceStallNs', 'oomReapFailed', 'panics', 'warnings', 'lockdepReports', 'mightSleepReports',
 ]);
 /** Times where null means "it never happened", which is bad (memory never freed); for the others null is "nothing to measure". */
 const NEVER_IS_WORST = new Set(['memoryFreedNs', 'pasidFreedNs', 'oomSkipSetNs']);
