@@ -60,6 +60,8 @@ export interface RunListItem {
   bytes: number;
   /** Set (and the rest mostly empty) for a file in the archive that is not a readable trace. */
   problem?: string;
+  /** The event stream's digest: two runs with the same one recorded the same events (a re-import, a re-run). */
+  digest?: string | null;
 }
 
 export interface RunRequest {
@@ -87,6 +89,44 @@ export interface RunInfo {
   endNs: Ns;
   /** Time of the trigger (first SIGKILL or OOM kill), or null. */
   triggerNs: Ns | null;
+  /** The run's rare, decisive events (kills, signals, deadlocks, release() entries...), at most 64 per kind, by time. */
+  alarms: AlarmDto[];
+  /** The lanes grouped: by process (its tasks, mm, PASID entries, device queue), by device, by kernel subsystem. */
+  groups: TrackGroupDto[];
+  /** Events per time bucket over the whole run (the minimap). */
+  density: DensityDto;
+}
+
+/** One decisive event, named in the kernel's words ("OOM kill #1: accel-app (pid 2)"). */
+export interface AlarmDto {
+  seq: number;
+  tNs: Ns;
+  kind: string;
+  actorId: number;
+  text: string;
+}
+
+/** A group of lanes: every track id of the run is in exactly one group. */
+export interface TrackGroupDto {
+  id: string;
+  name: string;
+  kind: 'process' | 'device' | 'subsystem';
+  tracks: number[];
+}
+
+/** `counts[i]` events in [i·bucketNs, (i+1)·bucketNs). */
+export interface DensityDto {
+  bucketNs: Ns;
+  counts: number[];
+}
+
+/** What an area of the timeline (lanes × a time range) holds: counts per kind, span time per lane. */
+export interface AreaAggregateDto {
+  fromNs: Ns;
+  toNs: Ns;
+  events: number;
+  kinds: { kind: string; count: number }[];
+  lanes: { id: number; name: string; events: number; spans: number; totalNs: Ns; maxNs: Ns }[];
 }
 
 /**
@@ -103,8 +143,8 @@ export interface WindowDto {
 
 export interface TrackWindowDto {
   id: number;
-  /** Spans overlapping the window (release(), DMA stop, reaper passes, locks held, kernel functions, work items). */
-  spans: { t0: Ns; t1: Ns | null; name: string; depth: number; count: number }[];
+  /** Spans overlapping the window (release(), DMA stop, reaper passes, locks held, kernel functions, work items); `seq`/`endSeq` their begin and end events. */
+  spans: { t0: Ns; t1: Ns | null; name: string; depth: number; count: number; seq?: number; endSeq?: number | null }[];
   /** State intervals (task R/S/D/Z, PASID entry, DMA engine state); `label` says what a blocked task waits on. */
   states: { t0: Ns; t1: Ns | null; state: string; label: string | null }[];
   /** Point events, merged per bucket: `count` events of `kind`, the first one being `seq`. */
@@ -420,6 +460,10 @@ export interface LabApi {
   cancelSweep(sweepId: string): Promise<void>;
   /** The sweep table as CSV (download). */
   sweepCsv(sweepId: string): Promise<{ name: string; mime: string; bytesBase64: string }>;
+  /** The next (dir 1) or previous (dir -1) event after `fromSeq` whose kind, actor or args contain `query` (case-insensitive); null if none. */
+  searchEvents(runId: RunId, query: string, fromSeq: number, dir: 1 | -1): Promise<EventRowDto | null>;
+  /** Counts per kind and span totals per lane of `tracks` over [fromNs, toNs]. */
+  aggregateArea(runId: RunId, fromNs: Ns, toNs: Ns, tracks: number[]): Promise<AreaAggregateDto>;
   /** "Why did this happen?": the explanation of event `seq`, walked over the run's causal edges. */
   explain(runId: RunId, seq: number): Promise<WhyDto>;
   /** The run's kernel log as dmesg prints it, every line (model and observed runs alike). */
@@ -443,6 +487,7 @@ export const LAB_METHODS: readonly LabMethod[] = Object.keys({
   events: 1, stepEvent: 1, causeChain: 1, importTrace: 1, deleteRun: 1, compareRuns: 1, findEvent: 1,
   startPair: 1, verifyRun: 1, listAnnotations: 1, addAnnotation: 1, deleteAnnotation: 1, exportRun: 1,
   sweepPresets: 1, listSweeps: 1, startSweep: 1, getSweep: 1, cancelSweep: 1, sweepCsv: 1,
+  searchEvents: 1, aggregateArea: 1,
   explain: 1,
   dmesg: 1,
   findMatchingScenario: 1,

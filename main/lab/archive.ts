@@ -220,7 +220,7 @@ export class Archive {
         const params = listedParams(m.scenario, m.params);
         // Still 'running': this lab records it, or someone else does (written lately); else it was interrupted.
         const status = m.status === 'running' && !live && Date.now() - lastWrite(file) >= ORPHAN_QUIET_MS ? 'interrupted' : m.status;
-        return { id, scenario: m.scenario, model: m.model === 'observed' ? 'observed' : designOf(m.params), seed: m.seed, params, status, created: m.created, events: m.status === 'running' ? r.countRows() : m.events, endTimeNs: m.endTimeNs, metrics: m.metrics, bytes };
+        return { id, scenario: m.scenario, model: m.model === 'observed' ? 'observed' : designOf(m.params), seed: m.seed, params, status, created: m.created, events: m.status === 'running' ? r.countRows() : m.events, endTimeNs: m.endTimeNs, metrics: m.metrics, bytes, digest: m.digest };
       });
     } catch (e) {
       // A run that has just started may not have its header yet: it is running, not broken.

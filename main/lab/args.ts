@@ -83,6 +83,8 @@ export const ARG_SCHEMAS: Record<LabMethod, z.ZodType<unknown[]>> = {
   getSweep: z.tuple([sweepId]),
   cancelSweep: z.tuple([sweepId]),
   sweepCsv: z.tuple([sweepId]),
+  searchEvents: z.tuple([runId, z.string().min(1, 'a search needs some text').max(200), z.number().int().min(0), z.union([z.literal(1), z.literal(-1)])]),
+  aggregateArea: z.tuple([runId, ns, ns, z.array(z.number().int().min(0).max(Number.MAX_SAFE_INTEGER)).max(10_000)]),
   explain: z.tuple([runId, z.number().int().min(1).max(Number.MAX_SAFE_INTEGER)]),
   dmesg: z.tuple([runId]),
 };

@@ -138,6 +138,8 @@ export function createLab(home: string, options: LabOptions = {}): Lab {
     explain: async (id, seq) => explainEvent(readers, id, seq),
     dmesg: async (id) => views.dmesg(id),
     findEvent: async (id, kind, fromSeq) => views.findEvent(id, kind, fromSeq),
+    searchEvents: async (id, query, fromSeq, dir) => views.searchEvents(id, query, fromSeq, dir),
+    aggregateArea: async (id, fromNs, toNs, tracks) => views.aggregateArea(id, fromNs, toNs, tracks),
     compareRuns: async (a, b) => compareRuns(readers, a, b),
     verifyRun: async (id) => verifyRun(readers, id, path.resolve(archive.fileOf(id))),
 

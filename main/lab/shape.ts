@@ -17,7 +17,7 @@ export function listedParams(scenario: string, params: Record<string, unknown>):
 }
 
 /** Everything the run view needs to start, from the run's summary and lanes (a model run starts at 0; an observed run at its log's first line). */
-export function runInfo(id: RunId, summary: Summary, status: RunStatus, created: string, tracks: TrackDto[], endTimeNs: Ns, startNs: Ns = 0): RunInfo {
+export function runInfo(id: RunId, summary: Summary, status: RunStatus, created: string, tracks: TrackDto[], endTimeNs: Ns, startNs: Ns = 0): Omit<RunInfo, 'alarms' | 'groups' | 'density'> {
   return { id, summary, status, created, tracks, startNs, endNs: Math.max(1, endTimeNs), triggerNs: summary.metrics.triggerNs };
 }
 

@@ -1,5 +1,6 @@
-import type { DmesgLineDto, EventQuery, EventRowDto, Ns, RunId, RunInfo, StateAtDto, WindowDto } from '../contract';
+import type { AreaAggregateDto, DmesgLineDto, EventQuery, EventRowDto, Ns, RunId, RunInfo, StateAtDto, WindowDto } from '../contract';
 import { dmesg } from '../trace/dmesg';
+import { UserError } from './errors';
 import type { Readers } from './readers';
 import { checkWindowRange, eventRange, kindId, runInfo, stepSeq } from './shape';
 import { summaryOf } from './summary';
@@ -18,10 +19,13 @@ export class Views {
   openRun(id: RunId): RunInfo {
     return this.readers.with(id, (r) => {
       const m = r.meta();
+      const live = this.recording(id);
       const tracks = r.actors().map((a) => ({ id: a.id, name: a.name, type: a.track }));
       // A model run starts at 0; an observed run where its log's clock starts (seconds after boot, say).
       const startNs = m.model === 'observed' ? Math.min(m.endTimeNs, r.eventAt(1)?.tNs ?? 0) : 0;
-      return runInfo(id, summaryOf(r, { live: this.recording(id), recompute: false }), m.status === 'running' && !this.recording(id) ? 'interrupted' : m.status, m.created, tracks, m.endTimeNs, startNs);
+      const info = runInfo(id, summaryOf(r, { live, recompute: false }), m.status === 'running' && !live ? 'interrupted' : m.status, m.created, tracks, m.endTimeNs, startNs);
+      // The alarm index, lane groups and minimap density come with the info: opening a run is one request.
+      return { ...info, ...r.timelineIndex(tracks, info.endNs, live || m.status === 'running') };
     });
   }
 
@@ -60,5 +64,14 @@ export class Views {
   findEvent(id: RunId, kind: string, fromSeq: number): EventRowDto | null {
     const k = kindId(kind);
     return this.readers.with(id, (r) => r.findEvent(k, fromSeq));
+  }
+
+  searchEvents(id: RunId, query: string, fromSeq: number, dir: 1 | -1): EventRowDto | null {
+    return this.readers.with(id, (r) => r.searchEvents(query, fromSeq, dir));
+  }
+
+  aggregateArea(id: RunId, fromNs: Ns, toNs: Ns, tracks: number[]): AreaAggregateDto {
+    if (!(toNs >= fromNs)) throw new UserError(`An area needs fromNs <= toNs; got ${fromNs}..${toNs}.`);
+    return this.readers.with(id, (r) => r.aggregateArea(fromNs, toNs, tracks));
   }
 }

@@ -1,4 +1,4 @@
-import type { AnnotationDto, EventRowDto, StateAtDto, WindowDto } from '../contract';
+import type { AnnotationDto, AreaAggregateDto, EventRowDto, StateAtDto, TrackDto, WindowDto } from '../contract';
 import { MetricsFold, type Metrics } from '../sim/metrics';
 import { ANNOTATION_COLS, annotationDto, type AnnotationRow } from './annotations';
 import { TraceDb } from './db';
@@ -7,6 +7,7 @@ import { readActors, readMeta, type ActorInfo, type TraceMeta } from './meta';
 import { eventRow, walkCauses, type EventRow } from './rows';
 import { queryEach, userQuery, type QueryResult } from './sql';
 import { StateIndex } from './state_at';
+import { aggregateArea, searchEvents, timelineIndex, type TimelineIndex } from './timeline_queries';
 import { windowDto } from './window';
 import { WindowReader, type WindowRange } from './window_read';
 
@@ -201,6 +202,32 @@ export class TraceReader {
   }
 
   /** Run one user SQL statement (reads only; see sql.ts): column names and up to `limit` rows. */
+  private timeline: TimelineIndex | null = null;
+  /**
+   * What the timeline needs at once (timeline_queries.ts): the alarm index, the lane groups, the
+   * minimap density; kept once the run is complete (`live`: it is still growing, read afresh).
+   */
+  timelineIndex(tracks: readonly TrackDto[], endNs: number, live: boolean): TimelineIndex {
+    if (this.timeline && !live) return this.timeline;
+    const t = timelineIndex(this.timelineSource(), tracks, endNs);
+    if (!live) this.timeline = t;
+    return t;
+  }
+
+  /** The next (dir 1) or previous (dir -1) event from `fromSeq` whose kind, actor or args contain `query`. */
+  searchEvents(query: string, fromSeq: number, dir: 1 | -1): EventRowDto | null {
+    return searchEvents(this.timelineSource(), query, fromSeq, dir);
+  }
+
+  /** Counts per kind and span time per lane of `tracks` over [fromNs, toNs]. */
+  aggregateArea(fromNs: number, toNs: number, tracks: readonly number[]): AreaAggregateDto {
+    return aggregateArea(this.timelineSource(), fromNs, toNs, tracks);
+  }
+
+  private timelineSource() {
+    return { db: this.db, row: (r: EventRow) => this.row(r), actors: () => this.actors(), actorName: (id: number) => this.actorName(id), seqAtOrBefore: (t: number) => this.seqAtOrBefore(t) };
+  }
+
   query(sql: string, limit = 100_000): QueryResult {
     return userQuery(this.db, sql, limit);
   }

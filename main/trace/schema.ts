@@ -3,6 +3,7 @@
  * module is the one place that spells it out. Bump TRACE_FORMAT_VERSION on any change a reader of
  * the previous version would misread.
  */
+import { KIND, type KindName } from '../sim/events';
 
 import { KINDS } from '../sim/events';
 
@@ -162,8 +163,20 @@ CREATE TABLE edges (from_seq INTEGER NOT NULL, to_seq INTEGER NOT NULL, rel TEXT
 CREATE INDEX edges_by_from ON edges (from_seq);
 `;
 
+/**
+ * Kinds in the partial index `events_timeline`: the rare, decisive events and the ones that tie lanes to a
+ * process. Opening a run reads them through it (a few thousand index entries, whatever the trace's
+ * size); adding the index changes nothing a reader of an older file reads, so the format stays.
+ */
+export const TIMELINE_KINDS = [
+  'oom_kill', 'deadlock', 'hung_task', 'invariant', 'oom_none', 'panic', 'oom_reap_fail', 'signal', 'mm_freed', 'release_begin', 'release_end',
+  'task_new', 'mm_new', 'pasid_alloc', 'pasid_entry', 'dma_state', 'bond',
+] as const satisfies readonly KindName[];
+export const TIMELINE_INDEX_NAME = 'events_timeline';
+
 /** Indexes built as the run ends (building them once is cheaper than keeping them while inserting). */
 export const FINAL_INDEX_SQL = `
+CREATE INDEX IF NOT EXISTS ${TIMELINE_INDEX_NAME} ON events (kind) WHERE kind IN (${TIMELINE_KINDS.map((k) => KIND[k]).join(', ')});
 CREATE INDEX IF NOT EXISTS spans_by_lvl ON spans (lvl, t0);
 CREATE INDEX IF NOT EXISTS checkpoints_by_t ON checkpoints (t_ns);
 CREATE UNIQUE INDEX IF NOT EXISTS lod_by_chunk ON lod (level, chunk, actor, kind);

@@ -77,7 +77,7 @@ function trackDto(t: WindowTrack, actorName: (id: number) => string): TrackWindo
     }
     while (open.length > 0 && open[open.length - 1] !== null && (open[open.length - 1] as Ns) <= s.t0) open.pop();
     const name = s.cat === 'release' ? 'release()' : s.cat === 'held' ? `held by ${s.holder === null ? '?' : actorName(s.holder)}` : s.name;
-    dto.spans.push({ t0: s.t0, t1, name, depth: open.length, count: 1 });
+    dto.spans.push({ t0: s.t0, t1, name, depth: open.length, count: 1, seq: s.beginSeq, endSeq: s.endSeq });
     open.push(s.t1);
   }
   if (blocked && stateKind >= 0) dto.states.sort((a, b) => a.t0 - b.t0);

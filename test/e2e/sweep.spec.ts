@@ -29,7 +29,7 @@ test('from the archive, a custom sweep of the OOM scenario draws innocent victim
   const presets = page.getByRole('list', { name: 'Presets' });
   await expect(presets).toContainText('Innocent OOM victims and time to free memory vs DMA stop time');
   await expect(presets).toContainText('release() waits for the device to stop');
-  await expect(presets.getByRole('button', { name: /^Run the preset:/ })).toHaveCount(3);
+  await expect(presets.getByRole('button', { name: /^Run this sweep:/ })).toHaveCount(3);
 
   const form = page.getByRole('form', { name: 'Custom sweep' });
   await form.getByLabel('Scenario').selectOption('oom-bound-victim');

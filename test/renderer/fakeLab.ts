@@ -41,6 +41,7 @@ import { LOD_LEVELS } from '../../main/trace/schema';
 import { SpanDeriver } from '../../main/trace/spans';
 import { formatDmesg } from '../../main/trace/dmesg';
 import { windowDto } from '../../main/trace/window';
+import { ALARM_KINDS, ALARMS_PER_KIND, alarmIndex, DENSITY_BUCKETS, groupTracks } from '../../main/trace/timeline_queries';
 import { explain } from '../../main/trace/why';
 import { emptyTrack, foldEvents, WINDOW_RAW_MAX, windowSpan } from '../../main/trace/window_fold';
 import type { WindowSpan, WindowTrack } from '../../main/trace/window_read';
@@ -123,10 +124,29 @@ export function recordRun(req: RunRequest, created: string, status?: RunStatus):
     endTimeNs: summary.endTimeNs,
     metrics: summary.metrics,
     bytes: summary.events * 48,
+    digest: summary.digest,
   };
   const trackList = [...names].map(([tid, name]) => ({ id: tid, name, type: tracks.get(tid) ?? ('scenario' as TrackType) }));
-  const info = runInfo(id, { ...summary, status: st === 'running' ? 'complete' : st }, st, created, trackList, summary.endTimeNs);
-  return { item, info, events, names, tracks, spans, checkpoints, edges };
+  const base = runInfo(id, { ...summary, status: st === 'running' ? 'complete' : st }, st, created, trackList, summary.endTimeNs);
+  const info: RunInfo = { ...base, alarms: [], groups: [], density: { bucketNs: 1, counts: [] } };
+  const run: FakeRun = { item, info, events, names, tracks, spans, checkpoints, edges };
+  // The alarm index, lane groups and density as the service computes them (the same functions, over the events in memory).
+  const ofKind = (k: string) => events.filter((e) => KINDS[e.kind].name === k).map(rowOf);
+  info.alarms = alarmIndex({ row: (r) => row(run, events[r[0] - 1]) }, ALARM_KINDS.flatMap((k) => ofKind(k).slice(0, ALARMS_PER_KIND)), ofKind('release_end'));
+  info.groups = groupTracks(trackList, {
+    taskNew: ofKind('task_new'),
+    mmNew: ofKind('mm_new'),
+    pasidAlloc: ofKind('pasid_alloc'),
+    firstOf: (k) => {
+      const seen = new Set<number>();
+      return ofKind(k).filter((r) => !seen.has(r[3]) && (seen.add(r[3]), true));
+    },
+  });
+  const bucketNs = 2 ** Math.max(0, Math.ceil(Math.log2(Math.max(1, summary.endTimeNs) / DENSITY_BUCKETS)));
+  const counts = new Array<number>(Math.ceil((summary.endTimeNs + 1) / bucketNs)).fill(0);
+  for (const e of events) counts[Math.floor(e.t / bucketNs)]++;
+  info.density = { bucketNs, counts };
+  return run;
 }
 
 /** Index of the first element with key(x) > v in a sorted array. */
@@ -424,6 +444,45 @@ export function createFakeLab(opts: FakeLabOptions = {}): FakeLab {
     getSweep: noSweep,
     cancelSweep: noSweep,
     sweepCsv: noSweep,
+    searchEvents: (runId, query, fromSeq, dir) => {
+      const run = find(runId);
+      const q = query.trim().toLowerCase();
+      if (!q) return null;
+      const hit = (e: Ev) => KINDS[e.kind].name.includes(q) || (run.names.get(e.actor) ?? '').toLowerCase().includes(q) || (e.args ?? '').toLowerCase().includes(q);
+      const list = dir === 1 ? run.events.slice(Math.max(0, fromSeq)) : run.events.slice(0, Math.max(0, fromSeq - 1)).reverse();
+      const e = list.find(hit);
+      return e ? row(run, e) : null;
+    },
+    aggregateArea: (runId, fromNs, toNs, tracks) => {
+      const run = find(runId);
+      const want = new Set(tracks);
+      const kinds = new Map<string, number>();
+      const lanes = new Map(tracks.map((id) => [id, { id, name: run.names.get(id) ?? `#${id}`, events: 0, spans: 0, totalNs: 0, maxNs: 0 }]));
+      let n = 0;
+      for (const e of run.events) {
+        if (e.t < fromNs || e.t > toNs || !want.has(e.actor)) continue;
+        n++;
+        const k = KINDS[e.kind].name;
+        kinds.set(k, (kinds.get(k) ?? 0) + 1);
+        const l = lanes.get(e.actor);
+        if (l) l.events++;
+      }
+      for (const s of run.spans) {
+        const l = lanes.get(s.actor);
+        if (!l || s.cat === 'blocked' || s.t0 > toNs || s.t1 < fromNs) continue;
+        const d = Math.min(s.t1, toNs) - Math.max(s.t0, fromNs);
+        l.spans++;
+        l.totalNs += d;
+        l.maxNs = Math.max(l.maxNs, d);
+      }
+      return {
+        fromNs,
+        toNs,
+        events: n,
+        kinds: [...kinds].map(([kind, count]) => ({ kind, count })).sort((a, b) => b.count - a.count || a.kind.localeCompare(b.kind)),
+        lanes: [...lanes.values()].sort((a, b) => b.totalNs - a.totalNs || b.events - a.events || a.id - b.id),
+      };
+    },
     explain: (runId, seq) => {
       const run = find(runId);
       // The lab's own walker over the edges the model recorded in memory.

@@ -1,14 +1,31 @@
 import { defineStore } from 'pinia';
 import { computed, ref, shallowRef } from 'vue';
-import type { AnnotationDto, AnnotationKind, EventRowDto, ModelState, Ns, RunId, RunInfo, VerifyDto } from '../../../main/contract';
+import type { AnnotationDto, AnnotationKind, AreaAggregateDto, EventRowDto, ModelState, Ns, RunId, RunInfo, VerifyDto } from '../../../main/contract';
 import { lab } from '../api/lab';
 import { clampView, fitView, panBy, revealTime, zoomAt, type Viewport } from '../timeline/viewport';
 import { formatNs } from '../timeline/time';
 import { messageOf } from '../util/errors';
 
-import type { BarHit, Cursor } from '../timeline/controller';
+import type { BarHit, Cursor, RevealTrack, Selection } from '../timeline/controller';
 
-export type { Cursor };
+export type { Cursor, Selection };
+
+/** What the details panel shows of the selection: its begin and end events, or an area's aggregates. */
+export interface SelectionDetails {
+  loading: boolean;
+  error: string | null;
+  /** The instant's event, or a span's begin then end event (those known). */
+  rows: EventRowDto[];
+  area: AreaAggregateDto | null;
+}
+
+/** The search over event text: the query, the last hit, or why there is none. */
+export interface SearchState {
+  query: string;
+  running: boolean;
+  hit: EventRowDto | null;
+  message: string | null;
+}
 
 /** Event kinds that draw a lane's state bar. */
 const STATE_KINDS = new Set(['task_state', 'dma_state', 'pasid_entry', 'uacce_q']);
@@ -32,6 +49,8 @@ export interface ViewAt {
 export const EVENTS_AROUND = 12;
 /** Quiet time before the state and event list follow a moving cursor (ms): a drag asks once. */
 export const CURSOR_SETTLE_MS = 60;
+/** On opening a run, the state and event list are asked for this long after the timeline's tiles (ms). */
+export const OPEN_PANELS_AFTER_MS = 40;
 /** While replaying, the panels follow at most this often (ms): playback never waits for them. */
 export const PLAY_REFRESH_MS = 200;
 
@@ -49,6 +68,14 @@ export const useRunViewStore = defineStore('runView', () => {
   const view = ref<Viewport>({ fromNs: 0, toNs: 1 });
   const cursor = ref<Cursor | null>(null);
   const selectedSeq = ref<number | null>(null);
+  /** The timeline's selection (span, state, instant, counter sample, area); the why helper hangs its explanation off it. */
+  const selection = shallowRef<Selection | null>(null);
+  const details = shallowRef<SelectionDetails>({ loading: false, error: null, rows: [], area: null });
+  const search = shallowRef<SearchState>({ query: '', running: false, hit: null, message: null });
+  const revealTrack = shallowRef<RevealTrack | null>(null);
+  /** Ruler labels from the trigger instead of the run's start. */
+  const fromTrigger = ref(false);
+  const rulerOriginNs = computed(() => (fromTrigger.value ? (info.value?.triggerNs ?? 0) : 0));
 
   const modelState = shallowRef<ModelState | null>(null);
   const stateLoading = ref(false);
@@ -81,6 +108,10 @@ export const useRunViewStore = defineStore('runView', () => {
     error.value = null;
     cursor.value = null;
     selectedSeq.value = null;
+    selection.value = null;
+    details.value = { loading: false, error: null, rows: [], area: null };
+    search.value = { query: search.value.query, running: false, hit: null, message: null };
+    revealTrack.value = null;
     modelState.value = null;
     stateError.value = null;
     eventRows.value = [];
@@ -111,6 +142,9 @@ export const useRunViewStore = defineStore('runView', () => {
       const t = i.triggerNs ?? i.startNs;
       cursor.value = { tNs: t, seq: null };
       applyAt(at);
+      // The timeline asks for its tiles on the next frame: let those go first, the panels right after.
+      await new Promise((r) => setTimeout(r, OPEN_PANELS_AFTER_MS));
+      if (my !== generation) return;
       void loadAnnotations();
       await refreshCursor();
     } catch (e) {
@@ -408,7 +442,98 @@ export const useRunViewStore = defineStore('runView', () => {
     }
   }
 
+  let detailsGen = 0;
+  /**
+   * Select something on the timeline: an instant puts the cursor on its event and loads its cause
+   * chain; a span loads its begin and end events; an area its aggregates (counts per kind, span
+   * time per lane). null clears it.
+   */
+  async function setSelection(s: Selection | null): Promise<void> {
+    selection.value = s;
+    const id = runId.value;
+    const my = ++detailsGen;
+    if (!s || !id) {
+      details.value = { loading: false, error: null, rows: [], area: null };
+      if (!s) void select(null);
+      return;
+    }
+    details.value = { loading: true, error: null, rows: [], area: null };
+    try {
+      if (s.kind === 'instant') {
+        setCursorEvent({ seq: s.seq, tNs: s.t }, false);
+        const [rows] = await Promise.all([lab().events(id, { aroundSeq: s.seq, before: 0, after: 0 }), select(s.seq)]);
+        if (my === detailsGen) details.value = { loading: false, error: null, rows: rows.filter((r) => r.seq === s.seq), area: null };
+      } else if (s.kind === 'span') {
+        const seqs = [s.beginSeq, s.endSeq].filter((x): x is number => typeof x === 'number' && x > 0);
+        const rows = (await Promise.all(seqs.map((q) => lab().events(id, { aroundSeq: q, before: 0, after: 0 })))).map((r, i) => r.find((x) => x.seq === seqs[i])).filter((r): r is EventRowDto => !!r);
+        if (s.beginSeq) void select(s.beginSeq);
+        if (my === detailsGen) details.value = { loading: false, error: null, rows, area: null };
+      } else if (s.kind === 'area') {
+        const area = await lab().aggregateArea(id, Math.max(0, Math.round(s.fromNs)), Math.max(0, Math.round(s.toNs)), s.tracks);
+        if (my === detailsGen) details.value = { loading: false, error: null, rows: [], area };
+      } else {
+        details.value = { loading: false, error: null, rows: [], area: null };
+      }
+    } catch (e) {
+      if (my === detailsGen) details.value = { loading: false, error: `The details could not be read: ${messageOf(e)}`, rows: [], area: null };
+    }
+  }
+
+  /** Zoom to the selection (`f`): its span or area, with a margin; an instant is centred at a close zoom. */
+  function fitSelection(): void {
+    const s = selection.value;
+    if (!s) return;
+    const range = s.kind === 'area' ? [s.fromNs, s.toNs] : s.kind === 'span' || s.kind === 'state' ? [s.t0, s.t1 ?? endNs.value] : [s.t, s.t];
+    let [a, b] = range;
+    if (b - a < 1000) {
+      a -= 5000;
+      b += 5000;
+    }
+    const m = (b - a) * 0.1;
+    setView({ fromNs: a - m, toNs: b + m });
+  }
+
+  let revealN = 0;
+  /** Search the event text (kinds, actors, args) from the cursor on (dir 1) or back (-1); a hit is selected, its lane shown. */
+  async function searchNext(query: string, dir: 1 | -1): Promise<void> {
+    const id = runId.value;
+    const q = query.trim();
+    if (!id) return;
+    if (!q) {
+      search.value = { query, running: false, hit: null, message: 'Type what to look for: an event kind (oom_kill), an actor (accel-app) or an argument.' };
+      return;
+    }
+    const prev = search.value.hit;
+    const from = prev && search.value.query === query ? prev.seq : (cursor.value?.seq ?? (dir === 1 ? 0 : lastSeq.value + 1));
+    search.value = { query, running: true, hit: prev, message: null };
+    try {
+      const row = await lab().searchEvents(id, q, from, dir);
+      if (runId.value !== id) return;
+      if (!row) {
+        search.value = { query, running: false, hit: null, message: `No ${dir === 1 ? 'later' : 'earlier'} event matches “${q}”.` };
+        return;
+      }
+      search.value = { query, running: false, hit: row, message: `Event ${row.seq}: ${row.text}` };
+      revealTrack.value = { id: row.actorId, n: ++revealN };
+      await setSelection({ kind: 'instant', trackId: row.actorId, seq: row.seq, t: row.tNs, eventKind: row.kind, count: 1 });
+      reveal(row.tNs);
+    } catch (e) {
+      search.value = { query, running: false, hit: null, message: `The search failed: ${messageOf(e)}` };
+    }
+  }
+
+  /** Bring a lane into view (its group opened, scrolled to). */
+  function showTrack(trackId: number): void {
+    revealTrack.value = { id: trackId, n: ++revealN };
+  }
+
+  /** `m`: a bookmark at the cursor. */
+  function mark(): Promise<AnnotationDto | null> {
+    return addAnnotation('bookmark', '');
+  }
+
   return {
+    selection, details, search, revealTrack, fromTrigger, rulerOriginNs, setSelection, fitSelection, searchNext, showTrack, mark,
     annotations, annotationsError, verify, addAnnotation, deleteAnnotation, jumpToAnnotation, loadAnnotations, verifyRun, playTo, goTo,
     runId, info, loading, error, view, cursor, selectedSeq,
     modelState, stateLoading, stateError, eventRows, eventsLoading, eventsError, chain, chainLoading, chainError,

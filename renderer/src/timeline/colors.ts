@@ -31,7 +31,7 @@ const SPAN_COLOR: Record<string, string> = {
   synchronize_srcu: '#4527a0',
   oom_reap: '#ef6c00',
   held: '#795548',
-  work: '#00897b',
+  work: '#00796b',
 };
 
 const FN_PALETTE = ['#90caf9', '#a5d6a7', '#ffe082', '#ce93d8', '#80cbc4', '#ffab91', '#b39ddb', '#c5e1a5', '#f48fb1', '#bcaaa4'];
@@ -45,12 +45,27 @@ export function spanColor(name: string): string {
   return FN_PALETTE[Math.abs(h) % FN_PALETTE.length];
 }
 
-/** Dark text on light fills, white on strong ones. */
+/** WCAG relative luminance of a #rrggbb colour. */
+export function luminance(hex: string): number {
+  const m = /^#([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})$/i.exec(hex);
+  if (!m) return 0;
+  const [r, g, b] = [m[1], m[2], m[3]].map((x) => {
+    const c = parseInt(x, 16) / 255;
+    return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+  });
+  return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+}
+
+/** WCAG contrast ratio of two #rrggbb colours (1 to 21). */
+export function contrast(a: string, b: string): number {
+  const [x, y] = [luminance(a), luminance(b)].sort((p, q) => q - p);
+  return (x + 0.05) / (y + 0.05);
+}
+
+/** The text colour for a label on `fill`: near-black or white, whichever contrasts more (WCAG). */
 export function textOn(fill: string): string {
-  const m = /^#([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})$/i.exec(fill);
-  if (!m) return '#000';
-  const [r, g, b] = [m[1], m[2], m[3]].map((x) => parseInt(x, 16));
-  return 0.299 * r + 0.587 * g + 0.114 * b > 150 ? '#1a1a1a' : '#ffffff';
+  if (!/^#[0-9a-f]{6}$/i.test(fill)) return '#000';
+  return contrast(fill, '#1a1a1a') >= contrast(fill, '#ffffff') ? '#1a1a1a' : '#ffffff';
 }
 
 export function stateColor(state: string): string {
@@ -61,7 +76,7 @@ export function stateColor(state: string): string {
 export const ALARM_INSTANTS: Record<string, { color: string; label: string }> = {
   oom_kill: { color: '#b71c1c', label: 'OOM kill' },
   deadlock: { color: '#000000', label: 'deadlock' },
-  hung_task: { color: '#e65100', label: 'hung_task' },
+  hung_task: { color: '#bf360c', label: 'hung_task' },
   invariant: { color: '#6a1b9a', label: 'invariant broken' },
   oom_none: { color: '#b71c1c', label: 'no OOM victim left' },
 };
@@ -72,7 +87,7 @@ export const NOTABLE_INSTANTS: Record<string, { color: string; label: string }> 
   release_begin: { color: RELEASE_COLOR, label: 'release() entered' },
   signal: { color: '#d50000', label: 'signal' },
   mm_freed: { color: '#2e7d32', label: 'memory freed' },
-  mm_free: { color: '#558b2f', label: 'mm freed' },
+  mm_free: { color: '#33691e', label: 'mm freed' },
   oom_skip: { color: '#ad1457', label: 'skip' },
   oom_abort: { color: '#ad1457', label: 'abort' },
   pasid_free: { color: '#2e7d32', label: 'PASID freed' },
@@ -80,8 +95,30 @@ export const NOTABLE_INSTANTS: Record<string, { color: string; label: string }> 
   trigger: { color: '#263238', label: 'trigger' },
   prq_overflow: { color: '#d50000', label: 'PRQ overflow' },
   dmar_fault: { color: '#d50000', label: 'DMAR fault' },
-  alloc_stall: { color: '#ef6c00', label: 'alloc stall' },
+  alloc_stall: { color: '#bf360c', label: 'alloc stall' },
 };
 
-export const COUNTER_COLORS = ['#1565c0', '#ef6c00', '#2e7d32', '#6a1b9a'];
+export const COUNTER_COLORS = ['#1565c0', '#b84c00', '#2e7d32', '#6a1b9a'];
 export const CURSOR_COLOR = '#0d47a1';
+
+const readable = new Map<string, string>();
+/**
+ * `color`, lightened (on a dark background) or darkened (on a light one) just enough to read at
+ * 4.5:1 on `bg`: canvas labels keep their hue in both themes.
+ */
+export function readableOn(color: string, bg: string): string {
+  const key = `${color}|${bg}`;
+  const hit = readable.get(key);
+  if (hit) return hit;
+  const m = /^#([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})$/i.exec(color);
+  let out = color;
+  if (m && /^#[0-9a-f]{6}$/i.test(bg)) {
+    const rgb = [m[1], m[2], m[3]].map((x) => parseInt(x, 16));
+    const toward = luminance(bg) < 0.2 ? 255 : 0;
+    for (let f = 0; f <= 1.0001 && contrast(out, bg) < 4.5; f += 0.05) {
+      out = `#${rgb.map((c) => Math.round(c + (toward - c) * f).toString(16).padStart(2, '0')).join('')}`;
+    }
+  }
+  readable.set(key, out);
+  return out;
+}

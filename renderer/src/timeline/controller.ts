@@ -14,6 +14,20 @@ export interface Cursor {
   seq: number | null;
 }
 
+/** What is selected on the timeline: a span, a state interval, an instant, a counter sample, or an area (lanes × time). */
+export type Selection =
+  | { kind: 'span'; trackId: number; t0: Ns; t1: Ns | null; name: string; depth: number; count: number; beginSeq: number | null; endSeq: number | null }
+  | { kind: 'state'; trackId: number; t0: Ns; t1: Ns | null; state: string; label: string | null }
+  | { kind: 'instant'; trackId: number; seq: number; t: Ns; eventKind: string; count: number }
+  | { kind: 'counter'; trackId: number; name: string; t: Ns; min: number; max: number; last: number }
+  | { kind: 'area'; tracks: number[]; fromNs: Ns; toNs: Ns };
+
+/** A request to bring a lane into view (its group opened, scrolled to); `n` tells repeated requests apart. */
+export interface RevealTrack {
+  id: number;
+  n: number;
+}
+
 /**
  * What a timeline pane reads and drives. The run view's store is one (its own run); the compare
  * view gives each side one that maps the shared, aligned view onto that run's own times. All times
@@ -34,6 +48,17 @@ export interface TimelineController {
   readonly laneOrder?: SharedLaneOrder;
   /** Ruler labels read `t - rulerOriginNs` (the alignment point in the compare view); default 0. */
   readonly rulerOriginNs?: Ns;
+  /** The selection (the run view): outlined on the canvas; the details panel shows it. */
+  readonly selection?: Selection | null;
+  /** Set by search and the event list: the timeline opens the lane's group and scrolls to it. */
+  readonly revealTrack?: RevealTrack | null;
+  /** Ruler labels relative to the trigger (the run view's "from trigger" toggle). */
+  readonly fromTrigger?: boolean;
+  /** What the ruler's origin is, in words ("from the alignment point"); default "from the trigger". */
+  readonly originLabel?: string;
+  setSelection?(s: Selection | null): void;
+  /** `m`: a bookmark at the cursor. */
+  mark?(): void | Promise<unknown>;
   setView(v: Viewport): void;
   zoom(factor: number, anchorNs?: Ns): void;
   pan(fraction: number): void;

@@ -17,7 +17,7 @@ export const FLOW_COLOR: Record<WhyRelation, string> = {
   waits_on: '#6a1b9a',
   held_by: '#c2185b',
   because_of: '#1565c0',
-  scheduled_by: '#607d8b',
+  scheduled_by: '#546e7a',
 };
 
 /**

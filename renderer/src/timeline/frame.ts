@@ -18,46 +18,56 @@ export interface LaneFrame {
  * borders come back in each tile; they are kept once. Tiles of different levels (stand-ins) may
  * overlap; a finer item wins nothing here, the first seen is kept, which is harmless for drawing.
  */
-export function mergeWindows(windows: readonly WindowDto[]): Map<number, LaneFrame> {
+export function mergeWindows(windows: readonly WindowDto[], only?: ReadonlySet<number>): Map<number, LaneFrame> {
   const out = new Map<number, LaneFrame>();
-  const seen = new Map<number, Set<string>>();
+  // How many tiles hold each lane: a lane in one tile takes its lists as they are (no copying, no dedupe).
+  const n = new Map<number, number>();
+  for (const w of windows) for (const t of w.tracks) if (!only || only.has(t.id)) n.set(t.id, (n.get(t.id) ?? 0) + 1);
+  const seen = new Map<number, { s: Set<number | string>; t: Set<number>; i: Set<number> }>();
   for (const w of windows) {
     for (const t of w.tracks) {
+      const k = n.get(t.id);
+      if (k === undefined) continue;
+      if (k === 1) {
+        const counters = new Map<string, Point[]>();
+        for (const c of t.counters) counters.set(c.name, c.points);
+        out.set(t.id, { spans: t.spans, states: t.states, instants: t.instants, counters });
+        continue;
+      }
       let f = out.get(t.id);
       let s = seen.get(t.id);
       if (!f || !s) {
         out.set(t.id, (f = { spans: [], states: [], instants: [], counters: new Map() }));
-        seen.set(t.id, (s = new Set()));
+        seen.set(t.id, (s = { s: new Set(), t: new Set(), i: new Set() }));
       }
       for (const x of t.spans) {
-        const key = `s${x.t0}|${x.depth}|${x.name}`;
-        if (!s.has(key)) {
-          s.add(key);
+        const key = x.seq ?? `${x.t0}|${x.depth}|${x.name}`;
+        if (!s.s.has(key)) {
+          s.s.add(key);
           f.spans.push(x);
         }
       }
       for (const x of t.states) {
-        const key = `t${x.t0}`;
-        if (!s.has(key)) {
-          s.add(key);
+        if (!s.t.has(x.t0)) {
+          s.t.add(x.t0);
           f.states.push(x);
         }
       }
       for (const x of t.instants) {
-        const key = `i${x.seq}|${x.kind}`;
-        if (!s.has(key)) {
-          s.add(key);
+        if (!s.i.has(x.seq)) {
+          s.i.add(x.seq);
           f.instants.push(x);
         }
       }
       for (const c of t.counters) {
         let pts = f.counters.get(c.name);
         if (!pts) f.counters.set(c.name, (pts = []));
-        pts.push(...c.points);
+        for (const p of c.points) pts.push(p);
       }
     }
   }
-  for (const f of out.values()) {
+  for (const [id, f] of out) {
+    if (n.get(id) === 1) continue;
     f.states.sort((a, b) => a.t0 - b.t0);
     f.instants.sort((a, b) => a.t - b.t);
     f.spans.sort((a, b) => a.depth - b.depth || a.t0 - b.t0);
@@ -119,4 +129,35 @@ export function updateProfiles(profiles: Map<number, LaneProfile>, frame: Map<nu
     }
   }
   return grew;
+}
+
+/** What lane frame `f` shows, fresh (lane height follows what is visible; see layoutRows). */
+export function profileOf(f: LaneFrame): LaneProfile {
+  let maxDepth = -1;
+  for (const s of f.spans) if (s.depth > maxDepth) maxDepth = s.depth;
+  return {
+    states: f.states.length > 0,
+    counters: [...f.counters.keys()],
+    maxDepth,
+    instants: f.instants.length > 0,
+    alarm: f.states.some((s) => s.state === 'D') || f.spans.some((s) => s.name === 'release()') || f.instants.some((e) => ALARM_KINDS.has(e.kind)),
+  };
+}
+
+/**
+ * A folded group's summary: its lanes in one. Top-level spans of every member on one row
+ * (release() drawn last, so it is on top), the states of its first lane with states (a process's
+ * main task, a device's queue), every instant. Counters stay in the open lanes.
+ */
+export function summaryFrame(members: readonly (LaneFrame | undefined)[]): LaneFrame {
+  const out: LaneFrame = { spans: [], states: [], instants: [], counters: new Map() };
+  for (const f of members) {
+    if (!f) continue;
+    for (const s of f.spans) if (s.depth === 0 || s.name === 'release()') out.spans.push(s.depth === 0 ? s : { ...s, depth: 0 });
+    if (!out.states.length && f.states.length) out.states = f.states;
+    for (const e of f.instants) out.instants.push(e);
+  }
+  out.spans.sort((a, b) => (a.name === 'release()' ? 1 : 0) - (b.name === 'release()' ? 1 : 0) || a.t0 - b.t0);
+  out.instants.sort((a, b) => a.t - b.t);
+  return out;
 }

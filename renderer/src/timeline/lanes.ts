@@ -1,5 +1,6 @@
 import type { TrackDto, TrackType } from '../../../main/contract';
 import type { LaneProfile } from './frame';
+import type { LaneRow } from './groups';
 
 /** Where one lane sits in the lanes canvas (CSS pixels) and where its parts go inside it. */
 export interface LaneLayout {
@@ -12,6 +13,8 @@ export interface LaneLayout {
   spanY: number | null;
   spanRows: number;
   instantY: number | null;
+  /** The row this lane draws (layoutRows): a group's header or summary, or a lane. */
+  row?: LaneRow;
 }
 
 export const STATE_H = 14;
@@ -20,6 +23,8 @@ export const SPAN_ROW_H = 13;
 export const INSTANT_H = 9;
 const PAD = 3;
 const MIN_H = 18;
+/** Height of an open group's header row. */
+export const HEADER_H = 20;
 
 /**
  * Lane order: the story reads top-down, the OOM killer and reaper (who gets killed), the tasks (who
@@ -35,6 +40,65 @@ export const TYPE_ORDER: readonly TrackType[] = ['oom', 'task', 'mm', 'device', 
 export interface SharedLaneOrder {
   alarmNames: ReadonlySet<string>;
   rank: ReadonlyMap<string, number>;
+}
+
+/** One lane's rows for what it shows (profile `p`), from `y`. */
+function laneLayout(track: TrackDto, y: number, p: LaneProfile | undefined, minH = MIN_H): LaneLayout {
+  let h = PAD;
+  const lane: LaneLayout = { track, y, h: 0, stateY: null, counterY: null, spanY: null, spanRows: 0, instantY: null };
+  if (p?.states) {
+    lane.stateY = h;
+    h += STATE_H + 1;
+  }
+  if (p && p.counters.length) {
+    lane.counterY = h;
+    h += COUNTER_H + 1;
+  }
+  if (p && p.maxDepth >= 0) {
+    lane.spanY = h;
+    lane.spanRows = p.maxDepth + 1;
+    h += lane.spanRows * SPAN_ROW_H;
+  }
+  if (p?.instants) {
+    lane.instantY = h;
+    h += INSTANT_H;
+  }
+  lane.h = Math.max(minH, h + PAD);
+  return lane;
+}
+
+/**
+ * Stack rows (buildRows) top to bottom: a lane as tall as what it shows in the view (`profiles`,
+ * by track id; an empty lane is thin), a folded group as tall as its summary (profiles by the
+ * row's negative key), an open group's header HEADER_H.
+ */
+export function layoutRows(rows: readonly LaneRow[], profiles: ReadonlyMap<number, LaneProfile>): { lanes: LaneLayout[]; height: number } {
+  const lanes: LaneLayout[] = [];
+  let y = 0;
+  for (const row of rows) {
+    let lane: LaneLayout;
+    if (row.kind === 'lane') lane = laneLayout(row.track, y, profiles.get(row.track.id));
+    else {
+      const track: TrackDto = { id: row.key, name: row.group.name, type: row.members[0]?.type ?? 'scenario' };
+      lane = row.collapsed ? laneLayout(track, y, profiles.get(row.key), 24) : { track, y, h: HEADER_H, stateY: null, counterY: null, spanY: null, spanRows: 0, instantY: null };
+    }
+    lane.row = row;
+    lanes.push(lane);
+    y += lane.h;
+  }
+  return { lanes, height: y };
+}
+
+/** Index of the first lane whose bottom is below `y` (binary search: lanes are stacked). */
+export function firstLaneBelow(lanes: readonly LaneLayout[], y: number): number {
+  let lo = 0;
+  let hi = lanes.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (lanes[mid].y + lanes[mid].h <= y) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /** Stack the lanes top to bottom, each as tall as what it has shown so far needs. */
@@ -79,6 +143,7 @@ export function layoutLanes(tracks: readonly TrackDto[], profiles: ReadonlyMap<n
 
 /** The lane at vertical position `y` of the lanes canvas, if any. */
 export function laneAt(lanes: readonly LaneLayout[], y: number): LaneLayout | null {
-  for (const l of lanes) if (y >= l.y && y < l.y + l.h) return l;
-  return null;
+  const i = firstLaneBelow(lanes, y);
+  const l = lanes[i];
+  return l && y >= l.y && y < l.y + l.h ? l : null;
 }

@@ -13,8 +13,42 @@ export interface DiffRow {
   /** "5 s → 9.5 µs (−99.9998 %)": the whole difference in one line. */
   text: string;
   direction: MetricDiffDto['direction'];
+  /** Whether B is better or worse than A on this metric (see verdictOf). */
+  verdict: Verdict;
   /** The definition, shown on hover. */
   doc: string;
+}
+
+/**
+ * B against A on one metric: better, worse, worst (release() never returned: the kernel is stuck
+ * for good), same, or neutral (a count that is neither good nor bad, such as page responses).
+ */
+export type Verdict = 'better' | 'worse' | 'worst' | 'same' | 'neutral';
+
+/**
+ * Metrics where less is better: a later memory free, an innocent victim, a longer release(), a
+ * stray or aborted DMA, a lockup are all worse. A time that is null ("never") is the worst of its
+ * kind: memory never freed is worse than freed late.
+ */
+const LOWER_IS_BETTER = new Set([
+  'releaseLatencyNs', 'releaseUnfinished', 'oomVictims', 'innocentVictims', 'oomSkipSetNs', 'memoryFreedNs', 'abortedTransactions',
+  'atsNoTranslation', 'priInvalidResponses', 'faultsPrinted', 'reportedErrors', 'lockups', 'hungTaskReports', 'pasidFreedNs',
+  'pasidAllocFailures', 'pasidsHeldByDeadMmsPeak', 'strayTransactions', 'pageResponseLatencyNs', 'prqOverflows', 'drainRetries', 'drainNs',
+  'dmaAfterFree', 'deviceStallNs', 'oomReapFailed', 'panics', 'warnings', 'lockdepReports', 'mightSleepReports',
+]);
+/** Times where null means "it never happened", which is bad (memory never freed); for the others null is "nothing to measure". */
+const NEVER_IS_WORST = new Set(['memoryFreedNs', 'pasidFreedNs', 'oomSkipSetNs']);
+
+export function verdictOf(d: Pick<MetricDiffDto, 'name' | 'a' | 'b' | 'direction'>): Verdict {
+  const [base, sub] = d.name.split('.');
+  if (d.direction === 'same' || d.direction === 'none') return 'same';
+  if (base === 'releaseUnfinished') return (d.b ?? 0) > (d.a ?? 0) ? 'worst' : 'better';
+  if (!LOWER_IS_BETTER.has(base) || sub === 'count') return 'neutral';
+  if (d.a === null || d.b === null) {
+    if (!NEVER_IS_WORST.has(base)) return 'neutral';
+    return d.b === null ? 'worse' : 'better';
+  }
+  return d.b < d.a ? 'better' : 'worse';
 }
 
 const LABELS: Record<string, string> = {
@@ -108,7 +142,7 @@ export function diffRow(d: MetricDiffDto): DiffRow {
   const b = formatMetricValue(d.name, d.b);
   const change = formatChange(d);
   const text = d.direction === 'same' || d.direction === 'none' ? `${a} → ${b}` : `${a} → ${b} (${change})`;
-  return { name: d.name, label: metricLabel(d.name), a, b, change, text, direction: d.direction, doc: d.doc };
+  return { name: d.name, label: metricLabel(d.name), a, b, change, text, direction: d.direction, verdict: verdictOf(d), doc: d.doc };
 }
 
 /**
@@ -125,7 +159,9 @@ export function diffRows(metrics: readonly MetricDiffDto[], showSame: boolean): 
     const a = m.a === null && (unfinished.a ?? 0) > 0 ? 'never returned' : r.a;
     const b = m.b === null && (unfinished.b ?? 0) > 0 ? 'never returned' : r.b;
     if (a === r.a && b === r.b) return r;
-    return { ...r, a, b, text: r.change && r.direction !== 'same' ? `${a} → ${b} (${r.change})` : `${a} → ${b}` };
+    // A release() that never returns is the worst outcome; one that returns where the other never did is better.
+    const verdict: Verdict = b === 'never returned' && a !== b ? 'worst' : a === 'never returned' && a !== b ? 'better' : r.verdict;
+    return { ...r, a, b, verdict, text: r.change && r.direction !== 'same' ? `${a} → ${b} (${r.change})` : `${a} → ${b}` };
   });
   const differs = (r: DiffRow) => r.direction !== 'same' && r.direction !== 'none';
   return [...rows.filter(differs), ...(showSame ? rows.filter((r) => !differs(r) && r.direction !== 'none') : [])];

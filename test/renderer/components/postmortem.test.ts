@@ -62,15 +62,16 @@ describe('CompareView', () => {
     expect(panes).toEqual(['Timeline A: mm_exit', 'Timeline B: quiet']);
     // Each pane says its run's story.
     expect(wrapper.findAll('.pane-facts').map((x) => x.text())).toEqual([
-      'release() 60 s · 2 OOM victims (1 innocent) · memory freed after 60.053 s',
-      expect.stringMatching(/^release\(\) [\d.]+ µs · 1 OOM victim · memory freed after [\d.]+ ms$/),
+      'release() 60 s · 2 OOM victims (1 innocent) · memory freed 60.053 s after the trigger',
+      expect.stringMatching(/^release\(\) [\d.]+ µs · 1 OOM victim · memory freed [\d.]+ ms after the trigger$/),
     ]);
     const rows = wrapper.findAll('table[aria-label="Metric diff"] tbody tr');
     expect(rows[0].text()).toContain('release() latency, max');
     expect(rows[0].text()).toMatch(/60 s.*µs.*−99\.99\d* %/);
     expect(rows[0].attributes('title')).toBe(METRIC_DOCS.releaseLatencyNs);
     const innocent = rows.find((r) => r.text().includes('innocentVictims'));
-    expect(innocent?.findAll('td').map((td) => td.text())).toEqual(['1', '0', expect.stringMatching(/−1$/)]);
+    // One innocent victim fewer in B: better, in words, not only a colour.
+    expect(innocent?.findAll('td').map((td) => td.text())).toEqual(['1', '0', expect.stringMatching(/^−1 ✓ better$/)]);
     expect(innocent?.attributes('title')).toBe(METRIC_DOCS.innocentVictims);
     expectNamedControls(wrapper);
   });

@@ -123,7 +123,7 @@ describe('SweepView', () => {
     expect(first.get('.sweep-preset-title').text()).toBe('Innocent OOM victims and time to free memory vs DMA stop time');
     expect(first.text()).toContain('release() waits for the device to stop');
     expect(first.text()).toContain('oom-bound-victim · dmaStopMs × 10, mmExit × 2 · 20 runs');
-    expect(first.get('button').attributes('aria-label')).toBe('Run the preset: Innocent OOM victims and time to free memory vs DMA stop time');
+    expect(first.get('button').attributes('aria-label')).toBe('Run this sweep: Innocent OOM victims and time to free memory vs DMA stop time');
     expect(wrapper.text()).toContain('No sweep recorded yet');
     await until(() => wrapper!.findAll('#sweep-scenario option').length > 0);
     await wrapper.get('input[aria-label="Values of parameter 1, separated by commas"]').setValue('10,-1');

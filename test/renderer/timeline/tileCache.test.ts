@@ -91,3 +91,40 @@ describe('TileCache', () => {
     expect(cache.cover({ fromNs: 0, toNs: 1e6 }, 500)).toMatchObject({ pending: 0, error: null });
   });
 });
+
+describe('TileCache by lane', () => {
+  it('asks only for the lanes on screen, and for a lane scrolled into view only that lane', async () => {
+    const asked: (number[] | undefined)[] = [];
+    const pending: (() => void)[] = [];
+    const cache = new TileCache({
+      fetch: (fromNs, toNs, _w, tracks) => {
+        asked.push(tracks);
+        return new Promise<WindowDto>((resolve) => pending.push(() => resolve({ fromNs, toNs, bucketNs: 1, tracks: (tracks ?? []).filter((t) => t !== 3).map((id) => ({ id, spans: [], states: [], instants: [], counters: [] })) })));
+      },
+      onChange: () => undefined,
+      startNs: 0,
+      endNs: 1e9,
+      maxInFlight: 100,
+    });
+    const flush = async () => {
+      while (pending.length) pending.shift()?.();
+      await new Promise((r) => setTimeout(r, 0));
+    };
+    const view = { fromNs: 0, toNs: 1e9 };
+    cache.cover(view, 1000, [1, 2]);
+    expect(asked.length).toBeGreaterThan(0);
+    for (const a of asked) expect(a).toEqual([1, 2]);
+    await flush();
+    expect(cache.cover(view, 1000, [1, 2]).pending).toBe(0);
+    asked.length = 0;
+    const c = cache.cover(view, 1000, [1, 2, 3]);
+    expect(c.pending).toBeGreaterThan(0);
+    for (const a of asked) expect(a).toEqual([3]);
+    await flush();
+    // Lane 3 came back empty: it is known (drawn thin), not asked again.
+    expect(cache.knows(view, 1000, 3)).toBe(true);
+    asked.length = 0;
+    expect(cache.cover(view, 1000, [1, 2, 3]).pending).toBe(0);
+    expect(asked.filter((a) => a?.includes(3) && a.length === 1)).toHaveLength(0);
+  });
+});

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { MetricDiffDto } from '../../../main/contract';
-import { diffRow, diffRows, formatChange, formatMetricValue, formatPercent, isTimeMetric, metricLabel } from '../../../renderer/src/util/diff';
+import { diffRow, diffRows, formatChange, formatMetricValue, formatPercent, isTimeMetric, metricLabel, verdictOf } from '../../../renderer/src/util/diff';
 
 const d = (name: string, a: number | null, b: number | null): MetricDiffDto => {
   const direction: MetricDiffDto['direction'] = a === null && b === null ? 'none' : a === null ? 'appeared' : b === null ? 'vanished' : b > a ? 'up' : b < a ? 'down' : 'same';
@@ -54,5 +54,30 @@ describe('metric diff formatting', () => {
     const ms = [d('releaseLatencyNs.max', 5e9, 9500), d('releaseLatencyNs.count', 1, 1), d('innocentVictims', 1, 0), d('lockups', 0, 0), d('drainNs.max', null, null)];
     expect(diffRows(ms, false).map((r) => r.name)).toEqual(['releaseLatencyNs.max', 'innocentVictims']);
     expect(diffRows(ms, true).map((r) => r.name)).toEqual(['releaseLatencyNs.max', 'innocentVictims', 'releaseLatencyNs.count', 'lockups']);
+  });
+});
+
+describe('verdicts: better or worse for B, not up or down', () => {
+  const m = (name: string, a: number | null, b: number | null) => {
+    const direction: MetricDiffDto['direction'] = a === null && b === null ? 'none' : a === null ? 'appeared' : b === null ? 'vanished' : b > a ? 'up' : b < a ? 'down' : 'same';
+    return { name, a, b, delta: null, ratio: null, direction, doc: '' };
+  };
+  it('memory freed never → 93 ms is better; freed → never is worse; an innocent victim is worse', () => {
+    expect(verdictOf(m('memoryFreedNs', null, 93e6))).toBe('better');
+    expect(verdictOf(m('memoryFreedNs', 93e6, null))).toBe('worse');
+    expect(verdictOf(m('memoryFreedNs', 10e6, 93e6))).toBe('worse');
+    expect(verdictOf(m('innocentVictims', 1, 0))).toBe('better');
+    expect(verdictOf(m('innocentVictims', 0, 1))).toBe('worse');
+    expect(verdictOf(m('releaseLatencyNs.max', 60e9, 9500))).toBe('better');
+    expect(verdictOf(m('releaseLatencyNs.count', 1, 2))).toBe('neutral');
+    expect(verdictOf(m('pageResponses', 10, 20))).toBe('neutral');
+    expect(verdictOf(m('lockups', 0, 0))).toBe('same');
+  });
+  it('no release() return at all is the worst', () => {
+    expect(verdictOf(m('releaseUnfinished', 0, 1))).toBe('worst');
+    const rows = diffRows([m('releaseLatencyNs.max', 9500, null), m('releaseUnfinished', 0, 1)], false);
+    expect(rows.find((r) => r.name === 'releaseLatencyNs.max')).toMatchObject({ b: 'never returned', verdict: 'worst' });
+    const back = diffRows([m('releaseLatencyNs.max', null, 9500), m('releaseUnfinished', 1, 0)], false);
+    expect(back.find((r) => r.name === 'releaseLatencyNs.max')?.verdict).toBe('better');
   });
 });
