@@ -19,6 +19,9 @@ export function kernelLogsDir(): string {
     // <main>/.git/worktrees/<name> → <main>
     if (m) candidates.push(join(dirname(dirname(dirname(resolve(root, m[1].trim())))), '..', 'shared', 'kernel-logs'));
   }
+  // This workplace's shared folder, for a clone made somewhere else on the machine (CI clones main
+  // into a fresh directory whose parent has no shared/).
+  candidates.push('/work/shared/kernel-logs');
   for (const c of candidates) {
     tried.push(c);
     if (existsSync(join(c, 'SOURCES.md'))) return c;

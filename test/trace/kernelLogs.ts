@@ -1,18 +1,13 @@
-import fs from 'node:fs';
 import path from 'node:path';
+import { kernelLogsDir as findKernelLogs } from '../kernel_logs';
 
 /**
  * The real kernel logs of ../shared/kernel-logs (test data, read where they are, never copied into
- * the project): beside the project root. A git worktree elsewhere points at them with
- * SVA_KERNEL_LOGS.
+ * the project): found by test/kernel_logs.ts (beside the project root, beside a worktree's main
+ * checkout, SVA_KERNEL_LOGS, or the workplace's /work/shared).
  */
 export function kernelLogsDir(): string {
-  const root = path.resolve(import.meta.dirname, '../..');
-  const beside = path.resolve(root, '../shared/kernel-logs');
-  const dir = process.env.SVA_KERNEL_LOGS ?? beside;
-  if (!fs.existsSync(path.join(dir, 'SOURCES.md')))
-    throw new Error(`The real kernel logs are missing: expected them (with SOURCES.md) in ${dir} (the project root's ../shared/kernel-logs, or set SVA_KERNEL_LOGS to their folder).`);
-  return dir;
+  return findKernelLogs();
 }
 
 /** One log's path. */
