@@ -266,6 +266,11 @@ describe('RunView', () => {
 
   it('shows the state at the cursor as tables, and the cause chain of a selected event', async () => {
     wrapper = await mountRun();
+    // The state and event panels are asked for after the first tiles (the timeline draws first).
+    for (let i = 0; i < 20 && wrapper.findAll('.state-panel table').length === 0; i++) {
+      await wait(10);
+      await flushPromises();
+    }
     const tables = wrapper.findAll('.state-panel table').map((t) => t.attributes('aria-label'));
     expect(tables).toEqual(['Tasks', 'mm structs', 'PASID table', 'Devices', 'Queues', 'Locks held or waited for']);
     expect(wrapper.get('.state-panel').text()).toContain('accel-app:2');
