@@ -2,17 +2,11 @@ import type { TrackType } from '../sim/events';
 import type { Metrics } from '../sim/metrics';
 import type { TraceDb } from './db';
 import { TraceFileError } from './errors';
+import type { TraceHeader } from './writer';
 
 /** The `meta` row of a trace, in camelCase. Times in ns. */
-export interface TraceMeta {
+export interface TraceMeta extends TraceHeader {
   formatVersion: number;
-  appVersion: string;
-  scenario: string;
-  params: Record<string, unknown>;
-  seed: number;
-  model: string;
-  modelVersion: number;
-  created: string;
   /**
    * 'interrupted': the recorder was killed (the archive found the trace still 'running' and
    * closed it so; stored as status 'failed' with end_reason 'interrupted', as the file's CHECK
