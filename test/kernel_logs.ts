@@ -1,5 +1,6 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /**
  * Where the real kernel logs are: `../shared/kernel-logs` beside the project root (for /work/main:
@@ -8,7 +9,8 @@ import { dirname, join, resolve } from 'node:path';
  * both (a CI clone elsewhere). The logs are test data read from there, never copied into the project.
  */
 export function kernelLogsDir(): string {
-  const root = resolve(__dirname, '..');
+  // import.meta.url, not __dirname: Playwright loads the specs as ES modules (no __dirname there).
+  const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
   const tried: string[] = [];
   const candidates: string[] = [];
   if (process.env.SVA_KERNEL_LOGS) candidates.push(resolve(process.env.SVA_KERNEL_LOGS));

@@ -32,7 +32,7 @@ const shot = async (name) => {
 
 try {
   await page.goto(base);
-  await page.getByRole('table', { name: 'Recorded runs' }).waitFor();
+  await page.getByRole('grid', { name: 'Recorded runs' }).waitFor();
   await shot('01-archive');
 
   // The mm_exit OOM run.
@@ -62,7 +62,7 @@ try {
 
   // The lockup (if the archive has it).
   await page.goto(base);
-  await page.getByRole('table', { name: 'Recorded runs' }).waitFor();
+  await page.getByRole('grid', { name: 'Recorded runs' }).waitFor();
   const iopf = page.getByRole('button', { name: /Open iopf-last-mmput/ });
   if (await iopf.count()) {
     await iopf.first().click();
