@@ -24,5 +24,7 @@ process.stdout.write('mm_exit (A) against quiet (B):\n');
 process.stdout.write(cli(['compare', runs.mm_exit, runs.quiet], false));
 const id = (p) => p.split(/[\\/]/).pop();
 process.stdout.write(
-  `\nLook at both side by side: npx sva-lab serve, then open\n  http://127.0.0.1:5178/#/compare/${encodeURIComponent(id(runs.mm_exit))}/${encodeURIComponent(id(runs.quiet))}\n`,
+  // serve prints its address with the session token (http://127.0.0.1:5178/?token=…); the view is
+  // that address with this fragment appended.
+  `\nLook at both side by side: npx sva-lab serve, then open the address it prints (it carries the session token) with this appended:\n  #/compare/${encodeURIComponent(id(runs.mm_exit))}/${encodeURIComponent(id(runs.quiet))}\n`,
 );
