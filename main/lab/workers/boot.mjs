@@ -8,7 +8,9 @@ import { workerData } from 'node:worker_threads';
 import { register } from 'tsx/esm/api';
 
 const ENTRIES = new Set(['sim_worker', 'writer_worker', 'reader_worker', 'lab_host']);
-const entry = workerData?.entry;
+// A worker thread names its module in workerData; a child process (the user-SQL reader, read.ts)
+// in SVA_LAB_WORKER_ENTRY.
+const entry = workerData?.entry ?? process.env.SVA_LAB_WORKER_ENTRY;
 if (!ENTRIES.has(entry)) throw new Error(`worker-boot: unknown worker entry '${entry}'`);
 register({ tsconfig: fileURLToPath(new URL('../../../tsconfig.json', import.meta.url)) });
 await import(new URL(`./${entry}.ts`, import.meta.url).href);

@@ -13,7 +13,20 @@ import { readError, TraceReader } from '../../trace/reader';
 import { closeAbandoned } from '../../trace/recover';
 import type { PoolJobMessage, ReaderJob, ReaderMessage } from './protocol';
 
-const post = (m: ReaderMessage) => parentPort?.postMessage(m);
+/**
+ * The channel to the lab: a worker thread's parentPort, or, when this module runs as a child
+ * process (user SQL, see read.ts: only a process can be killed while SQLite loops in native code),
+ * the process's IPC channel.
+ */
+const port: { postMessage(m: ReaderMessage): void; on(ev: 'message', fn: (m: PoolJobMessage<ReaderJob>) => void): void } | null =
+  parentPort ??
+  (process.send
+    ? {
+        postMessage: (m) => void process.send!(m),
+        on: (_ev, fn) => void process.on('message', (m) => fn(m as PoolJobMessage<ReaderJob>)),
+      }
+    : null);
+const post = (m: ReaderMessage) => port?.postMessage(m);
 
 async function run(job: ReaderJob): Promise<unknown> {
   switch (job.op) {
@@ -54,7 +67,7 @@ async function run(job: ReaderJob): Promise<unknown> {
   }
 }
 
-parentPort?.on('message', (m: PoolJobMessage<ReaderJob>) => {
+port?.on('message', (m: PoolJobMessage<ReaderJob>) => {
   if (m.type !== 'job') return;
   const job = m.job;
   run(job).then(
