@@ -41,7 +41,10 @@ function stressRun(events) {
 
 const runs = { '1M': stressRun(1_000_000), '10M': stressRun(10_000_000) };
 const port = 5390 + Math.floor(Math.random() * 100);
-const server = spawn(process.execPath, [path.join(root, 'bin/sva-lab.mjs'), 'serve', '--port', String(port)], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+// serve refuses requests without its session token: fix it for this run (SVA_LAB_TOKEN) and send it
+// on every request of the page (the header scripts use; the printed URL's cookie does the same).
+const token = `bench-ui-${port}-${process.pid}`;
+const server = spawn(process.execPath, [path.join(root, 'bin/sva-lab.mjs'), 'serve', '--port', String(port)], { env: { ...env, SVA_LAB_TOKEN: token }, stdio: ['ignore', 'pipe', 'inherit'] });
 await new Promise((ok) => server.stdout.once('data', ok));
 
 const browser = await chromium.launch({
@@ -50,7 +53,7 @@ const browser = await chromium.launch({
 });
 
 async function measure(run) {
-  const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
+  const page = await browser.newPage({ viewport: { width: 1600, height: 1000 }, extraHTTPHeaders: { 'x-sva-lab-token': token } });
   const requests = {};
   page.on('request', (r) => {
     const m = /\/api\/(\w+)/.exec(r.url());
