@@ -114,13 +114,18 @@ function outError(out: string, e: unknown): UserError {
   return archiveWriteError(path.dirname(out), e);
 }
 
-/** The run as a download: its SQLite file as it is, or an export through a temporary file. */
-export async function download(file: string, name: string, format: DownloadFormat): Promise<Download> {
+/**
+ * The run as a download: its SQLite file as it is, or an export through a temporary file that is
+ * removed whatever happens. Over `maxBytes` (DOWNLOAD_MAX_BYTES; a parameter so that tests need no
+ * 256 MiB trace) the file is not read at all and the sentence points at `sva-lab export`.
+ */
+export async function download(file: string, name: string, format: DownloadFormat, maxBytes = DOWNLOAD_MAX_BYTES): Promise<Download> {
+  const mibs = (n: number) => Math.max(1, Math.round(n / 2 ** 20));
   const tooBig = (n: number) =>
-    new UserError(`'${name}' is too large to download here (${Math.round(n / 2 ** 20)} MiB as ${format}; at most ${DOWNLOAD_MAX_BYTES / 2 ** 20} MiB cross the window): export it with \`sva-lab export ${file} --format ${format === 'sqlite' ? 'csv' : format} --out FILE\` or copy the trace file.`);
+    new UserError(`'${name}' is too large to download here (${mibs(n)} MiB as ${format}; at most ${mibs(maxBytes)} MiB cross the window): export it with \`sva-lab export ${file} --format ${format === 'sqlite' ? 'csv' : format} --out FILE\` or copy the trace file.`);
   if (format === 'sqlite') {
     const size = fs.statSync(file).size;
-    if (size > DOWNLOAD_MAX_BYTES) throw tooBig(size);
+    if (size > maxBytes) throw tooBig(size);
     return { name, mime: 'application/vnd.sqlite3', bytesBase64: fs.readFileSync(file).toString('base64') };
   }
   const stem = name.replace(/\.sqlite$/, '');
@@ -134,7 +139,7 @@ export async function download(file: string, name: string, format: DownloadForma
   try {
     const out = path.join(tmp, `${stem}.${ext}`);
     const r = await exportTo(file, format, out);
-    if (r.bytes > DOWNLOAD_MAX_BYTES) throw tooBig(r.bytes);
+    if (r.bytes > maxBytes) throw tooBig(r.bytes);
     return { name: `${stem}.${ext}`, mime: format === 'csv' ? 'text/csv' : 'application/json', bytesBase64: fs.readFileSync(out).toString('base64') };
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
