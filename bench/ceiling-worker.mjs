@@ -1,21 +1,58 @@
-// The insert ceiling for bench/trace.ts, in its own worker thread: bare better-sqlite3 inserts of
-// rows shaped like trace events (same table, statement, pragmas and batch size as the recorder),
-// with nothing else to do. Plain JS so that it needs no TypeScript loader.
+// The storage ceiling for bench/trace.ts, in its own worker thread: what it costs SQLite alone to
+// store the trace just recorded. It reads every row of the recorded file's tables into memory
+// (untimed), then, timed: creates a fresh file with the trace's own schema (SCHEMA_SQL, passed in),
+// inserts the same rows with bare prepared multi-row statements (the writer's ROWS_PER_INSERT, its
+// batch size in events per transaction, its pragmas), builds the same final indexes
+// (FINAL_INDEX_SQL) and leaves WAL as the writer does. Nothing else: no model, no derivation, no
+// thread hand-off. Plain JS so that it needs no TypeScript loader.
+import fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 
-const { file, rows, batch, pragmas, ddl, insertSql } = workerData;
+const { source, file, batch, rowsPerInsert, pragmas, schemaSql, finalIndexSql, tables } = workerData;
+
+// Untimed: the rows, as the recorded file holds them (kinds and meta too: the fresh file gets them
+// as the writer's constructor writes them, in the timed part).
+const src = new Database(source, { readonly: true });
+const data = tables.map((t) => {
+  const cols = src.prepare(`SELECT * FROM ${t} LIMIT 0`).columns().map((c) => c.name);
+  const rows = src.prepare(`SELECT ${cols.join(', ')} FROM ${t} ORDER BY rowid`).raw(true).all();
+  return { t, cols, rows };
+});
+src.close();
+const events = data.find((d) => d.t === 'events').rows.length;
+
+for (const f of [file, `${file}-wal`, `${file}-shm`]) fs.rmSync(f, { force: true });
+const t0 = performance.now();
 const db = new Database(file);
 for (const p of pragmas) db.pragma(p);
-db.exec(ddl);
-const ins = db.prepare(insertSql);
-const ARGS = '{"fn":"mmput","by":"exit_mm"}';
-const t0 = performance.now();
-const tx = db.transaction((from, to) => {
-  for (let s = from; s < to; s++) ins.run(s, s * 373, s % 60, 1 + (s % 200), s - 1, s & 1023, s % 7, s % 8 < 3 ? ARGS : null);
-});
-for (let s = 1; s <= rows; s += batch) tx(s, Math.min(rows + 1, s + batch));
-const ms = performance.now() - t0;
+db.exec(schemaSql);
+const insertSql = (t, cols, n) => `INSERT INTO ${t} (${cols.join(', ')}) VALUES ${Array.from({ length: n }, () => `(${cols.map(() => '?').join(', ')})`).join(', ')}`;
+// Each table's rows go in as many transactions as the recording had batches, a table after another.
+const nTx = Math.max(1, Math.ceil(events / batch));
+for (const { t, cols, rows } of data) {
+  const many = db.prepare(insertSql(t, cols, rowsPerInsert));
+  const one = db.prepare(insertSql(t, cols, 1));
+  const params = new Array(cols.length * rowsPerInsert);
+  const per = Math.ceil(rows.length / nTx);
+  const tx = db.transaction((from, to) => {
+    let i = from;
+    for (; i + rowsPerInsert <= to; ) {
+      for (let k = 0, q = 0; k < rowsPerInsert; k++, i++) {
+        const r = rows[i];
+        for (let c = 0; c < r.length; c++) params[q++] = r[c];
+      }
+      many.run(params);
+    }
+    for (; i < to; i++) one.run(rows[i]);
+  });
+  for (let s = 0; s < rows.length; s += per) tx(s, Math.min(rows.length, s + per));
+}
+db.exec(finalIndexSql);
+db.pragma('journal_mode = DELETE');
 db.close();
-parentPort.postMessage({ rows, ms });
+const ms = performance.now() - t0;
+const rows = data.reduce((n, d) => n + d.rows.length, 0);
+for (const f of [file, `${file}-wal`, `${file}-shm`]) fs.rmSync(f, { force: true });
+parentPort.postMessage({ rows, events, ms, tables: Object.fromEntries(data.map((d) => [d.t, d.rows.length])) });
