@@ -61,16 +61,11 @@ export function formatDmesg(records: Iterable<PrintkRecord>): DmesgLine[] {
 
 /** Every printk event of a trace, in order. */
 export function printkRecords(reader: TraceReader): PrintkRecord[] {
-  const q = reader.query(
-    "SELECT e.seq, e.t_ns, e.a, e.b, e.args FROM events e JOIN kinds k ON k.id = e.kind WHERE k.name = 'printk' ORDER BY e.seq",
-    Number.MAX_SAFE_INTEGER,
-  );
-  return q.rows.map((row) => {
-    const [seq, tNs, a, b, args] = row as [number, number, number, number, string | null];
+  return reader.kindRows('printk').map(([seq, tNs, a, b, args]) => {
     let msg = '';
     let rl: string | undefined;
     let raw: string | undefined;
-    if (args) {
+    if (typeof args === 'string' && args) {
       try {
         const o = JSON.parse(args) as { msg?: unknown; rl?: unknown; text?: unknown; line?: unknown };
         msg = typeof o.msg === 'string' ? o.msg : '';

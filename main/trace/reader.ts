@@ -7,7 +7,7 @@ import { readActors, readMeta, type ActorInfo, type TraceMeta } from './meta';
 import { eventRow, walkCauses, type EventRow } from './rows';
 import { queryEach, userQuery, type QueryResult } from './sql';
 import { StateIndex } from './state_at';
-import { aggregateArea, searchEvents, timelineIndex, type TimelineIndex } from './timeline_queries';
+import { aggregateArea, rowsOfKind, searchEvents, timelineIndex, type TimelineIndex } from './timeline_queries';
 import { windowDto } from './window';
 import { WindowReader, type WindowRange } from './window_read';
 
@@ -117,6 +117,14 @@ export class TraceReader {
   findEvent(kind: number, fromSeq: number): EventRowDto | null {
     const r = this.db.guard(() => this.db.stmt(`${EVENT_COLS} WHERE kind = ? AND seq >= ? ORDER BY seq LIMIT 1`).raw(true).get(kind, fromSeq)) as EventRow | undefined;
     return r ? this.row(r) : null;
+  }
+
+  /** Every event of the kind the trace's kinds table names `name`, in seq order: [seq, t_ns, a, b, args] (through the partial index when it holds the kind). */
+  kindRows(name: string): [number, number, number, number, unknown][] {
+    return this.db.guard(() => {
+      const id = this.db.stmt('SELECT id FROM kinds WHERE name = ?').pluck().get(name) as number | undefined;
+      return id === undefined ? [] : (rowsOfKind(this.db, id, 'seq, t_ns, a, b, args') as [number, number, number, number, unknown][]);
+    });
   }
 
   /** Event `seq` and its causes, newest first, up to the scenario's first event (at most `max`; a cycle ends the walk). */

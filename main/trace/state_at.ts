@@ -41,7 +41,15 @@ export class StateIndex {
 
   private load(): { seq: Float64Array; t: Float64Array } {
     if (!this.ckSeq) {
-      const rows = this.db.guard(() => this.db.stmt('SELECT seq, t_ns FROM checkpoints ORDER BY seq').raw(true).all()) as [number, number][];
+      // In time order, which the covering index checkpoints_by_t gives without touching the table
+      // (whose rows hold the states); the same as seq order in a trace, where time never goes back.
+      const rows = this.db.guard(() => this.db.stmt('SELECT seq, t_ns FROM checkpoints ORDER BY t_ns, seq').raw(true).all()) as [number, number][];
+      for (let i = 1; i < rows.length; i++) {
+        if (rows[i][0] < rows[i - 1][0]) {
+          rows.sort((x, y) => x[0] - y[0]);
+          break;
+        }
+      }
       if (rows.length === 0 || rows[0][0] !== 0) throw new TraceFileError(`'${this.db.file}' is corrupt: it has no initial checkpoint.`);
       this.ckSeq = Float64Array.from(rows, (r) => r[0]);
       this.ckT = Float64Array.from(rows, (r) => r[1]);

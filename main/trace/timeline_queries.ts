@@ -42,12 +42,28 @@ function rows(db: TraceDb, sql: string, ...params: unknown[]): unknown[][] {
  * an older trace gets a scan, slower but the same answer.
  */
 function indexedWhere(db: TraceDb): string {
+  return timelineIndexOf(db)?.where ?? `kind IN (${TIMELINE_KINDS.map((k) => KIND[k]).join(', ')})`;
+}
+
+/** The trace's partial index `events_timeline`: its WHERE, and the kind ids it lists (null if it has no such index). */
+function timelineIndexOf(db: TraceDb): { where: string; kinds: Set<number> } | null {
   const sql = rows(db, "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?", TIMELINE_INDEX_NAME)[0]?.[0];
-  if (typeof sql === 'string') {
-    const i = sql.toUpperCase().lastIndexOf(' WHERE ');
-    if (i >= 0) return sql.slice(i + 7);
-  }
-  return `kind IN (${TIMELINE_KINDS.map((k) => KIND[k]).join(', ')})`;
+  if (typeof sql !== 'string') return null;
+  const i = sql.toUpperCase().lastIndexOf(' WHERE ');
+  if (i < 0) return null;
+  const where = sql.slice(i + 7);
+  const list = /^\s*kind\s+IN\s*\(([\d\s,]*)\)\s*$/i.exec(where);
+  return { where, kinds: new Set(list ? list[1].split(',').map((x) => Number(x.trim())) : []) };
+}
+
+/**
+ * Every event of kind id `kind` in seq order, as `cols`: through the partial index when the
+ * trace's index holds that kind (a trace recorded before printk joined it scans, to the same answer).
+ */
+export function rowsOfKind(db: TraceDb, kind: number, cols: string): unknown[][] {
+  const ix = timelineIndexOf(db);
+  const where = ix?.kinds.has(kind) ? `${ix.where} AND kind = ?` : 'kind = ?';
+  return rows(db, `SELECT ${cols} FROM events WHERE ${where} ORDER BY seq`, kind);
 }
 
 export interface TimelineIndex {

@@ -221,7 +221,9 @@ export class WindowReader {
 
   private maxSpanLvl(): number {
     if (this.spanLvlMax === null) {
-      const [lo, hi] = this.db.stmt('SELECT min(lvl), max(lvl) FROM spans').raw(true).get() as [unknown, unknown];
+      // Two queries: each of min() and max() alone is one seek in spans_by_lvl; together they scan it.
+      const lo = this.db.stmt('SELECT min(lvl) FROM spans').pluck().get() as unknown;
+      const hi = this.db.stmt('SELECT max(lvl) FROM spans').pluck().get() as unknown;
       // lvl drives a loop (one query per level): a value no span can have is refused, never looped to.
       for (const v of [lo, hi]) {
         if (v !== null && !(typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= MAX_SPAN_LVL)) {

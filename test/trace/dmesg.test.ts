@@ -1,7 +1,11 @@
-import { describe, expect, it } from 'vitest';
+import fs from 'node:fs';
 import path from 'node:path';
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { KIND } from '../../main/sim/events';
 import { dmesg, formatDmesg, stamp, type PrintkRecord } from '../../main/trace/dmesg';
 import { TraceReader } from '../../main/trace/reader';
+import { TIMELINE_INDEX_NAME, TIMELINE_KINDS } from '../../main/trace/schema';
 import { run } from '../sim/helpers';
 import { recordInline, tempDir } from './helpers';
 
@@ -68,6 +72,31 @@ describe('dmesg of a trace file', () => {
       expect(dmesg(r)).toEqual([]);
     } finally {
       r.close();
+    }
+  });
+
+  it('reads the log through the partial index, and a trace whose index predates printk in it (no printk, not covering) gives the same lines and timeline index', () => {
+    const f = path.join(tempDir(), 'dlo-new.sqlite');
+    recordInline(f, 'drain-lock-order', {}, 1);
+    const old = path.join(path.dirname(f), 'dlo-old.sqlite');
+    fs.copyFileSync(f, old);
+    const db = new Database(old);
+    const where = `kind IN (${TIMELINE_KINDS.filter((k) => k !== 'printk').map((k) => KIND[k]).join(', ')})`;
+    db.exec(`DROP INDEX ${TIMELINE_INDEX_NAME}; CREATE INDEX ${TIMELINE_INDEX_NAME} ON events (kind) WHERE ${where};`);
+    db.close();
+    const a = new TraceReader(f);
+    const b = new TraceReader(old);
+    try {
+      const plan = (r: TraceReader, w: string) => JSON.stringify(r.query(`EXPLAIN QUERY PLAN SELECT seq, t_ns, a, b, args FROM events WHERE ${w} AND kind = ${KIND.printk} ORDER BY seq`).rows);
+      const newWhere = String(a.query(`SELECT sql FROM sqlite_master WHERE name = '${TIMELINE_INDEX_NAME}'`).rows[0][0]).split(' WHERE ')[1];
+      expect(plan(a, newWhere)).toContain(`COVERING INDEX ${TIMELINE_INDEX_NAME}`);
+      expect(dmesg(a).length).toBeGreaterThan(0);
+      expect(dmesg(b)).toEqual(dmesg(a));
+      const tracks = a.actors().map((x) => ({ id: x.id, name: x.name, type: x.track }));
+      expect(b.timelineIndex(tracks, b.meta().endTimeNs, false)).toEqual(a.timelineIndex(tracks, a.meta().endTimeNs, false));
+    } finally {
+      a.close();
+      b.close();
     }
   });
 });

@@ -118,14 +118,21 @@ export const MARK_COLOR = { bookmark: '#1565c0', note: '#6a1b9a' } as const;
 export const DIFF_COLOR = '#f59e0b';
 
 /** Text widths by font and text: labels repeat from frame to frame, and measuring is the costly part of drawing them. */
-const widths = new Map<string, number>();
+const widths = new Map<string, Map<string, number>>();
+let widthsHeld = 0;
 function textW(ctx: CanvasRenderingContext2D, text: string): number {
-  const key = `${ctx.font}|${text}`;
-  let w = widths.get(key);
+  // By font, then text: no key string is built per lookup.
+  let byText = widths.get(ctx.font);
+  if (!byText) widths.set(ctx.font, (byText = new Map()));
+  let w = byText.get(text);
   if (w === undefined) {
-    if (widths.size > 20000) widths.clear();
+    if (widthsHeld > 20000) {
+      for (const m of widths.values()) m.clear();
+      widthsHeld = 0;
+    }
     w = ctx.measureText(text).width;
-    widths.set(key, w);
+    byText.set(text, w);
+    widthsHeld++;
   }
   return w;
 }

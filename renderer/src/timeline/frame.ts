@@ -161,3 +161,49 @@ export function summaryFrame(members: readonly (LaneFrame | undefined)[]): LaneF
   out.instants.sort((a, b) => a.t - b.t);
   return out;
 }
+
+/** Alarm instants of one lane from the run's alarm index (openRun), by time, with what identifies them in tiles. */
+export interface IndexedInstants {
+  list: readonly Instant[];
+  seqs: ReadonlySet<number>;
+  kinds: ReadonlySet<string>;
+  /** `list` is in time order (the index is by seq, which time follows). */
+  sorted: boolean;
+}
+
+/** A lane's indexed alarms, prepared once per run for withIndexed. */
+export function indexedInstants(list: readonly Instant[]): IndexedInstants {
+  let sorted = true;
+  for (let i = 1; i < list.length && sorted; i++) if (list[i].t < list[i - 1].t) sorted = false;
+  return { list, seqs: new Set(list.map((e) => e.seq)), kinds: new Set(list.map((e) => e.kind)), sorted };
+}
+
+/**
+ * A lane's instants with its indexed alarms of [fromNs, toNs] put in, in time order. Tiles may
+ * hold the same event under a bucket's anonymous kind, or merged with others of its kind: the
+ * indexed copy, which knows its kind, replaces them. What a stable sort of (tile instants left,
+ * then the indexed ones) by time gives, done as one merge of the two sorted lists (a tile's
+ * instants are in time order; a sort only if they are not).
+ */
+export function withIndexed(instants: readonly Instant[], ix: IndexedInstants, fromNs: number, toNs: number): Instant[] {
+  const kept: Instant[] = [];
+  let sorted = ix.sorted;
+  for (const e of instants) {
+    if (ix.seqs.has(e.seq) || (e.count > 1 && ix.kinds.has(e.kind))) continue;
+    if (kept.length && e.t < kept[kept.length - 1].t) sorted = false;
+    kept.push(e);
+  }
+  const add: Instant[] = [];
+  for (const e of ix.list) if (e.t >= fromNs && e.t <= toNs) add.push(e);
+  if (!sorted) return kept.concat(add).sort((a, b) => a.t - b.t);
+  if (!add.length) return kept;
+  const out = new Array<Instant>(kept.length + add.length);
+  let i = 0;
+  let j = 0;
+  let o = 0;
+  while (i < kept.length && j < add.length) out[o++] = add[j].t < kept[i].t ? add[j++] : kept[i++];
+  while (i < kept.length) out[o++] = kept[i++];
+  while (j < add.length) out[o++] = add[j++];
+  return out;
+}
+

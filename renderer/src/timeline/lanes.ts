@@ -89,6 +89,13 @@ export function layoutRows(rows: readonly LaneRow[], profiles: ReadonlyMap<numbe
   return { lanes, height: y };
 }
 
+/** Do two layouts stack the same heights (so nothing on screen moved)? */
+export function sameHeights(a: readonly LaneLayout[], b: readonly LaneLayout[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i].h !== b[i].h) return false;
+  return true;
+}
+
 /** Index of the first lane whose bottom is below `y` (binary search: lanes are stacked). */
 export function firstLaneBelow(lanes: readonly LaneLayout[], y: number): number {
   let lo = 0;

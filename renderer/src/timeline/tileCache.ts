@@ -17,6 +17,11 @@ export interface TileCacheOptions {
   /** Run bounds: tiles wholly outside them are not requested. */
   startNs: Ns;
   endNs: Ns;
+  /**
+   * Where requests are sent from: by default at once, inside `cover`; a timeline passes a later
+   * task (`(send) => setTimeout(send, 0)`), so that starting requests is no part of drawing a frame.
+   */
+  dispatch?: (send: () => void) => void;
 }
 
 /** A tile's place: level `k` (2^k ns per tile pixel) and index `i` (covers [i, i+1) × tile span). */
@@ -73,6 +78,7 @@ export class TileCache {
   private readonly queue: Job[] = [];
   private readonly failed = new Map<string, string>();
   private disposed = false;
+  private pumpQueued = false;
   private version = 0;
   /** Requests made, for tests and the benchmark. */
   requests = 0;
@@ -196,13 +202,28 @@ export class TileCache {
         this.queue.splice(this.queue.indexOf(q), 1);
         this.queue.unshift(q);
       }
-      this.pump();
+      this.schedule();
       return;
     }
     if (this.tiles.get(id)?.all) return;
     if (background) this.queue.push(job);
     else this.queue.unshift(job);
-    this.pump();
+    this.schedule();
+  }
+
+  /** Send what is queued: now, or from where `dispatch` says (once per batch of requests). */
+  private schedule(): void {
+    const d = this.opts.dispatch;
+    if (!d) {
+      this.pump();
+      return;
+    }
+    if (this.pumpQueued) return;
+    this.pumpQueued = true;
+    d(() => {
+      this.pumpQueued = false;
+      this.pump();
+    });
   }
 
   private pump(): void {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { TrackDto, WindowDto } from '../../../main/contract';
-import { mergeWindows, updateProfiles, type LaneProfile } from '../../../renderer/src/timeline/frame';
-import { laneAt, layoutLanes } from '../../../renderer/src/timeline/lanes';
+import { indexedInstants, mergeWindows, updateProfiles, withIndexed, type LaneProfile } from '../../../renderer/src/timeline/frame';
+import { laneAt, layoutLanes, sameHeights } from '../../../renderer/src/timeline/lanes';
 
 const tile = (fromNs: number, toNs: number, tracks: WindowDto['tracks']): WindowDto => ({ fromNs, toNs, bucketNs: 1, tracks });
 const empty = { spans: [], states: [], instants: [], counters: [] };
@@ -50,5 +50,67 @@ describe('lane layout', () => {
     expect(height).toBe(lanes.reduce((s, l) => s + l.h, 0));
     expect(laneAt(lanes, victim.y + 1)?.track.id).toBe(17);
     expect(laneAt(lanes, height + 5)).toBeNull();
+  });
+});
+
+describe('withIndexed', () => {
+  type I = { t: number; kind: string; count: number; seq: number };
+  // What the timeline did before: drop the tile's copies, add the indexed ones in view, stable sort by time.
+  const reference = (tile: I[], list: I[], from: number, to: number) => {
+    const seqs = new Set(list.map((e) => e.seq));
+    const kinds = new Set(list.map((e) => e.kind));
+    const out = tile.filter((e) => !seqs.has(e.seq) && !(kinds.has(e.kind) && e.count > 1));
+    for (const e of list) if (e.t >= from && e.t <= to) out.push(e);
+    return out.sort((a, b) => a.t - b.t);
+  };
+
+  it('puts the indexed alarms of the view in time order, replacing the tile\'s copy, a merged bucket of their kind, never the tile\'s other instants', () => {
+    const tile: I[] = [
+      { t: 10, kind: 'events', count: 5, seq: 1 },
+      { t: 20, kind: 'oom_kill', count: 1, seq: 7 },
+      { t: 20, kind: 'signal', count: 3, seq: 8 },
+      { t: 30, kind: 'printk', count: 1, seq: 9 },
+    ];
+    const list: I[] = [
+      { t: 5, kind: 'oom_kill', count: 1, seq: 2 },
+      { t: 20, kind: 'oom_kill', count: 1, seq: 7 },
+      { t: 25, kind: 'signal', count: 1, seq: 12 },
+      { t: 90, kind: 'signal', count: 1, seq: 40 },
+    ];
+    const got = withIndexed(tile, indexedInstants(list), 0, 50);
+    expect(got.map((e) => e.seq)).toEqual([2, 1, 7, 12, 9]);
+    expect(got).toEqual(reference(tile, list, 0, 50));
+    expect(got[2]).toBe(list[1]);
+    // The tile's list is left as it was.
+    expect(tile).toHaveLength(4);
+  });
+
+  it('gives what the stable sort gave, ties and unsorted tiles included', () => {
+    let seed = 7;
+    const rnd = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    const kinds = ['events', 'oom_kill', 'signal', 'printk'];
+    for (let round = 0; round < 200; round++) {
+      const tile: I[] = Array.from({ length: rnd(30) }, (_, i) => ({ t: rnd(40), kind: kinds[rnd(4)], count: 1 + rnd(3), seq: 100 + i }));
+      if (round % 3) tile.sort((a, b) => a.t - b.t);
+      const list: I[] = Array.from({ length: rnd(8) }, (_, i) => ({ t: rnd(60), kind: kinds[1 + rnd(2)], count: 1, seq: i % 2 ? 100 + rnd(30) : 1000 + i }));
+      if (round % 5) list.sort((a, b) => a.t - b.t);
+      const from = rnd(20);
+      const to = from + rnd(40);
+      expect(withIndexed(tile, indexedInstants(list), from, to)).toEqual(reference(tile, list, from, to));
+    }
+  });
+});
+
+describe('sameHeights', () => {
+  it('tells whether two layouts stack the same lane heights', () => {
+    const t = (id: number): TrackDto => ({ id, name: `t${id}`, type: 'task' });
+    const a = layoutLanes([t(1), t(2)], new Map()).lanes;
+    expect(sameHeights(a, layoutLanes([t(1), t(2)], new Map()).lanes)).toBe(true);
+    expect(sameHeights(a, layoutLanes([t(1)], new Map()).lanes)).toBe(false);
+    const tall = new Map<number, LaneProfile>([[2, { states: true, counters: [], maxDepth: 1, instants: true, alarm: false }]]);
+    expect(sameHeights(a, layoutLanes([t(1), t(2)], tall).lanes)).toBe(false);
   });
 });

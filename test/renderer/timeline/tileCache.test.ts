@@ -128,3 +128,31 @@ describe('TileCache by lane', () => {
     expect(asked.filter((a) => a?.includes(3) && a.length === 1)).toHaveLength(0);
   });
 });
+
+describe('TileCache dispatch', () => {
+  it('with a dispatcher, cover only queues: the requests go out together when the dispatcher runs them', async () => {
+    const asked: number[] = [];
+    const sends: (() => void)[] = [];
+    const cache = new TileCache({
+      fetch: (fromNs, toNs) => {
+        asked.push(fromNs);
+        return Promise.resolve({ fromNs, toNs, bucketNs: 1, tracks: [] });
+      },
+      onChange: () => undefined,
+      startNs: 0,
+      endNs: 60e9,
+      maxInFlight: 100,
+      dispatch: (send) => sends.push(send),
+    });
+    const c = cache.cover({ fromNs: 1e9, toNs: 2e9 }, 1000);
+    expect(c.pending).toBeGreaterThan(0);
+    expect(asked).toHaveLength(0);
+    // One dispatch for the whole batch.
+    cache.cover({ fromNs: 1e9, toNs: 2e9 }, 1000);
+    expect(sends).toHaveLength(1);
+    sends.shift()?.();
+    expect(asked.length).toBeGreaterThan(0);
+    await new Promise((r) => setTimeout(r, 0));
+    expect(cache.cover({ fromNs: 1e9, toNs: 2e9 }, 1000).pending).toBe(0);
+  });
+});
