@@ -178,10 +178,17 @@ export const TIMELINE_KINDS = [
   'task_new', 'mm_new', 'pasid_alloc', 'pasid_entry', 'dma_state', 'bond', 'printk',
 ] as const satisfies readonly KindName[];
 export const TIMELINE_INDEX_NAME = 'events_timeline';
+/**
+ * The index's WHERE: `kind = 5 OR kind = 9 OR …`, not `kind IN (5, 9, …)`. SQLite evaluates a
+ * partial index's IN list through an ephemeral table built anew for each row, which made building
+ * the index scan 1M events in 1.1–1.3 s (most of a recording's serial tail) against ~0.2 s for the
+ * OR chain; both select the same rows and readers take the form from the file (timeline_queries.ts).
+ */
+export const TIMELINE_WHERE = TIMELINE_KINDS.map((k) => `kind = ${KIND[k]}`).join(' OR ');
 
 /** Indexes built as the run ends (building them once is cheaper than keeping them while inserting). */
 export const FINAL_INDEX_SQL = `
-CREATE INDEX IF NOT EXISTS ${TIMELINE_INDEX_NAME} ON events (kind, seq, t_ns, actor, cause_seq, a, b, args) WHERE kind IN (${TIMELINE_KINDS.map((k) => KIND[k]).join(', ')});
+CREATE INDEX IF NOT EXISTS ${TIMELINE_INDEX_NAME} ON events (kind, seq, t_ns, actor, cause_seq, a, b, args) WHERE ${TIMELINE_WHERE};
 CREATE INDEX IF NOT EXISTS spans_by_lvl ON spans (lvl, t0);
 CREATE INDEX IF NOT EXISTS checkpoints_by_t ON checkpoints (t_ns);
 CREATE UNIQUE INDEX IF NOT EXISTS lod_by_chunk ON lod (level, chunk, actor, kind);

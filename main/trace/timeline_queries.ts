@@ -5,7 +5,7 @@ import type { TraceDb } from './db';
 import { decodeLod } from './lod';
 import type { ActorInfo } from './meta';
 import type { EventRow } from './rows';
-import { LOD_ALL_MIN_LEVEL, LOD_ALL_RECORD, LOD_LEVELS, LOD_RECORD, TIMELINE_INDEX_NAME, TIMELINE_KINDS } from './schema';
+import { LOD_ALL_MIN_LEVEL, LOD_ALL_RECORD, LOD_LEVELS, LOD_RECORD, TIMELINE_INDEX_NAME, TIMELINE_WHERE } from './schema';
 
 /**
  * The timeline's questions to a trace that are not a window: what opening a run needs at once (the
@@ -42,7 +42,7 @@ function rows(db: TraceDb, sql: string, ...params: unknown[]): unknown[][] {
  * an older trace gets a scan, slower but the same answer.
  */
 function indexedWhere(db: TraceDb): string {
-  return timelineIndexOf(db)?.where ?? `kind IN (${TIMELINE_KINDS.map((k) => KIND[k]).join(', ')})`;
+  return timelineIndexOf(db)?.where ?? `(${TIMELINE_WHERE})`;
 }
 
 /** The trace's partial index `events_timeline`: its WHERE, and the kind ids it lists (null if it has no such index). */
@@ -52,8 +52,20 @@ function timelineIndexOf(db: TraceDb): { where: string; kinds: Set<number> } | n
   const i = sql.toUpperCase().lastIndexOf(' WHERE ');
   if (i < 0) return null;
   const where = sql.slice(i + 7);
+  // In parentheses: it is ANDed with other terms, and an OR chain binds looser than AND.
+  return { where: `(${where})`, kinds: kindsOfWhere(where) };
+}
+
+/**
+ * The kind ids a timeline index's WHERE lists: `kind IN (5, 9)` (traces recorded before the OR
+ * form) or `kind = 5 OR kind = 9` (schema.ts TIMELINE_WHERE); anything else lists none, and every
+ * kind is then read by a scan.
+ */
+export function kindsOfWhere(where: string): Set<number> {
   const list = /^\s*kind\s+IN\s*\(([\d\s,]*)\)\s*$/i.exec(where);
-  return { where, kinds: new Set(list ? list[1].split(',').map((x) => Number(x.trim())) : []) };
+  if (list) return new Set(list[1].split(',').map((x) => Number(x.trim())));
+  const terms = where.split(/\s+OR\s+/i).map((t) => /^\s*kind\s*=\s*(\d+)\s*$/i.exec(t));
+  return new Set(terms.every((m) => m !== null) ? terms.map((m) => Number((m as RegExpExecArray)[1])) : []);
 }
 
 /**

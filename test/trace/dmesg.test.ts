@@ -87,7 +87,7 @@ describe('dmesg of a trace file', () => {
     const a = new TraceReader(f);
     const b = new TraceReader(old);
     try {
-      const plan = (r: TraceReader, w: string) => JSON.stringify(r.query(`EXPLAIN QUERY PLAN SELECT seq, t_ns, a, b, args FROM events WHERE ${w} AND kind = ${KIND.printk} ORDER BY seq`).rows);
+      const plan = (r: TraceReader, w: string) => JSON.stringify(r.query(`EXPLAIN QUERY PLAN SELECT seq, t_ns, a, b, args FROM events WHERE (${w}) AND kind = ${KIND.printk} ORDER BY seq`).rows);
       const newWhere = String(a.query(`SELECT sql FROM sqlite_master WHERE name = '${TIMELINE_INDEX_NAME}'`).rows[0][0]).split(' WHERE ')[1];
       expect(plan(a, newWhere)).toContain(`COVERING INDEX ${TIMELINE_INDEX_NAME}`);
       expect(dmesg(a).length).toBeGreaterThan(0);

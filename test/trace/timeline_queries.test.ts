@@ -6,7 +6,9 @@ import type { RunId, RunInfo } from '../../main/contract';
 import { callLab } from '../../main/lab/args';
 import { createLab, type Lab } from '../../main/lab/lab';
 import { TraceReader } from '../../main/trace/reader';
-import { TIMELINE_INDEX_NAME } from '../../main/trace/schema';
+import { TIMELINE_INDEX_NAME, TIMELINE_KINDS, TIMELINE_WHERE } from '../../main/trace/schema';
+import { kindsOfWhere } from '../../main/trace/timeline_queries';
+import { KIND } from '../../main/sim/events';
 import { fmtNs } from '../../main/sim/time';
 
 let home: string;
@@ -40,7 +42,7 @@ describe('openRun carries what the timeline needs at once', () => {
     const r = new TraceReader(lab.fileOf(victim));
     try {
       expect(r.query(`SELECT name FROM sqlite_master WHERE name = '${TIMELINE_INDEX_NAME}'`).rows).toHaveLength(1);
-      expect(JSON.stringify(r.query(`EXPLAIN QUERY PLAN SELECT seq FROM events WHERE ${String(r.query(`SELECT sql FROM sqlite_master WHERE name = '${TIMELINE_INDEX_NAME}'`).rows[0][0]).split(' WHERE ')[1]} AND kind = 44`).rows)).toContain(TIMELINE_INDEX_NAME);
+      expect(JSON.stringify(r.query(`EXPLAIN QUERY PLAN SELECT seq FROM events WHERE (${String(r.query(`SELECT sql FROM sqlite_master WHERE name = '${TIMELINE_INDEX_NAME}'`).rows[0][0]).split(' WHERE ')[1]}) AND kind = 44`).rows)).toContain(TIMELINE_INDEX_NAME);
     } finally {
       r.close();
     }
@@ -126,5 +128,17 @@ describe('aggregateArea', () => {
     expect(half.events).toBeLessThanOrEqual(whole.events);
     expect(half.lanes[0].maxNs).toBeLessThanOrEqual(Math.floor(info.endNs / 2));
     expect((await lab.aggregateArea(victim, 0, info.endNs, [])).events).toBe(0);
+  });
+});
+
+describe('the timeline index predicate', () => {
+  it('lists its kinds in both the OR form new traces carry and the IN form of older ones', () => {
+    expect([...kindsOfWhere(TIMELINE_WHERE)].sort((a, b) => a - b)).toEqual(TIMELINE_KINDS.map((k) => KIND[k]).sort((a, b) => a - b));
+    expect(TIMELINE_WHERE).not.toMatch(/\bIN\b/);
+    expect([...kindsOfWhere('kind IN (5, 9,12)')]).toEqual([5, 9, 12]);
+    expect([...kindsOfWhere('kind = 5 OR kind=9')]).toEqual([5, 9]);
+    // Anything else lists nothing (every kind then read by a scan, never a wrong answer).
+    expect(kindsOfWhere('kind = 5 OR actor = 9').size).toBe(0);
+    expect(kindsOfWhere('kind > 5').size).toBe(0);
   });
 });
