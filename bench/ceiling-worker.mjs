@@ -1,4 +1,5 @@
-// The storage ceiling for bench/trace.ts, in its own worker thread: what it costs SQLite alone to
+// The storage ceiling for bench/trace.ts, in a child process of its own (its rows in memory do not
+// swell the RSS the bench reports of the lab's process): what it costs SQLite alone to
 // store the trace just recorded. It reads every row of the recorded file's tables into memory
 // (untimed), then, timed: creates a fresh file with the trace's own schema (SCHEMA_SQL, passed in),
 // inserts the same rows with bare prepared multi-row statements (the writer's ROWS_PER_INSERT, its
@@ -7,10 +8,9 @@
 // thread hand-off. Plain JS so that it needs no TypeScript loader.
 import fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 
-const { source, file, batch, rowsPerInsert, pragmas, schemaSql, finalIndexSql, tables } = workerData;
+const { source, file, batch, rowsPerInsert, pragmas, schemaSql, finalIndexSql, tables } = await new Promise((resolve) => process.once('message', resolve));
 
 // Untimed: the rows, as the recorded file holds them (kinds and meta too: the fresh file gets them
 // as the writer's constructor writes them, in the timed part).
@@ -55,4 +55,4 @@ db.close();
 const ms = performance.now() - t0;
 const rows = data.reduce((n, d) => n + d.rows.length, 0);
 for (const f of [file, `${file}-wal`, `${file}-shm`]) fs.rmSync(f, { force: true });
-parentPort.postMessage({ rows, events, ms, tables: Object.fromEntries(data.map((d) => [d.t, d.rows.length])) });
+process.send({ rows, events, ms, tables: Object.fromEntries(data.map((d) => [d.t, d.rows.length])) }, () => process.exit(0));

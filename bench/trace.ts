@@ -1,7 +1,8 @@
+import { fork } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Worker } from 'node:worker_threads';
+import { fileURLToPath } from 'node:url';
 import { createLab, type Lab } from '../main/lab/index';
 import { TraceReader } from '../main/trace/reader';
 import { FINAL_INDEX_SQL, SCHEMA_SQL } from '../main/trace/schema';
@@ -85,20 +86,19 @@ interface Ceiling {
 const STORED_TABLES = ['meta', 'kinds', 'actors', 'events', 'spans', 'checkpoints', 'lod', 'lod_all', 'edges'];
 
 /**
- * The storage ceiling of the trace `source` just recorded (ceiling-worker.mjs): the same rows
+ * The storage ceiling of the trace `source` just recorded (ceiling-worker.mjs, a child process): the same rows
  * inserted bare, with the trace's schema, statements shaped as the writer's, its pragmas and final
  * indexes. The time to record over this is the cost of everything but storage: the model, the
  * derivation of spans, LOD, checkpoints and edges, and the hand-off between threads.
  */
 function ceiling(source: string): Promise<Ceiling> {
   const file = path.join(DIR, 'ceiling.sqlite');
-  const w = new Worker(new URL('./ceiling-worker.mjs', import.meta.url), {
-    workerData: { source, file, batch: DEFAULT_BATCH, rowsPerInsert: ROWS_PER_INSERT, pragmas: WRITE_PRAGMAS, schemaSql: SCHEMA_SQL, finalIndexSql: FINAL_INDEX_SQL, tables: STORED_TABLES },
-    resourceLimits: { maxOldGenerationSizeMb: 12 * 1024 },
-  });
+  const child = fork(fileURLToPath(new URL('./ceiling-worker.mjs', import.meta.url)), [], { execArgv: ['--max-old-space-size=12288'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  child.send({ source, file, batch: DEFAULT_BATCH, rowsPerInsert: ROWS_PER_INSERT, pragmas: WRITE_PRAGMAS, schemaSql: SCHEMA_SQL, finalIndexSql: FINAL_INDEX_SQL, tables: STORED_TABLES });
   return new Promise<Ceiling>((resolve, reject) => {
-    w.once('message', (m: Ceiling) => resolve(m));
-    w.once('error', reject);
+    child.once('message', (m) => resolve(m as Ceiling));
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`bench: the ceiling process exited with code ${code} before answering`)));
   });
 }
 
