@@ -12,7 +12,7 @@ import { compareRuns } from './compare';
 import { BusyError, UserError } from './errors';
 import { download, exportTo, type Download, type ExportResult } from './exports';
 import { importKernelLog, looksLikeTrace } from './observed';
-import { findMatchingScenario } from './match';
+import { findMatchingScenario } from './match/search';
 import { Readers } from './readers';
 import { MAX_ACTIVE_RUNS, Runs, type OpOptions, type RecordRequest, type RunInternals, type RunResult } from './runs';
 import { summaryOf } from './summary';
