@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { UserError } from '../errors';
+import { sweepRunPrefix } from '../names';
 import type { ResolvedSweepDefinition, SweepPointDto } from './grid';
 
 /**
@@ -114,7 +115,7 @@ export class SweepManifests {
     const traces = fs.readdirSync(this.home);
     for (let i = 1; ; i++) {
       const id = i === 1 ? base : `${base}-${i}`;
-      if (traces.some((t) => t.startsWith(`${id}-p`))) continue;
+      if (traces.some((t) => t.startsWith(sweepRunPrefix(id)))) continue;
       try {
         fs.closeSync(fs.openSync(this.file(id), 'wx'));
         return id;

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { designOf } from '../../sim/design';
 import { MODEL_VERSION, scenarioOrThrow, UnknownScenarioError } from '../../sim/run';
-import { stamp, traceName } from '../names';
+import { sweepId, sweepRunFileName } from '../names';
 import { UserError } from '../errors';
 import type { OpOptions, RecordRequest, RunResult } from '../runs';
 import { SweepManifests, type Manifest, type SweepListItem, type SweepRecord } from './manifests';
@@ -83,7 +83,7 @@ export class SweepService {
     const jobs = opts.jobs ?? os.availableParallelism();
     if (!Number.isSafeInteger(jobs) || jobs < 1 || jobs > 64) throw new UserError(`The number of runs at once (--jobs) must be an integer from 1 to 64; got '${String(opts.jobs)}'.`);
     const created = new Date();
-    const id = this.manifests.reserveId(`${stamp(created)}-${grid.definition.preset ?? grid.definition.scenario}`);
+    const id = this.manifests.reserveId(sweepId(created, grid.definition.preset ?? grid.definition.scenario));
     const m: Manifest = {
       format: 1,
       id,
@@ -119,7 +119,7 @@ export class SweepService {
     const runOne = async (point: number, seed: number): Promise<void> => {
       const p = grid.points[point];
       const rec = m.points[point].runs[seed - 1];
-      const name = traceName(`${id}-p${String(point).padStart(String(grid.points.length - 1).length, '0')}`, designOf({ mmExit: mmExitDefault, ...p.params }), seed);
+      const name = sweepRunFileName(id, point, grid.points.length, designOf({ mmExit: mmExitDefault, ...p.params }), seed);
       rec.status = 'running';
       rec.run = name;
       persist();
