@@ -1,7 +1,7 @@
 // ESLint flat config. Folders are layers and imports only go down (STYLE.md, DESIGN.md):
 //
 //   main/sim           pure, deterministic: imports nothing outside main/sim, no host APIs
-//   main/contract.ts   types only; may take types from main/sim
+//   main/contract.ts   types, LAB_METHODS and designOf; may take types from main/sim, and main/sim/design.ts (pure)
 //   main/trace         + main/sim, main/contract, node builtins, better-sqlite3
 //   main/lab           + main/trace, main/sim, main/contract, node
 //   main/cli, main/web thin adapters over main/lab (through main/lab/index.ts only) and main/contract (types from sim/trace)
@@ -112,7 +112,8 @@ const LAYERS = [
   },
   {
     name: 'main/contract.ts', dir: 'main', self: 'main/contract', files: ['contract.ts'],
-    allow: [], typeOnly: ['main/sim'], bareDeny: ['any'],
+    // Its one value from main/sim: designOf (design.ts imports nothing), which the renderer shares.
+    allow: ['main/sim/design'], typeOnly: ['main/sim'], bareDeny: ['any'],
   },
   {
     name: 'main/sim', dir: 'main/sim', files: ['**'], nested: true,
@@ -133,7 +134,7 @@ const LAYERS = [
     typeOnly: ['main/sim', 'main/trace'], bareDeny: ['electron'],
   })),
   {
-    // main/contract.ts is types and one value, LAB_METHODS (from which the bridge is made).
+    // main/contract.ts is types and two values: LAB_METHODS (from which the bridge is made) and designOf.
     name: 'preload', dir: 'preload', files: ['**'], nested: true,
     allow: ['main/contract'], bareDeny: ['anyButElectron'],
   },

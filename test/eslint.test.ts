@@ -32,6 +32,12 @@ describe('lint', () => {
     expect(await errors('main/lab/x.ts', "import { Runs } from './runs';\nexport const r = Runs;\n")).toEqual([]);
   });
 
+  it('lets main/contract.ts take one value from main/sim, designOf, and types only otherwise', async () => {
+    expect(await errors('main/contract.ts', "import { designOf } from './sim/design';\nexport { designOf };\n")).toEqual([]);
+    expect((await errors('main/contract.ts', "import { MODEL_VERSION } from './sim/run';\nexport const v = MODEL_VERSION;\n")).join('\n')).toMatch(/main\/contract\.ts may import main\/sim with `import type` only/);
+    expect(await errors('main/contract.ts', "import type { Summary } from './sim/run';\nexport type S = Summary;\n")).toEqual([]);
+  });
+
   it("keeps the trace's connection inside main/trace", async () => {
     expect(await errors('main/lab/x.ts', "import { TraceDb } from '../trace/db';\nexport const d = TraceDb;\n")).toEqual([expect.stringMatching(/^sva-lab\/boundaries: main\/trace\/db\.ts \(the SQLite connection\) is private/)]);
     expect(await errors('main/trace/x.ts', "import { TraceDb } from './db';\nexport const d = TraceDb;\n")).toEqual([]);
