@@ -1,10 +1,10 @@
 // ESLint flat config. Folders are layers and imports only go down (STYLE.md, DESIGN.md):
 //
 //   main/sim           pure, deterministic: imports nothing outside main/sim, no host APIs
-//   main/contract.ts   types only; may take types from main/sim
+//   main/contract.ts   types, LAB_METHODS and designOf; may take types from main/sim, and main/sim/design.ts (pure)
 //   main/trace         + main/sim, main/contract, node builtins, better-sqlite3
 //   main/lab           + main/trace, main/sim, main/contract, node
-//   main/cli, main/web thin adapters over main/lab and main/contract (types from sim/trace)
+//   main/cli, main/web thin adapters over main/lab (through main/lab/index.ts only) and main/contract (types from sim/trace)
 //   main/*.ts, others  Electron main side: anything in main/, never renderer/preload/test/bench
 //   preload            electron + main/contract (its types and LAB_METHODS)
 //   renderer           main/contract (its types and LAB_METHODS); never node, electron or other main/**
@@ -112,7 +112,8 @@ const LAYERS = [
   },
   {
     name: 'main/contract.ts', dir: 'main', self: 'main/contract', files: ['contract.ts'],
-    allow: [], typeOnly: ['main/sim'], bareDeny: ['any'],
+    // Its one value from main/sim: designOf (design.ts imports nothing), which the renderer shares.
+    allow: ['main/sim/design'], typeOnly: ['main/sim'], bareDeny: ['any'],
   },
   {
     name: 'main/sim', dir: 'main/sim', files: ['**'], nested: true,
@@ -133,7 +134,7 @@ const LAYERS = [
     typeOnly: ['main/sim', 'main/trace'], bareDeny: ['electron'],
   })),
   {
-    // main/contract.ts is types and one value, LAB_METHODS (from which the bridge is made).
+    // main/contract.ts is types and two values: LAB_METHODS (from which the bridge is made) and designOf.
     name: 'preload', dir: 'preload', files: ['**'], nested: true,
     allow: ['main/contract'], bareDeny: ['anyButElectron'],
   },
@@ -263,6 +264,11 @@ const BOUNDARIES = [
     'Adapters never import each other: main/cli must not import main/web or the Electron main side (main/sva-lab.ts hands the CLI the web server).'],
   [(f) => under(f, 'main/web'), (t) => under(t, 'main/cli') || t === 'main/ipc' || t === 'main/index',
     'Adapters never import each other: main/web must not import main/cli or the Electron main side; what they share lives in main/lab.'],
+  // The lab's one door: an adapter reaches main/lab through main/lab/index.ts (createLab and the
+  // pure helpers the adapters share), never into one of its modules.
+  [(f) => under(f, 'main/cli') || under(f, 'main/web') || f === 'main/ipc.ts' || f === 'main/index.ts',
+    (t) => under(t, 'main/lab') && t !== 'main/lab' && t !== 'main/lab/index',
+    'The lab has one door: an adapter (main/cli, main/web, main/ipc.ts, main/index.ts) imports main/lab only through main/lab/index.ts; export what it needs from there.'],
   // The trace's connection is private to main/trace: every query is a reader method.
   [(f) => !under(f, 'main/trace') && !under(f, 'test') && !under(f, 'bench'), (t) => t === 'main/trace/db',
     'main/trace/db.ts (the SQLite connection) is private to main/trace: ask TraceReader (main/trace/reader.ts), which answers in the contract\'s DTOs.'],

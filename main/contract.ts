@@ -1,7 +1,8 @@
 /**
  * The LabApi contract: the one module main, preload, the web client and the renderer share.
- * Types, and one value: LAB_METHODS, the list of method names the transports are made from.
- * It imports nothing but types. Every method is async and returns plain JSON-able data, so the same interface runs
+ * Types, and two values: LAB_METHODS, the list of method names the transports are made from, and
+ * designOf, the one rule naming a run's design (main/sim/design.ts, pure), so the renderer names a
+ * design as the lab does. Besides that it imports nothing but types. Every method is async and returns plain JSON-able data, so the same interface runs
  * over Electron IPC (preload exposes it as `window.lab`) and over HTTP in `serve` mode.
  *
  * Runs are identified by `RunId`: the trace file's name inside the archive folder (no path
@@ -13,7 +14,7 @@
  *  - `GET /api/events`: server-sent events; each `data:` line is one `LabEvent` as JSON.
  *  - Requests whose Origin is not the server's own are refused (403).
  */
-import type { Design } from './sim/design';
+import { designOf, type Design } from './sim/design';
 import type { TrackType } from './sim/events';
 import type { LatencyStats, Metrics } from './sim/metrics';
 import type { ParamSpec, ParamValue } from './sim/params';
@@ -22,6 +23,7 @@ import type { ModelState } from './sim/state';
 import type { Ns } from './sim/time';
 
 /** `Ns`: integer nanoseconds of virtual time (declared once, in main/sim/time.ts). */
+export { designOf };
 export type { Design, LatencyStats, Metrics, ModelState, Ns, ParamSpec, ParamValue, Summary, TrackType };
 /** A trace file name in the archive, e.g. `20261123-201500-oom-bound-victim-mm_exit-s1.sqlite`. */
 export type RunId = string;

@@ -21,6 +21,23 @@ describe('lint', () => {
     expect(await errors('main/sva-lab.ts', "import { main } from './cli/index';\nimport { startServer } from './web/server';\nexport const x = [main, startServer];\n")).toEqual([]);
   });
 
+  it('lets an adapter into main/lab only through main/lab/index.ts', async () => {
+    const door = /^sva-lab\/boundaries: The lab has one door/;
+    expect(await errors('main/cli/commands/x.ts', "import { Runs } from '../../lab/runs';\nexport const r = Runs;\n")).toEqual([expect.stringMatching(door)]);
+    expect(await errors('main/web/x.ts', "import type { Runs } from '../lab/runs';\nexport type R = Runs;\n")).toEqual([expect.stringMatching(door)]);
+    expect(await errors('main/ipc.ts', "export const load = () => import('./lab/runs');\n")).toEqual([expect.stringMatching(door)]);
+    expect(await errors('main/index.ts', "export { Runs } from './lab/runs';\n")).toEqual([expect.stringMatching(door)]);
+    expect(await errors('main/cli/commands/x.ts', "import { createLab } from '../../lab/index';\nexport const c = createLab;\n")).toEqual([]);
+    // Inside main/lab its modules import each other freely.
+    expect(await errors('main/lab/x.ts', "import { Runs } from './runs';\nexport const r = Runs;\n")).toEqual([]);
+  });
+
+  it('lets main/contract.ts take one value from main/sim, designOf, and types only otherwise', async () => {
+    expect(await errors('main/contract.ts', "import { designOf } from './sim/design';\nexport { designOf };\n")).toEqual([]);
+    expect((await errors('main/contract.ts', "import { MODEL_VERSION } from './sim/run';\nexport const v = MODEL_VERSION;\n")).join('\n')).toMatch(/main\/contract\.ts may import main\/sim with `import type` only/);
+    expect(await errors('main/contract.ts', "import type { Summary } from './sim/run';\nexport type S = Summary;\n")).toEqual([]);
+  });
+
   it("keeps the trace's connection inside main/trace", async () => {
     expect(await errors('main/lab/x.ts', "import { TraceDb } from '../trace/db';\nexport const d = TraceDb;\n")).toEqual([expect.stringMatching(/^sva-lab\/boundaries: main\/trace\/db\.ts \(the SQLite connection\) is private/)]);
     expect(await errors('main/trace/x.ts', "import { TraceDb } from './db';\nexport const d = TraceDb;\n")).toEqual([]);

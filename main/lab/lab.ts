@@ -12,10 +12,10 @@ import { compareRuns } from './compare';
 import { BusyError, UserError } from './errors';
 import { download, exportTo, type Download, type ExportResult } from './exports';
 import { importKernelLog, looksLikeTrace } from './observed';
-import { findMatchingScenario } from './match';
+import { findMatchingScenario } from './match/search';
 import { Readers } from './readers';
 import { MAX_ACTIVE_RUNS, Runs, type OpOptions, type RecordRequest, type RunInternals, type RunResult } from './runs';
-import { summaryOf } from './summary';
+import { INTERRUPTED_ERROR, summaryOf } from './summary';
 import type { SweepDefinition } from './sweeps/grid';
 import { PRESETS } from './sweeps/presets';
 import { LiveSweeps } from './sweeps/live';
@@ -229,7 +229,7 @@ export function createLab(home: string, options: LabOptions = {}): Lab {
         const id = path.basename(f);
         readers.drop(id);
         try {
-          if ((await readerJob<number>({ op: 'close-abandoned', file: f, as: 'interrupted', error: INTERRUPTED }, { deadlineMs: IMPORT_DEADLINE_MS })) >= 0) n++;
+          if ((await readerJob<number>({ op: 'close-abandoned', file: f, as: 'interrupted', error: INTERRUPTED_ERROR }, { deadlineMs: IMPORT_DEADLINE_MS })) >= 0) n++;
         } catch {
           // left as it is: still listed as interrupted, its problem shown when opened
         }
@@ -246,6 +246,3 @@ export function createLab(home: string, options: LabOptions = {}): Lab {
   if (options.recoverInterrupted) void lab.recoverInterrupted().catch(() => undefined);
   return lab;
 }
-
-/** The error stored in a trace closed as interrupted. */
-const INTERRUPTED = 'the recording process was killed before the run ended; the trace holds every event committed until then';

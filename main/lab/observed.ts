@@ -5,7 +5,7 @@ import { DEFAULT_LIMITS, parseKernelLog } from '../trace/kernlog/parse';
 import { KernLogError } from '../trace/kernlog/types';
 import { writeObservedTrace } from '../trace/observed';
 import { reserveIn } from './archive';
-import { stamp } from './names';
+import { observedFileName } from './names';
 import { UserError } from './errors';
 import { APP_VERSION } from './version';
 
@@ -30,12 +30,6 @@ export function looksLikeTrace(file: string, name: string): boolean {
   }
 }
 
-/** An archive file name for an observed run: `<stamp>-observed-<source name>.sqlite`. */
-function observedName(source: string, now: Date): string {
-  const base = path.basename(source).replace(/\.sqlite$/, '').replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 120) || 'kernel-log';
-  return `${stamp(now)}-observed-${base}.sqlite`;
-}
-
 /**
  * Import a kernel log as an observed run into the archive `home`: parse it (refusing, in one
  * sentence naming `name`, what is not a kernel log or is too big), write it through the trace writer
@@ -53,7 +47,7 @@ export function importKernelLog(home: string, src: string, name: string, now = n
     if (e instanceof KernLogError) throw new UserError(e.message.replace(`'${path.basename(name)}'`, `'${name}'`));
     throw e;
   }
-  const file = reserveIn(home, observedName(name, now));
+  const file = reserveIn(home, observedFileName(path.basename(name), now));
   try {
     writeObservedTrace(file, log, { appVersion: APP_VERSION, created: now.toISOString() });
   } catch (e) {

@@ -11,6 +11,9 @@ export interface SummaryOptions {
   recompute: boolean;
 }
 
+/** Why a run is interrupted: the error a trace left 'running' reads back with, and is closed with (recoverInterrupted). */
+export const INTERRUPTED_ERROR = 'the recording process was killed before the run ended; the trace holds every event committed until then';
+
 /**
  * A recorded run's summary, the one place it is built from a trace (`openRun`, `sva-lab summary`,
  * a run whose worker died). A trace still marked 'running' that nobody records was left so by a
@@ -27,7 +30,7 @@ export function summaryOf(r: TraceReader, opts: SummaryOptions): Summary {
     model: designOf(m.params),
     modelVersion: m.modelVersion,
     status: m.status === 'running' ? (abandoned ? 'interrupted' : 'complete') : m.status,
-    error: abandoned ? 'the recording process was killed before the run ended; the trace holds every event committed until then' : m.error,
+    error: abandoned ? INTERRUPTED_ERROR : m.error,
     endReason: m.endReason ?? m.status,
     // Recomputed from the recorded params (a pure function of them).
     warnings: runWarnings(m.scenario, m.params as Summary['params']),

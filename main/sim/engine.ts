@@ -20,6 +20,12 @@ export interface CallOpts<R> {
   end?: (r: R) => { a?: number; b?: number; args?: Record<string, unknown> };
 }
 
+/** A body that runs at once, as a generator `Sim.call` can take: never yielding is its point. */
+// eslint-disable-next-line require-yield
+function* atOnce<R>(body: () => R): Gen<R> {
+  return body();
+}
+
 /** Why `Sim.run` returned. */
 export type EndReason = 'quiescent' | 'horizon' | 'budget' | 'stopped' | 'panic';
 
@@ -162,23 +168,13 @@ export class Sim {
 
   /**
    * `call` for a kernel function that cannot sleep (a free callback, a put): the same fn_begin and
-   * fn_end, the body runs at once.
+   * fn_end, the body runs at once. It is `call` itself, driven to its end here: a body that never
+   * yields finishes in the first step.
    */
   callNow<R>(t: Task, fn: string, body: () => R, o: CallOpts<R> = {}): R {
-    const a = o.a ?? 0;
-    const b = o.b ?? 0;
-    this.emitJson(KIND.fn_begin, t.actor, a, b, o.args ? JSON.stringify({ fn, ...o.args }) : fnArgs(fn));
-    t.stack.push(fn);
-    let r: R;
-    try {
-      r = body();
-    } finally {
-      t.stack.pop();
-    }
-    const e = o.end?.(r);
-    const args = e?.args ?? o.args;
-    this.emitJson(KIND.fn_end, t.actor, e?.a ?? a, e?.b ?? b, args ? JSON.stringify({ fn, ...args }) : fnArgs(fn));
-    return r;
+    const step = this.call(t, fn, atOnce(body), o).next();
+    if (!step.done) throw new Error(`callNow(${fn}): the body yielded`); // cannot happen: atOnce never yields
+    return step.value;
   }
 
   // ---------------------------------------------------------------- scheduling

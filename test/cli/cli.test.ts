@@ -1,17 +1,14 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runScenario } from '../../main/sim/run';
 import { fingerprint, tempDir } from '../trace/helpers';
+import { BIN, cliIn } from './svaLab';
 
 const home = tempDir('sva-cli-home-');
-const BIN = path.resolve('bin/sva-lab.mjs');
 
-function lab(...args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, SVA_LAB_HOME: home }, timeout: 60_000 });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
+const lab = cliIn(home, 60_000);
 
 /** `--json` prints exactly one JSON document on stdout. */
 function json<T = Record<string, unknown>>(args: string[]): T {

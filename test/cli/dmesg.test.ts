@@ -1,16 +1,12 @@
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../trace/helpers';
+import { cliIn } from './svaLab';
 
 const home = tempDir('sva-cli-dmesg-');
-const BIN = path.resolve('bin/sva-lab.mjs');
 
-function lab(...args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, SVA_LAB_HOME: home }, timeout: 60_000 });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
+const lab = cliIn(home, 60_000);
 
 function record(scenario: string, ...sets: string[]): string {
   const r = lab('run', scenario, ...sets.flatMap((s) => ['--set', s]), '--json');

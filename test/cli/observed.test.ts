@@ -1,17 +1,13 @@
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { kernelLog } from '../trace/kernelLogs';
 import { tempDir } from '../trace/helpers';
+import { cliIn } from './svaLab';
 
 const home = tempDir('sva-cli-observed-');
-const BIN = path.resolve('bin/sva-lab.mjs');
 
-function lab(...args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, SVA_LAB_HOME: home }, timeout: 120_000 });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
+const lab = cliIn(home, 120_000);
 
 describe('sva-lab import, summary, list and match with a kernel log', () => {
   it('import --json prints {trace, kind, summary} for a kernel log', () => {

@@ -1,15 +1,10 @@
-import { spawnSync } from 'node:child_process';
-import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../trace/helpers';
+import { cliIn } from './svaLab';
 
 const home = tempDir('sva-cli-why-');
-const BIN = path.resolve('bin/sva-lab.mjs');
 
-function lab(...args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, SVA_LAB_HOME: home }, timeout: 120_000 });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
+const lab = cliIn(home, 120_000);
 
 let trace: string;
 let kill2: number;

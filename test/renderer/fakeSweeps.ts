@@ -2,12 +2,14 @@
  * Sweeps for the fake LabApi (test/renderer/fakeLab.ts): the real presets, grid expansion and
  * aggregation (main/lab/presets, main/lab/sweep_grid) over runs recorded in memory by the real
  * simulator, one run per tick, with the `sweep-progress` / `sweep-finished` events the service sends.
- * Each run joins the fake archive under the service's naming (`<sweep>-pNN-<model>-sS.sqlite`), so
+ * Each run joins the fake archive under the service's naming (names.ts `sweepRunFileName`), so
  * opening or comparing a point works as in the app.
  */
 import type { SweepDefinitionDto, SweepDto, SweepListItemDto, SweepPresetDto, SweepStatus } from '../../main/contract';
+import { sweepRunFileName } from '../../main/lab/names';
 import { PRESETS } from '../../main/lab/sweeps/presets';
 import { aggregate, expandGrid, flattenMetrics } from '../../main/lab/sweeps/grid';
+import { designOf } from '../../main/sim/design';
 import { SCENARIOS } from '../../main/sim/scenarios/index';
 import { recordRun, type FakeLab } from './fakeLab';
 
@@ -76,7 +78,7 @@ export function withFakeSweeps(lab: FakeLab, opts: FakeSweepOptions = {}): FakeS
       if (!job) return finish('complete');
       const point = grid.points[job.point];
       const run = recordRun({ scenario: def.scenario, params: point.params, seed: job.seed }, sweep.created);
-      const runId = `${id}-p${String(point.index).padStart(2, '0')}-${run.item.model}-s${job.seed}.sqlite`;
+      const runId = sweepRunFileName(id, point.index, grid.points.length, designOf(run.info.summary.params), job.seed);
       run.item.id = runId;
       run.info.id = runId;
       lab.runs.unshift(run);

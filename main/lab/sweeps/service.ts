@@ -1,47 +1,23 @@
-import type { SweepListItemDto } from '../../contract';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { designOf } from '../../sim/design';
 import { MODEL_VERSION, scenarioOrThrow, UnknownScenarioError } from '../../sim/run';
-import { stamp, traceName } from '../names';
+import { sweepId, sweepRunFileName } from '../names';
 import { UserError } from '../errors';
 import type { OpOptions, RecordRequest, RunResult } from '../runs';
-import { aggregate, checkMetrics, expandGrid, flattenMetrics, type AggregatedPoint, type ResolvedSweepDefinition, type SweepDefinition, type SweepPointDto, type SweepRunDto } from './grid';
+import { SweepManifests, type Manifest, type SweepListItem, type SweepRecord } from './manifests';
+import { aggregate, checkMetrics, expandGrid, flattenMetrics, type AggregatedPoint, type SweepDefinition, type SweepPointDto, type SweepRunDto } from './grid';
 import { APP_VERSION } from '../version';
 import { sharedPool } from '../workers/pool';
 
 export * from './grid';
-
-/**
- * `interrupted`: the manifest still says running but the process that ran it is gone (killed,
- * crashed); finished runs are kept as for a cancelled sweep.
- */
-export type SweepStatus = 'running' | 'complete' | 'cancelled' | 'interrupted';
-
-/** A sweep as its manifest (`<archive>/sweeps/<id>.json`) records it; updated as runs finish. */
-export interface SweepRecord {
-  id: string;
-  definition: ResolvedSweepDefinition;
-  /** ISO times (wall clock) of the start and of the end (null while running). */
-  created: string;
-  finished: string | null;
-  status: SweepStatus;
-  /** Runs in the grid (points × seeds) and runs finished (complete, cancelled or failed). */
-  total: number;
-  done: number;
-  appVersion: string;
-  modelVersion: number;
-  points: SweepPointDto[];
-}
+export type { SweepListItem, SweepRecord, SweepStatus } from './manifests';
 
 /** A sweep with its table: the chosen metrics per grid point (mean, min, max over seeds). */
 export interface SweepResult extends SweepRecord {
   table: AggregatedPoint[];
 }
-
-/** One sweep in the list, without its runs (`problem` is set for a manifest that cannot be read). */
-export type SweepListItem = SweepListItemDto;
 
 /** Sent each time a run of the sweep finishes. */
 export interface SweepProgress {
@@ -67,23 +43,6 @@ export interface SweepHandle {
   done: Promise<SweepResult>;
 }
 
-/** Manifest on disk: the DTO plus who is running it, so a dead runner can be told from a live one. */
-interface Manifest extends SweepRecord {
-  format: 1;
-  runner: { pid: number; host: string };
-}
-
-const ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** How a sweep records one run: the lab's `record` (runs.ts). */
 export type Recorder = (req: RecordRequest, opts: OpOptions) => Promise<RunResult>;
 
@@ -94,14 +53,18 @@ export type Recorder = (req: RecordRequest, opts: OpOptions) => Promise<RunResul
  * out; user mistakes come back as UserError with one sentence.
  */
 export class SweepService {
+  private readonly manifests: SweepManifests;
+
   constructor(
     readonly home: string,
     private readonly record: Recorder,
-  ) {}
+  ) {
+    this.manifests = new SweepManifests(home);
+  }
 
   /** The folder of the manifests. */
   get dir(): string {
-    return path.join(this.home, 'sweeps');
+    return this.manifests.dir;
   }
 
   /**
@@ -120,7 +83,7 @@ export class SweepService {
     const jobs = opts.jobs ?? os.availableParallelism();
     if (!Number.isSafeInteger(jobs) || jobs < 1 || jobs > 64) throw new UserError(`The number of runs at once (--jobs) must be an integer from 1 to 64; got '${String(opts.jobs)}'.`);
     const created = new Date();
-    const id = this.reserveId(`${stamp(created)}-${grid.definition.preset ?? grid.definition.scenario}`);
+    const id = this.manifests.reserveId(sweepId(created, grid.definition.preset ?? grid.definition.scenario));
     const m: Manifest = {
       format: 1,
       id,
@@ -135,7 +98,7 @@ export class SweepService {
       runner: { pid: process.pid, host: os.hostname() },
       points: grid.points.map((p) => ({ index: p.index, values: p.values, runs: Array.from({ length: grid.definition.seeds }, (_, i) => ({ seed: i + 1, run: null, status: 'pending', error: null, metrics: null })) })),
     };
-    this.write(m);
+    this.manifests.write(m);
 
     const signal = opts.signal;
     // Every finished run rewrites the manifest; for big sweeps (the manifest grows with the
@@ -149,14 +112,14 @@ export class SweepService {
         if (timer) clearTimeout(timer);
         timer = null;
         lastWrite = Date.now();
-        this.write(m);
+        this.manifests.write(m);
       } else timer ??= setTimeout(persist, wait);
     };
     const mmExitDefault = sc.params.find((s) => s.key === 'mmExit')?.default === true;
     const runOne = async (point: number, seed: number): Promise<void> => {
       const p = grid.points[point];
       const rec = m.points[point].runs[seed - 1];
-      const name = traceName(`${id}-p${String(point).padStart(String(grid.points.length - 1).length, '0')}`, designOf({ mmExit: mmExitDefault, ...p.params }), seed);
+      const name = sweepRunFileName(id, point, grid.points.length, designOf({ mmExit: mmExitDefault, ...p.params }), seed);
       rec.status = 'running';
       rec.run = name;
       persist();
@@ -193,7 +156,7 @@ export class SweepService {
         m.status = signal?.aborted && cut ? 'cancelled' : 'complete';
         m.finished = new Date().toISOString();
         if (timer) clearTimeout(timer);
-        this.write(m);
+        this.manifests.write(m);
       }
       return this.result(m);
     })();
@@ -202,28 +165,12 @@ export class SweepService {
 
   /** The sweeps in the archive, newest first. Unreadable manifests are listed with a `problem`. */
   async list(): Promise<SweepListItem[]> {
-    if (!fs.existsSync(this.dir)) return [];
-    const ids = fs
-      .readdirSync(this.dir)
-      .filter((f) => f.endsWith('.json'))
-      .map((f) => f.slice(0, -5))
-      .sort()
-      .reverse();
-    return ids.map((id) => {
-      try {
-        const m = this.read(id);
-        const d = m.definition;
-        return { id, scenario: d.scenario, preset: d.preset, vary: d.vary, seeds: d.seeds, status: m.status, created: m.created, finished: m.finished, total: m.total, done: m.done };
-      } catch (e) {
-        const problem = e instanceof Error ? e.message : String(e);
-        return { id, scenario: '', preset: null, vary: [], seeds: 0, status: 'interrupted', created: '', finished: null, total: 0, done: 0, problem };
-      }
-    });
+    return this.manifests.list();
   }
 
   /** One sweep with its runs and its table (the definition's metrics, or `metrics` if given). */
   async get(id: string, metrics?: string[]): Promise<SweepResult> {
-    const m = this.read(id);
+    const m = this.manifests.read(id);
     return this.result(m, metrics === undefined ? undefined : checkMetrics(metrics));
   }
 
@@ -248,49 +195,5 @@ export class SweepService {
   private result(m: Manifest, metrics?: string[]): SweepResult {
     const { format: _f, runner: _r, ...dto } = structuredClone(m);
     return { ...dto, table: aggregate(dto.points, metrics ?? dto.definition.metrics) };
-  }
-
-  private file(id: string): string {
-    if (!ID_RE.test(id)) throw new UserError(`'${id}' is not a sweep id (letters, digits, '.', '_' and '-'); \`sva-lab sweeps\` lists them.`);
-    return path.join(this.dir, `${id}.json`);
-  }
-
-  private read(id: string): Manifest {
-    const f = this.file(id);
-    if (!fs.existsSync(f)) throw new UserError(`There is no sweep '${id}' in ${this.home}; \`sva-lab sweeps\` lists them.`);
-    let m: Manifest;
-    try {
-      m = JSON.parse(fs.readFileSync(f, 'utf8')) as Manifest;
-    } catch (e) {
-      throw new UserError(`The manifest of sweep '${id}' (${f}) is not valid JSON: ${(e as Error).message}.`);
-    }
-    if (m.format !== 1 || !m.definition || !Array.isArray(m.points)) throw new UserError(`The manifest of sweep '${id}' (${f}) is not a sweep manifest this version can read.`);
-    // A sweep whose runner died (killed, crashed) is not running any more.
-    if (m.status === 'running' && m.runner?.host === os.hostname() && !alive(m.runner.pid)) m.status = 'interrupted';
-    return m;
-  }
-
-  /** Atomic replace, so a reader (the UI polling, `sva-lab sweeps`) never sees half a manifest. */
-  private write(m: Manifest): void {
-    const f = this.file(m.id);
-    const tmp = `${f}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, `${JSON.stringify(m, null, 1)}\n`);
-    fs.renameSync(tmp, f);
-  }
-
-  /** Create the manifest file exclusively under `base` (or `base-2`, ...), with no trace already named after it. */
-  private reserveId(base: string): string {
-    fs.mkdirSync(this.dir, { recursive: true });
-    const traces = fs.readdirSync(this.home);
-    for (let i = 1; ; i++) {
-      const id = i === 1 ? base : `${base}-${i}`;
-      if (traces.some((t) => t.startsWith(`${id}-p`))) continue;
-      try {
-        fs.closeSync(fs.openSync(this.file(id), 'wx'));
-        return id;
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new UserError(`Cannot create the sweep manifest in '${this.dir}': ${(e as Error).message}.`);
-      }
-    }
   }
 }

@@ -1,7 +1,7 @@
 import type { Sim } from '../engine';
 import type { Kernel } from '../kernel/kernel';
 import type { Params } from '../params';
-import { COMMON_OWN, DEFAULT_HORIZON, makeKernel, ms, Mutex, paramsWith, svaProcess, type Scenario } from './scenario';
+import { COMMON_OWN, DEFAULT_HORIZON, dmaJob, makeKernel, ms, Mutex, paramsWith, svaProcess, type Scenario } from './scenario';
 
 /**
  * The normal path: the process unbinds while it is alive (munmap + close of its queue, so the
@@ -40,7 +40,7 @@ export const closeThenExit: Scenario = {
       comm: 'accel-app',
       anonMiB: p.anonMiB as number,
       dev: 'accel0 q0',
-      job: { transactions: p.dmaJobTx as number, faultRate: p.faultRate as number },
+      job: dmaJob(p),
       priCredits: p.priCredits as number,
       driverLock: new Mutex(sim, 'uacce_mm->lock'),
       closeAfter: ms(p.closeAtMs as number),

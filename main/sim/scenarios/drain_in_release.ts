@@ -4,7 +4,7 @@ import { IntelIommu } from '../kernel/intel';
 import type { Kernel } from '../kernel/kernel';
 import type { Params } from '../params';
 import type { Gen, Task } from '../task';
-import { COMMON_OWN, DEFAULT_HORIZON, killAt, makeKernel, ms, paramsWith, type Scenario } from './scenario';
+import { COMMON_OWN, DEFAULT_HORIZON, dmaJob, killAt, makeKernel, ms, openWqAndStart, paramsWith, type Scenario } from './scenario';
 
 /**
  * Log 05 (v5.7.0-rc1 with the page-request drain patches, Jacob Pan, Apr 2020): a process bound to a
@@ -49,18 +49,12 @@ export const drainInRelease: Scenario = {
     // The test kernel's drain waited with a timeout (log 05: wait_for_completion_timeout).
     if (k.iommu.hw instanceof IntelIommu) k.iommu.hw.drainWait = 'wait_for_completion_timeout';
     const wq = new IdxdWq(k, 'dsa0 wq0', p.priCredits as number);
-    const job = { transactions: p.dmaJobTx as number, faultRate: p.faultRate as number };
+    const job = dmaJob(p);
     const proc = k.createProcess({
       comm: 'dsatest',
       anonMiB: 64,
       body: function* (kk: Kernel, t: Task, pr): Gen {
-        const ok = yield* kk.syscall(t, '__x64_sys_openat', wq.open(t, pr));
-        if (!ok) {
-          kk.note(`${pr.comm}:${pr.tgid}: bind failed, no PASID left`);
-          yield* kk.sim.userIdle(t);
-          return;
-        }
-        wq.start(job);
+        if (!(yield* openWqAndStart(kk, t, pr, wq, job))) return;
         for (;;) yield* kk.sim.userIdle(t, 'user: computing');
       },
     });

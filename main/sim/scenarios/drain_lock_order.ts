@@ -3,7 +3,7 @@ import { IdxdWq } from '../kernel/idxd';
 import type { Kernel } from '../kernel/kernel';
 import type { Params } from '../params';
 import type { Gen, Task } from '../task';
-import { COMMON_OWN, DEFAULT_HORIZON, makeKernel, ms, paramsWith, type Scenario } from './scenario';
+import { COMMON_OWN, DEFAULT_HORIZON, dmaJob, makeKernel, ms, openWqAndStart, paramsWith, type Scenario } from './scenario';
 
 /**
  * Log 04 (v5.14.0-rc7, Fenghua Yu, Aug 2021): a process with a DSA work queue open through SVA
@@ -44,18 +44,12 @@ export const drainLockOrder: Scenario = {
     const k = makeKernel(sim, p, 4096, { release: '5.14.0-rc7 #1', debugLocks: p.debugLocks as boolean });
     const wq = new IdxdWq(k, 'dsa0 wq0', p.priCredits as number);
     const closeAt = ms(p.closeAtMs as number);
-    const job = { transactions: p.dmaJobTx as number, faultRate: p.faultRate as number };
+    const job = dmaJob(p);
     k.createProcess({
       comm: 'dsa_test',
       anonMiB: 64,
       body: function* (kk: Kernel, t: Task, pr): Gen {
-        const ok = yield* kk.syscall(t, '__x64_sys_openat', wq.open(t, pr));
-        if (!ok) {
-          kk.note(`${pr.comm}:${pr.tgid}: bind failed, no PASID left`);
-          yield* kk.sim.userIdle(t);
-          return;
-        }
-        wq.start(job);
+        if (!(yield* openWqAndStart(kk, t, pr, wq, job))) return;
         yield* kk.sim.user(t, closeAt);
         kk.trigger('close(fd)', pr);
         yield* kk.syscall(t, '__x64_sys_close', kk.close_fd(t, pr, wq.file!));

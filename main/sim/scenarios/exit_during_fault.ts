@@ -2,7 +2,7 @@ import type { Sim } from '../engine';
 import type { Kernel } from '../kernel/kernel';
 import type { Params } from '../params';
 import { DEVICE_OWN } from './device_params';
-import { COMMON_OWN, DEFAULT_HORIZON, killAt, makeKernel, ms, Mutex, paramsWith, svaProcess, type Scenario } from './scenario';
+import { COMMON_OWN, DEFAULT_HORIZON, dmaJob, killAt, makeKernel, ms, Mutex, paramsWith, svaProcess, type Scenario } from './scenario';
 
 export const exitDuringFault: Scenario = {
   id: 'exit-during-fault',
@@ -28,13 +28,11 @@ export const exitDuringFault: Scenario = {
   horizon: () => DEFAULT_HORIZON,
   build(sim: Sim, p: Params): Kernel {
     const k = makeKernel(sim, p, 4096);
-    // A variable, not a literal: svaProcess's job type predates unmappedRate (DmaJob has it).
-    const job = { transactions: p.dmaJobTx as number, faultRate: p.faultRate as number, unmappedRate: p.unmappedRate as number };
     const { proc } = svaProcess(k, {
       comm: 'accel-app',
       anonMiB: p.anonMiB as number,
       dev: 'accel0 q0',
-      job,
+      job: dmaJob(p),
       priCredits: p.priCredits as number,
       driverLock: new Mutex(sim, 'uacce_mm->lock'),
     });

@@ -1,7 +1,7 @@
 import type { Sim } from '../engine';
 import type { Kernel } from '../kernel/kernel';
 import type { Params } from '../params';
-import { COMMON_OWN, DEFAULT_HORIZON, killAt, makeKernel, ms, Mutex, paramsWith, svaProcess, type Scenario } from './scenario';
+import { COMMON_OWN, DEFAULT_HORIZON, dmaJob, killAt, makeKernel, ms, Mutex, paramsWith, svaProcess, type Scenario } from './scenario';
 
 export const iopfLastMmput: Scenario = {
   id: 'iopf-last-mmput',
@@ -32,7 +32,7 @@ export const iopfLastMmput: Scenario = {
       comm: 'stream-app',
       anonMiB: 128,
       dev: 'accel0 q0',
-      job: { transactions: p.dmaJobTx as number, faultRate: p.faultRate as number },
+      job: dmaJob(p),
       priCredits: p.priCredits as number,
       driverLock,
     });

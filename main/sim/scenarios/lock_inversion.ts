@@ -3,7 +3,7 @@ import type { Kernel } from '../kernel/kernel';
 import { mmget, mmput } from '../kernel/mm';
 import type { Params } from '../params';
 import type { Gen, Task } from '../task';
-import { COMMON_OWN, DEFAULT_HORIZON, killAt, makeKernel, ms, Mutex, paramsWith, svaProcess, type Scenario } from './scenario';
+import { COMMON_OWN, DEFAULT_HORIZON, dmaJob, killAt, makeKernel, ms, Mutex, paramsWith, svaProcess, type Scenario } from './scenario';
 
 export const lockInversion: Scenario = {
   id: 'lock-inversion',
@@ -32,7 +32,7 @@ export const lockInversion: Scenario = {
       comm: 'accel-app',
       anonMiB: 128,
       dev: 'accel0 q0',
-      job: { transactions: p.dmaJobTx as number, faultRate: 0.01 },
+      job: dmaJob(p, { faultRate: 0.01 }),
       priCredits: p.priCredits as number,
       driverLock: lockA,
     });

@@ -3,7 +3,7 @@ import { PAGES_PER_MIB, type Kernel } from '../kernel/kernel';
 import { OOM_SCORE_ADJ_MIN } from '../kernel/oom';
 import type { Params } from '../params';
 import type { Gen, Task } from '../task';
-import { COMMON_OWN, DEFAULT_HORIZON, makeKernel, Mutex, paramsWith, plainProcess, svaProcess, type Scenario } from './scenario';
+import { COMMON_OWN, DEFAULT_HORIZON, dmaJob, makeKernel, Mutex, paramsWith, plainProcess, svaProcess, type Scenario } from './scenario';
 import type { Sim } from '../engine';
 
 /** Memory the kernel itself keeps (not available to processes). */
@@ -49,7 +49,7 @@ export const oomBoundVictim: Scenario = {
       anonMiB: p.victimAnonMiB as number,
       lockedMiB: k.cfg.lockedMiB,
       dev: 'accel0 q0',
-      job: { transactions: p.dmaJobTx as number, faultRate: p.faultRate as number },
+      job: dmaJob(p),
       priCredits: p.priCredits as number,
       driverLock,
     });

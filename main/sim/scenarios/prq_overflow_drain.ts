@@ -1,7 +1,7 @@
 import type { Sim } from '../engine';
 import type { Kernel } from '../kernel/kernel';
 import type { Params } from '../params';
-import { COMMON_OWN, DEFAULT_HORIZON, killAt, makeKernel, ms, Mutex, paramsWith, svaProcess, type Scenario } from './scenario';
+import { COMMON_OWN, DEFAULT_HORIZON, dmaJob, killAt, makeKernel, ms, Mutex, paramsWith, svaProcess, type Scenario } from './scenario';
 
 export const prqOverflowDrain: Scenario = {
   id: 'prq-overflow-drain',
@@ -29,8 +29,7 @@ export const prqOverflowDrain: Scenario = {
   build(sim: Sim, p: Params): Kernel {
     const k = makeKernel(sim, p, 8192);
     const driverLock = new Mutex(sim, 'uacce_mm->lock');
-    const job = { transactions: p.dmaJobTx as number, faultRate: p.faultRate as number };
-    const { proc } = svaProcess(k, { comm: 'accel-app', anonMiB: 64, dev: 'accel0 q0', job, priCredits: p.priCredits as number, driverLock });
+    const { proc } = svaProcess(k, { comm: 'accel-app', anonMiB: 64, dev: 'accel0 q0', job: dmaJob(p), priCredits: p.priCredits as number, driverLock });
     for (let i = 0; i < (p.noisyDevices as number); i++) {
       svaProcess(k, {
         comm: `noisy${i}`,

@@ -1,6 +1,8 @@
 import { designOf } from '../design';
 import type { Sim } from '../engine';
 import { kernelConfig, KERNEL_PARAMS } from '../kernel/config';
+import type { DmaJob } from '../kernel/device';
+import type { IdxdWq } from '../kernel/idxd';
 import { Kernel, type KernelOptions, type Proc } from '../kernel/kernel';
 import { Mutex } from '../sync';
 import type { Gen, Task } from '../task';
@@ -77,13 +79,41 @@ export const COMMON_OWN = {
   }),
 };
 
+/**
+ * The device job of a scenario with the common parameters `dmaJobTx` and `faultRate` (COMMON_OWN),
+ * and `unmappedRate` (DEVICE_OWN) where the scenario has it; `over` sets any of them itself.
+ */
+export function dmaJob(p: Params, over: Partial<DmaJob> = {}): DmaJob {
+  const job: DmaJob = { transactions: p.dmaJobTx as number, faultRate: p.faultRate as number };
+  if (p.unmappedRate !== undefined) job.unmappedRate = p.unmappedRate as number;
+  return { ...job, ...over };
+}
+
+/**
+ * The bind: `open` (a device file's open, which binds the process's mm). If it fails (no PASID
+ * left), the process says so and idles until killed, and this returns false.
+ */
+function* bound(k: Kernel, t: Task, p: Proc, open: Gen<boolean>): Gen<boolean> {
+  if (yield* open) return true;
+  k.note(`${p.comm}:${p.tgid}: bind failed, no PASID left`);
+  yield* k.sim.userIdle(t);
+  return false;
+}
+
+/** open(2) of an idxd work queue (idxd_cdev_open binds) and `job` submitted; false if the bind failed (see `bound`). */
+export function* openWqAndStart(k: Kernel, t: Task, p: Proc, wq: IdxdWq, job: DmaJob): Gen<boolean> {
+  if (!(yield* bound(k, t, p, k.syscall(t, '__x64_sys_openat', wq.open(t, p))))) return false;
+  wq.start(job);
+  return true;
+}
+
 export interface SvaProcOptions {
   comm: string;
   anonMiB: number;
   lockedMiB?: number;
   oomScoreAdj?: number;
   dev: string;
-  job: { transactions: number; faultRate: number };
+  job: DmaJob;
   priCredits: number;
   driverLock: Mutex;
   stopsDma?: boolean;
@@ -116,12 +146,7 @@ export function svaProcess(k: Kernel, o: SvaProcOptions): { proc: Proc; queue: U
     oomScoreAdj: o.oomScoreAdj,
     body: function* (kk: Kernel, t: Task, p: Proc): Gen {
       if (o.startAfter) yield* kk.sim.user(t, o.startAfter);
-      const ok = yield* queue.open(t, p);
-      if (!ok) {
-        kk.note(`${p.comm}:${p.tgid}: bind failed, no PASID left`);
-        yield* kk.sim.userIdle(t);
-        return;
-      }
+      if (!(yield* bound(kk, t, p, queue.open(t, p)))) return;
       queue.mmap(p);
       queue.start(o.job);
       o.onBound?.(queue, p);

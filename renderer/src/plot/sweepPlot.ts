@@ -1,4 +1,4 @@
-import type { ParamValue, PlotSpecDto, RunId, SweepDto, SweepPointDto, SweepPresetDto, SweepRunDto } from '../../../main/contract';
+import { designOf, type Design, type ParamValue, type PlotSpecDto, type RunId, type SweepDto, type SweepPointDto, type SweepPresetDto, type SweepRunDto } from '../../../main/contract';
 import { formatNs } from '../timeline/time';
 
 /**
@@ -63,6 +63,7 @@ export interface PlotModel {
 /** The mm_exit design's colour in the whole app (style.css --mm-exit), the quiet one's (--quiet). */
 export const MM_EXIT_COLOR = '#ad1457';
 export const QUIET_COLOR = '#00695c';
+const DESIGN_COLOR: Record<Design, string> = { mm_exit: MM_EXIT_COLOR, quiet: QUIET_COLOR };
 const PALETTE = ['#1565c0', '#ef6c00', '#6a1b9a', '#2e7d32', '#5d4037', '#00838f', '#c62828', '#455a64'];
 
 /** True for a metric whose values are durations or times in ns (`memoryFreedNs`, `releaseLatencyNs.max`). */
@@ -75,12 +76,12 @@ export function isTimeMetric(path: string): boolean {
 /** A series' name: the designs by their names, other parameters as `key=value`. */
 export function seriesLabel(key: string | null, v: ParamValue | null): string {
   if (key === null || v === null) return 'all runs';
-  if (key === 'mmExit') return v === true ? 'mm_exit' : 'quiet';
+  if (key === 'mmExit') return designOf({ mmExit: v });
   return `${key}=${String(v)}`;
 }
 
 function seriesColor(key: string | null, v: ParamValue | null, i: number): string {
-  if (key === 'mmExit') return v === true ? MM_EXIT_COLOR : QUIET_COLOR;
+  if (key === 'mmExit') return DESIGN_COLOR[designOf({ mmExit: v })];
   return PALETTE[i % PALETTE.length];
 }
 
