@@ -63,9 +63,16 @@ export function contrast(a: string, b: string): number {
 }
 
 /** The text colour for a label on `fill`: near-black or white, whichever contrasts more (WCAG). */
+const textOnCache = new Map<string, string>();
 export function textOn(fill: string): string {
-  if (!/^#[0-9a-f]{6}$/i.test(fill)) return '#000';
-  return contrast(fill, '#1a1a1a') >= contrast(fill, '#ffffff') ? '#1a1a1a' : '#ffffff';
+  // Asked for every label drawn, of a few fills: computed once per fill.
+  let out = textOnCache.get(fill);
+  if (out === undefined) {
+    out = !/^#[0-9a-f]{6}$/i.test(fill) ? '#000' : contrast(fill, '#1a1a1a') >= contrast(fill, '#ffffff') ? '#1a1a1a' : '#ffffff';
+    if (textOnCache.size > 1000) textOnCache.clear();
+    textOnCache.set(fill, out);
+  }
+  return out;
 }
 
 export function stateColor(state: string): string {
