@@ -64,8 +64,18 @@ function waitsOn(args: string): string | null {
 export class StateFold implements TraceSink {
   t = 0;
   seq = 0;
-  readonly names = new Map<number, string>();
-  readonly tracks = new Map<number, TrackType>();
+  readonly names: Map<number, string>;
+  readonly tracks: Map<number, TrackType>;
+
+  /**
+   * `actors`: the names and tracks of a recorded run's actors, shared by every fold restored from
+   * its checkpoints (declaring each of a long run's tens of thousands of actors anew for every
+   * state lookup cost more than the lookup itself). Actors never change once declared.
+   */
+  constructor(actors?: { names: Map<number, string>; tracks: Map<number, TrackType> }) {
+    this.names = actors?.names ?? new Map();
+    this.tracks = actors?.tracks ?? new Map();
+  }
   private tasks = new Map<number, TaskS>();
   private mms = new Map<number, MmS>();
   private pasids = new Map<number, number>();

@@ -1,5 +1,6 @@
 import zlib from 'node:zlib';
 import type { StateAtDto } from '../contract';
+import type { TrackType } from '../sim/events';
 import { StateFold, type FoldSnapshot } from '../sim/state';
 import type { TraceDb } from './db';
 import { TraceFileError } from './errors';
@@ -32,6 +33,7 @@ export class StateIndex {
   private ckT: Float64Array | null = null;
   /** The fold behind the last stateAt answer: checkpoint index, state, time asked. */
   private scrub: { ck: number; fold: StateFold; atNs: number } | null = null;
+  private maps: { count: number; names: Map<number, string>; tracks: Map<number, TrackType> } | null = null;
 
   constructor(
     private readonly db: TraceDb,
@@ -114,12 +116,29 @@ export class StateIndex {
     });
   }
 
+  /**
+   * The actors' names and tracks as maps, built once and shared by every restored fold; rebuilt
+   * when the actor list grows (a run still recording declares more as it goes).
+   */
+  private actorMaps(): { names: Map<number, string>; tracks: Map<number, TrackType> } {
+    const list = this.actors();
+    if (!this.maps || this.maps.count !== list.length) {
+      const names = new Map<number, string>();
+      const tracks = new Map<number, TrackType>();
+      for (const a of list) {
+        names.set(a.id, a.name);
+        tracks.set(a.id, a.track);
+      }
+      this.maps = { count: list.length, names, tracks };
+    }
+    return this.maps;
+  }
+
   /** A fold restored from checkpoint number i. */
   private restore(i: number): StateFold {
     const seq0 = this.load().seq[i];
     const stored = this.db.stmt('SELECT state_json FROM checkpoints WHERE seq = ?').pluck().get(seq0) as unknown;
-    const fold = new StateFold();
-    for (const a of this.actors()) fold.actor(a.id, a.name, a.track);
+    const fold = new StateFold(this.actorMaps());
     let text: string;
     if (typeof stored === 'string') text = stored;
     else if (stored instanceof Uint8Array) {
