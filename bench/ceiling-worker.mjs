@@ -15,11 +15,8 @@ const { source, file, batch, rowsPerInsert, pragmas, schemaSql, finalIndexSql, t
 // Untimed: the rows, as the recorded file holds them (kinds and meta too: the fresh file gets them
 // as the writer's constructor writes them, in the timed part).
 const src = new Database(source, { readonly: true });
-const data = tables.map((t) => {
-  const cols = src.prepare(`SELECT * FROM ${t} LIMIT 0`).columns().map((c) => c.name);
-  const rows = src.prepare(`SELECT ${cols.join(', ')} FROM ${t} ORDER BY rowid`).raw(true).all();
-  return { t, cols, rows };
-});
+// `tables`: each with its columns and its one- and multi-row INSERT (the writer's insertSql).
+const data = tables.map(({ t, cols, one, many }) => ({ t, one, many, rows: src.prepare(`SELECT ${cols.join(', ')} FROM ${t} ORDER BY rowid`).raw(true).all(), width: cols.length }));
 src.close();
 const events = data.find((d) => d.t === 'events').rows.length;
 
@@ -28,13 +25,11 @@ const t0 = performance.now();
 const db = new Database(file);
 for (const p of pragmas) db.pragma(p);
 db.exec(schemaSql);
-const insertSql = (t, cols, n) => `INSERT INTO ${t} (${cols.join(', ')}) VALUES ${Array.from({ length: n }, () => `(${cols.map(() => '?').join(', ')})`).join(', ')}`;
 // Each table's rows go in as many transactions as the recording had batches, a table after another.
 const nTx = Math.max(1, Math.ceil(events / batch));
-for (const { t, cols, rows } of data) {
-  const many = db.prepare(insertSql(t, cols, rowsPerInsert));
-  const one = db.prepare(insertSql(t, cols, 1));
-  const params = new Array(cols.length * rowsPerInsert);
+for (const { rows, width, ...sql } of data) {
+  const [many, one] = [db.prepare(sql.many), db.prepare(sql.one)];
+  const params = new Array(width * rowsPerInsert);
   const per = Math.ceil(rows.length / nTx);
   const tx = db.transaction((from, to) => {
     let i = from;
@@ -55,4 +50,4 @@ db.close();
 const ms = performance.now() - t0;
 const rows = data.reduce((n, d) => n + d.rows.length, 0);
 for (const f of [file, `${file}-wal`, `${file}-shm`]) fs.rmSync(f, { force: true });
-process.send({ rows, events, ms, tables: Object.fromEntries(data.map((d) => [d.t, d.rows.length])) }, () => process.exit(0));
+process.send({ rows, events, ms }, () => process.exit(0));

@@ -3,10 +3,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
 import { createLab, type Lab } from '../main/lab/index';
 import { TraceReader } from '../main/trace/reader';
 import { FINAL_INDEX_SQL, SCHEMA_SQL } from '../main/trace/schema';
-import { DEFAULT_BATCH, ROWS_PER_INSERT, WRITE_PRAGMAS } from '../main/trace/writer';
+import { DEFAULT_BATCH, insertSql, ROWS_PER_INSERT, WRITE_PRAGMAS } from '../main/trace/writer';
 
 /**
  * Trace benchmarks (issues 3, 13): recording against the storage ceiling measured in the same
@@ -80,7 +81,6 @@ interface Ceiling {
   rows: number;
   events: number;
   ms: number;
-  tables: Record<string, number>;
 }
 
 /** Tables the trace stores that the ceiling re-inserts (annotations: none while recording). */
@@ -94,8 +94,14 @@ const STORED_TABLES = ['meta', 'kinds', 'actors', 'events', 'spans', 'checkpoint
  */
 function ceiling(source: string): Promise<Ceiling> {
   const file = path.join(DIR, 'ceiling.sqlite');
+  const src = new Database(source, { readonly: true });
+  const tables = STORED_TABLES.map((t) => {
+    const cols = src.prepare(`SELECT * FROM ${t} LIMIT 0`).columns().map((c) => c.name);
+    return { t, cols, one: insertSql(t, cols, 1), many: insertSql(t, cols, ROWS_PER_INSERT) };
+  });
+  src.close();
   const child = fork(fileURLToPath(new URL('./ceiling-worker.mjs', import.meta.url)), [], { execArgv: ['--max-old-space-size=12288'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  child.send({ source, file, batch: DEFAULT_BATCH, rowsPerInsert: ROWS_PER_INSERT, pragmas: WRITE_PRAGMAS, schemaSql: SCHEMA_SQL, finalIndexSql: FINAL_INDEX_SQL, tables: STORED_TABLES });
+  child.send({ source, file, batch: DEFAULT_BATCH, rowsPerInsert: ROWS_PER_INSERT, pragmas: WRITE_PRAGMAS, schemaSql: SCHEMA_SQL, finalIndexSql: FINAL_INDEX_SQL, tables });
   return new Promise<Ceiling>((resolve, reject) => {
     child.once('message', (m) => resolve(m as Ceiling));
     child.once('error', reject);

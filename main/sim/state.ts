@@ -66,6 +66,15 @@ export class StateFold implements TraceSink {
   seq = 0;
   readonly names: Map<number, string>;
   readonly tracks: Map<number, TrackType>;
+  private tasks = new Map<number, TaskS>();
+  private mms = new Map<number, MmS>();
+  private pasids = new Map<number, number>();
+  private entries = new Map<number, { state: number; mm: number }>();
+  private dma = new Map<number, { state: number; pasid: number; q: number | null }>();
+  private queues = new Map<number, { depth: number; overflow: boolean }>();
+  private locks = new Map<number, LockS>();
+  private freePages = 0;
+  private victims: number[] = [];
 
   /**
    * `actors`: the names and tracks of a recorded run's actors, shared by every fold restored from
@@ -76,15 +85,6 @@ export class StateFold implements TraceSink {
     this.names = actors?.names ?? new Map();
     this.tracks = actors?.tracks ?? new Map();
   }
-  private tasks = new Map<number, TaskS>();
-  private mms = new Map<number, MmS>();
-  private pasids = new Map<number, number>();
-  private entries = new Map<number, { state: number; mm: number }>();
-  private dma = new Map<number, { state: number; pasid: number; q: number | null }>();
-  private queues = new Map<number, { depth: number; overflow: boolean }>();
-  private locks = new Map<number, LockS>();
-  private freePages = 0;
-  private victims: number[] = [];
 
   actor(id: number, name: string, track: TrackType): void {
     this.names.set(id, name);

@@ -216,12 +216,27 @@ export function buildLodAll(db: Database.Database): void {
   })();
 }
 
-/** Decode a `lod` blob of `width` bytes per number into float64 records (NaN: no value). */
-export function decodeLod(blob: Uint8Array, width: number): Float64Array {
-  // A file from elsewhere may hold anything here: a shape no writer makes is refused (the reader names the file).
+/** A file from elsewhere may hold anything in a lod row: a shape no writer makes is refused (the reader names the file). */
+function checkLodShape(blob: Uint8Array, width: number): void {
   if (!(blob instanceof Uint8Array) || (width !== 4 && width !== 8) || blob.byteLength % width !== 0) {
     throw new RangeError(`a level-of-detail row holds ${blob instanceof Uint8Array ? `${blob.byteLength} bytes` : typeof blob} with width ${String(width)}; lod data is a blob of 4- or 8-byte numbers`);
   }
+}
+
+/** Number `k` of a lod blob as decodeLod reads it, in place: for a reader that needs a few numbers of each record. */
+export function lodAt(blob: Uint8Array, width: number): (k: number) => number {
+  checkLodShape(blob, width);
+  const v = new DataView(blob.buffer, blob.byteOffset, blob.byteLength);
+  if (width === 8) return (k) => v.getFloat64(k * 8, true);
+  return (k) => {
+    const x = v.getInt32(k * 4, true);
+    return x === LOD_I32_NONE ? NaN : x;
+  };
+}
+
+/** Decode a `lod` blob of `width` bytes per number into float64 records (NaN: no value). */
+export function decodeLod(blob: Uint8Array, width: number): Float64Array {
+  checkLodShape(blob, width);
   const copy = blob.slice();
   if (width === 8) return new Float64Array(copy.buffer, 0, copy.byteLength / 8);
   const i = new Int32Array(copy.buffer, 0, copy.byteLength / 4);

@@ -2,7 +2,7 @@ import type { AlarmDto, AreaAggregateDto, DensityDto, EventRowDto, TrackDto, Tra
 import { KIND, KINDS } from '../sim/events';
 import { fmtNs } from '../sim/time';
 import type { TraceDb } from './db';
-import { decodeLod, LOD_I32_NONE } from './lod';
+import { decodeLod, lodAt } from './lod';
 import type { ActorInfo } from './meta';
 import type { EventRow } from './rows';
 import { LOD_ALL_MIN_LEVEL, LOD_ALL_RECORD, LOD_LEVELS, LOD_RECORD, TIMELINE_INDEX_NAME, TIMELINE_WHERE } from './schema';
@@ -274,7 +274,7 @@ export function density(db: TraceDb, endNs: number): DensityDto {
   if (all.length) {
     for (const [width, blob] of all) {
       // Only two numbers of each record are needed: read them in place (decodeLod would convert every number).
-      const at = lodReader(blob, width);
+      const at = lodAt(blob, width);
       for (let o = 0, n = blob.byteLength / width; o < n; o += LOD_ALL_RECORD) addAt(at(o + 2), at(o + 3));
     }
   } else {
@@ -284,17 +284,6 @@ export function density(db: TraceDb, endNs: number): DensityDto {
     }
   }
   return { bucketNs: w, counts };
-}
-
-/** Number `k` of a lod blob, as decodeLod (lod.ts) reads it: the same checks, without decoding the whole blob. */
-function lodReader(blob: Uint8Array, width: number): (k: number) => number {
-  if (!(blob instanceof Uint8Array) || (width !== 4 && width !== 8) || blob.byteLength % width !== 0) return ((d) => (k: number) => d[k])(decodeLod(blob, width));
-  const v = new DataView(blob.buffer, blob.byteOffset, blob.byteLength);
-  if (width === 8) return (k) => v.getFloat64(k * 8, true);
-  return (k) => {
-    const x = v.getInt32(k * 4, true);
-    return x === LOD_I32_NONE ? NaN : x;
-  };
 }
 
 /** The next (dir 1) or previous (dir -1) event from `fromSeq` whose kind, actor name or args contain `query`. */

@@ -41,7 +41,7 @@ export interface TraceEnd {
 export const ROWS_PER_INSERT = 64;
 
 /** `INSERT INTO table (cols) VALUES (?, ...), ...` for `rows` rows. */
-function insertSql(table: string, cols: string[], rows: number): string {
+export function insertSql(table: string, cols: string[], rows: number): string {
   const row = `(${cols.map(() => '?').join(', ')})`;
   return `INSERT INTO ${table} (${cols.join(', ')}) VALUES ${Array.from({ length: rows }, () => row).join(', ')}`;
 }
