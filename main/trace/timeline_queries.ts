@@ -45,15 +45,19 @@ function indexedWhere(db: TraceDb): string {
   return timelineIndexOf(db)?.where ?? `(${TIMELINE_WHERE})`;
 }
 
-/** The trace's partial index `events_timeline`: its WHERE, and the kind ids it lists (null if it has no such index). */
+/** The trace's partial index `events_timeline`: its WHERE, and the kind ids it lists (null if it has no such index, or one whose WHERE is not a list of kinds). */
 function timelineIndexOf(db: TraceDb): { where: string; kinds: Set<number> } | null {
   const sql = rows(db, "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?", TIMELINE_INDEX_NAME)[0]?.[0];
   if (typeof sql !== 'string') return null;
   const i = sql.toUpperCase().lastIndexOf(' WHERE ');
   if (i < 0) return null;
   const where = sql.slice(i + 7);
+  // Spliced into queries only when it is a plain list of kinds (the two forms writers make): a
+  // file from elsewhere may hold any deterministic expression there, even a costly one.
+  const kinds = kindsOfWhere(where);
+  if (kinds.size === 0) return null;
   // In parentheses: it is ANDed with other terms, and an OR chain binds looser than AND.
-  return { where: `(${where})`, kinds: kindsOfWhere(where) };
+  return { where: `(${where})`, kinds };
 }
 
 /**
