@@ -165,6 +165,8 @@ export const KINDS = K([
   // --- observed runs (imported kernel logs, main/trace/kernlog); the model does not emit these ---
   { name: 'io_page_fault', role: 'instant', doc: 'an I/O page fault the log shows: AMD-Vi "Event logged [IO_PAGE_FAULT ...]" or the iommu:io_page_fault tracepoint; args {device, address, flags}' },
   { name: 'sched_process_exit', role: 'instant', doc: 'the sched:sched_process_exit tracepoint (do_exit, before exit_notify); args {comm, pid}' },
+  // --- appended in model 5 ---
+  { name: 'uacce_q_free', role: 'instant', doc: 'uacce_fops_release ends with kfree(q): the queue is gone (the state view lists the last few freed)' },
 ] as const satisfies readonly KindInfo[]);
 
 export type KindName = (typeof KINDS)[number]['name'];

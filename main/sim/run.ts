@@ -28,8 +28,10 @@ export function runWarnings(scenario: string, params: Params): string[] {
  * kernel log), call traces in every report that prints one, the group mutex, the device fault
  * locks and the v5.14 page-response locking, task-work and syscall frames, the drain-lock-order and
  * drain-in-release scenarios.
+ * 5: uacce_q_free (kfree(q) at the end of uacce_fops_release); the state fold retires exited tasks,
+ * idle locks, and freed mm_structs and queues but the last RECENTLY_FREED of each.
  */
-export const MODEL_VERSION = 4;
+export const MODEL_VERSION = 5;
 
 /** 'interrupted' is never the sim's own: a recorded run whose recording process was killed reads back so. */
 export type RunStatus = 'complete' | 'cancelled' | 'failed' | 'interrupted';

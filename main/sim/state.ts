@@ -1,6 +1,14 @@
 import {
-  DMA_STATE, KIND, MM_FLAG, PASID_ENTRY_STATE, TASK_STATE, UACCE_Q_STATE, type TraceSink, type TrackType,
+  DMA_STATE, KIND, MM_FLAG, PASID_ENTRY_STATE, TASK_STATE, TS_X, UACCE_Q_STATE, type TraceSink, type TrackType,
 } from './events';
+
+/**
+ * Freed objects the view still lists, per kind (mm_structs after __mmdrop, uacce queues after
+ * uacce_fops_release's kfree): the newest RECENTLY_FREED of each, so the state panel shows the free
+ * happen; older ones are retired from the fold. The kernel has none of them any more, and keeping
+ * them made a long run's every checkpoint grow with every process it has ever had.
+ */
+export const RECENTLY_FREED = 8;
 
 /** The whole observable model state at one instant, as the state panel and `state` show it. */
 export interface ModelState {
@@ -43,6 +51,11 @@ export interface FoldSnapshot {
   locks: [number, LockS][];
   freePages: number;
   victims: number[];
+  /**
+   * The freed mms and queues still listed, oldest first (RECENTLY_FREED). Absent in checkpoints of
+   * traces recorded before model 5, whose folds retired nothing.
+   */
+  freed?: { mms: number[]; devs: number[] };
 }
 
 /** task_state args repeat (the same few wait reasons): parse each string once. */
@@ -75,6 +88,8 @@ export class StateFold implements TraceSink {
   private locks = new Map<number, LockS>();
   private freePages = 0;
   private victims: number[] = [];
+  private freedMms: number[] = [];
+  private freedDevs: number[] = [];
 
   /**
    * `actors`: the names and tracks of a recorded run's actors, shared by every fold restored from
@@ -109,20 +124,31 @@ export class StateFold implements TraceSink {
     return d;
   }
 
+  /** Note `id` as freed in `list`; retire the oldest from `from` once more than RECENTLY_FREED are. */
+  private freed(list: number[], id: number, from: Map<number, unknown>): void {
+    list.push(id);
+    if (list.length > RECENTLY_FREED) from.delete(list.shift() as number);
+  }
+
   event(seq: number, t: number, kind: number, actor: number, _cause: number, a: number, b: number, args: string | null): void {
     this.t = t;
     this.seq = seq;
     switch (kind) {
       case KIND.task_new: {
         const type = (JSON.parse(args ?? '{}') as { type?: string }).type ?? 'task';
-        this.tasks.set(actor, { pid: a, type, state: 0, on: null });
+        // A device's engine runs as a model-internal 'hw' task that the view never lists: not kept.
+        if (type !== 'hw') this.tasks.set(actor, { pid: a, type, state: 0, on: null });
         break;
       }
       case KIND.task_state: {
-        const ts = this.tasks.get(actor);
-        if (ts) {
-          ts.state = a;
-          ts.on = args === null ? null : waitsOn(args);
+        // An exited task (X, after release_task) is never shown nor touched again: retired.
+        if (a === TS_X) this.tasks.delete(actor);
+        else {
+          const ts = this.tasks.get(actor);
+          if (ts) {
+            ts.state = a;
+            ts.on = args === null ? null : waitsOn(args);
+          }
         }
         break;
       }
@@ -155,6 +181,7 @@ export class StateFold implements TraceSink {
         break;
       case KIND.mm_free:
         this.mm(actor).structFreed = true;
+        this.freed(this.freedMms, actor, this.mms);
         break;
       case KIND.mem_free:
         this.freePages = a;
@@ -176,6 +203,9 @@ export class StateFold implements TraceSink {
       }
       case KIND.uacce_q:
         this.dev(actor).q = a;
+        break;
+      case KIND.uacce_q_free:
+        if (this.dma.has(actor)) this.freed(this.freedDevs, actor, this.dma);
         break;
       case KIND.prq_depth:
         this.queues.set(actor, { depth: a, overflow: b === 1 });
@@ -199,6 +229,8 @@ export class StateFold implements TraceSink {
         const l = this.lock(actor);
         const i = l.holders.indexOf(a);
         if (i >= 0) l.holders.splice(i, 1);
+        // An idle lock is not listed (view): not kept either, or every mm's mmap_lock would stay.
+        if (l.holders.length === 0 && l.waiters.length === 0) this.locks.delete(actor);
         break;
       }
       case KIND.oom_kill:
@@ -221,6 +253,7 @@ export class StateFold implements TraceSink {
       locks: [...this.locks].map(([k, v]) => [k, { holders: [...v.holders], waiters: [...v.waiters] }]),
       freePages: this.freePages,
       victims: [...this.victims],
+      freed: { mms: [...this.freedMms], devs: [...this.freedDevs] },
     };
   }
 
@@ -237,6 +270,8 @@ export class StateFold implements TraceSink {
     this.locks = new Map(s.locks.map(([k, v]) => [k, { holders: [...v.holders], waiters: [...v.waiters] }]));
     this.freePages = s.freePages;
     this.victims = [...s.victims];
+    this.freedMms = [...(s.freed?.mms ?? [])];
+    this.freedDevs = [...(s.freed?.devs ?? [])];
   }
 
   /** The named, human-readable state. */
@@ -270,8 +305,10 @@ export class StateFold implements TraceSink {
       pasidEntries: [...this.entries].map(([id, e]) => ({ pasid: n(id), state: PASID_ENTRY_STATE[e.state], mm: e.mm ? n(e.mm) : null })),
       devices: [...this.dma].map(([id, d]) => ({ name: n(id), dma: DMA_STATE[d.state], pasid: d.pasid, queue: d.q === null ? null : UACCE_Q_STATE[d.q] })),
       queues: [...this.queues].map(([id, q]) => ({ name: n(id), depth: q.depth, overflow: q.overflow })),
+      // In actor order: idle locks leave the fold, so the order they were first used in is lost.
       locks: [...this.locks]
         .filter(([, l]) => l.holders.length > 0 || l.waiters.length > 0)
+        .sort((x, y) => x[0] - y[0])
         .map(([id, l]) => ({ name: n(id), holders: l.holders.map(n), waiters: l.waiters.map(n) })),
       memory: { freePages: this.freePages },
       oom: { victims: this.victims.map(n) },

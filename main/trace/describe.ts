@@ -101,6 +101,8 @@ export function describeEvent(kind: string, actor: string, a: number, b: number,
       return `${actor}: ${a} user(s)`;
     case 'uacce_q':
       return `${actor}: queue ${UACCE_Q_STATE[a] ?? a}`;
+    case 'uacce_q_free':
+      return `${actor}: queue freed (kfree at the end of uacce_fops_release)`;
     case 'dma_state':
       return `${actor}: DMA ${DMA_STATE[a] ?? a}`;
     case 'dma_tx':

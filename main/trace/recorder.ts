@@ -1,7 +1,7 @@
 import zlib from 'node:zlib';
 import type { Relation } from '../sim/causes';
-import { KINDS, TS_X, type TraceSink, type TrackType } from '../sim/events';
-import { StateFold, type FoldSnapshot } from '../sim/state';
+import { KINDS, type TraceSink, type TrackType } from '../sim/events';
+import { StateFold } from '../sim/state';
 import { LodBuilder, type LodChunk } from './lod';
 import { CHECKPOINT_DEFLATE_MIN, LOD_HAS_VALUE, LOD_KINDS, LOD_LANE, ROLE_BIT } from './schema';
 import { SpanDeriver, type SpanRow } from './spans';
@@ -101,16 +101,6 @@ const ROLE_OF = KINDS.map((k) => ROLE_BIT[k.role]);
 const SPAN_KIND = KINDS.map((k) => k.role === 'begin' || k.role === 'end' || k.name === 'task_state');
 
 /**
- * A checkpoint without the exited tasks (state X): the state view never shows them and no event
- * touches a task after it exits, so dropping them changes no answer while keeping checkpoints
- * from growing with every process a long run has ever had. (Idle locks are kept: dropping them
- * would change the order the view lists locks in once they are used again.)
- */
-export function compactSnapshot(s: FoldSnapshot): FoldSnapshot {
-  return { ...s, tasks: s.tasks.filter(([, t]) => t.state !== TS_X) };
-}
-
-/**
  * The deriving half of recording, a TraceSink on the simulator's thread: buffers events and
  * derives spans, level-of-detail chunks and checkpoints from them, handing a TraceBatch to `emit`
  * every `batch` events. The file itself is written by a TraceWriter (in another worker).
@@ -173,7 +163,7 @@ export class TraceRecorder implements TraceSink {
     // One LOD lane per counter, state and marker kind, one for everything else of the actor (schema.ts).
     this.lod.add(actor * LOD_KINDS + LOD_LANE[kind], seq, t, ROLE_OF[kind], LOD_HAS_VALUE[kind] ? a : NaN);
     if (seq % this.ckEvery === 0) {
-      const json = JSON.stringify(compactSnapshot(this.fold.snapshot()));
+      const json = JSON.stringify(this.fold.snapshot());
       this.ckRows.push([seq, t, json.length > CHECKPOINT_DEFLATE_MIN ? zlib.deflateRawSync(json, { level: 1 }) : json]);
     }
     if (this.n === this.batch) this.flush();

@@ -114,7 +114,7 @@ CREATE TABLE spans (
   dur       INTEGER NOT NULL,
   lvl       INTEGER NOT NULL
 );
--- The model state (a StateFold snapshot, exited tasks left out) after event seq. state_json is
+-- The model state (a StateFold snapshot: what exists, and the last few freed mms and queues) after event seq. state_json is
 -- JSON text, or for a state larger than CHECKPOINT_DEFLATE_MIN bytes a BLOB of that JSON
 -- compressed with raw DEFLATE (RFC 1951): a long run's state grows with every process it has
 -- had, and uncompressed checkpoints would outweigh the events.

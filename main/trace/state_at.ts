@@ -189,5 +189,10 @@ function snapshotProblem(v: unknown): string | null {
     const l = e[1] as Record<string, unknown>;
     if (!Array.isArray(l.holders) || !Array.isArray(l.waiters)) return 'a lock lacks its holders or waiters';
   }
+  // Model 5 on: the freed mms and queues still listed (absent before).
+  if (o.freed !== undefined) {
+    const f = o.freed as Record<string, unknown> | null;
+    if (typeof f !== 'object' || f === null || !Array.isArray(f.mms) || !Array.isArray(f.devs)) return 'freed is not an object with the arrays mms and devs';
+  }
   return null;
 }

@@ -9,7 +9,7 @@ import { DEFAULT_CHECKPOINT_EVERY, SPAN_NUMS, type TraceBatch } from './recorder
 import { FINAL_INDEX_SQL, LOD_KINDS, SCHEMA_SQL, TRACE_APPLICATION_ID, TRACE_FORMAT_VERSION } from './schema';
 
 // The sim thread's half lives in recorder.ts; its names are re-exported for the callers of both.
-export { compactSnapshot, DEFAULT_BATCH, DEFAULT_CHECKPOINT_EVERY, TraceRecorder, type PackedSpans, type TraceBatch } from './recorder';
+export { DEFAULT_BATCH, DEFAULT_CHECKPOINT_EVERY, TraceRecorder, type PackedSpans, type TraceBatch } from './recorder';
 
 /** What a trace records about its run before the first event. */
 export interface TraceHeader {

@@ -116,5 +116,7 @@ export class UacceQueue implements SvaDriverOps {
       this.bond = null;
       yield* this.k.sva.unbind(t, b);
     }
+    // kfree(q): the queue is gone (its engine is stopped and unbound by now).
+    this.k.sim.emit(KIND.uacce_q_free, this.actor);
   }
 }
