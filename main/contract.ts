@@ -64,6 +64,8 @@ export interface RunListItem {
   problem?: string;
   /** The event stream's digest: two runs with the same one recorded the same events (a re-import, a re-run). */
   digest?: string | null;
+  /** The sweep whose run this is (its id, from the file's name), or null. */
+  sweep?: string | null;
 }
 
 export interface RunRequest {

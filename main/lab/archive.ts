@@ -7,6 +7,7 @@ import { TraceFileError } from '../trace/errors';
 import { UserError } from './errors';
 import { withTrace } from './readers';
 import { listedParams } from './shape';
+import { sweepOfRunFile } from './names';
 
 /**
  * The archive folder: `SVA_LAB_HOME` if set, else the platform's user-data folder for "sva-lab"
@@ -220,7 +221,7 @@ export class Archive {
         const params = listedParams(m.scenario, m.params);
         // Still 'running': this lab records it, or someone else does (written lately); else it was interrupted.
         const status = m.status === 'running' && !live && Date.now() - lastWrite(file) >= ORPHAN_QUIET_MS ? 'interrupted' : m.status;
-        return { id, scenario: m.scenario, model: m.model === 'observed' ? 'observed' : designOf(m.params), seed: m.seed, params, status, created: m.created, events: m.status === 'running' ? r.countRows() : m.events, endTimeNs: m.endTimeNs, metrics: m.metrics, bytes, digest: m.digest };
+        return { id, scenario: m.scenario, model: m.model === 'observed' ? 'observed' : designOf(m.params), seed: m.seed, params, status, created: m.created, events: m.status === 'running' ? r.countRows() : m.events, endTimeNs: m.endTimeNs, metrics: m.metrics, bytes, digest: m.digest, sweep: sweepOfRunFile(id) };
       });
     } catch (e) {
       // A run that has just started may not have its header yet: it is running, not broken.

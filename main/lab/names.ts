@@ -43,6 +43,14 @@ export function sweepRunFileName(id: string, point: number, points: number, desi
   return traceName(`${sweepRunPrefix(id)}${String(point).padStart(String(points - 1).length, '0')}`, design, seed);
 }
 
+/**
+ * The sweep id a trace file belongs to (the inverse of sweepRunFileName), or null for a file that is
+ * not named as a sweep's run.
+ */
+export function sweepOfRunFile(file: string): string | null {
+  return /^(.+)-p\d+-(?:mm_exit|quiet)-s\d+\.sqlite$/.exec(file)?.[1] ?? null;
+}
+
 /** An archive file name for a run observed in the kernel log named `file` (a file name, no folder): `<stamp>-observed-<file>.sqlite`. */
 export function observedFileName(file: string, now: Date): string {
   const base = file.replace(/\.sqlite$/, '').replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 120) || 'kernel-log';

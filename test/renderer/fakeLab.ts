@@ -28,7 +28,7 @@ import { checkRun } from '../../main/lab/args';
 import { listScenarios, metricDocs } from '../../main/lab/catalog';
 import { divergenceDto, metricDiff } from '../../main/lab/compare';
 import { UserError } from '../../main/lab/errors';
-import { runFileName } from '../../main/lab/names';
+import { runFileName, sweepOfRunFile } from '../../main/lab/names';
 import { designOf } from '../../main/sim/design';
 import { checkWindowRange, eventRange, kindId, listedParams, runInfo, stepSeq } from '../../main/lab/shape';
 import { KINDS, type TrackType } from '../../main/sim/events';
@@ -125,6 +125,7 @@ export function recordRun(req: RunRequest, created: string, status?: RunStatus):
     metrics: summary.metrics,
     bytes: summary.events * 48,
     digest: summary.digest,
+    sweep: sweepOfRunFile(id),
   };
   const trackList = [...names].map(([tid, name]) => ({ id: tid, name, type: tracks.get(tid) ?? ('scenario' as TrackType) }));
   const base = runInfo(id, { ...summary, status: st === 'running' ? 'complete' : st }, st, created, trackList, summary.endTimeNs);

@@ -11,12 +11,6 @@ export interface RunGroup {
   runs: RunListItem[];
 }
 
-/** The sweep a run file belongs to: sweeps name their runs `<sweep id>-p<point>-<design>-s<seed>.sqlite`. */
-export function sweepOf(id: RunId): string | null {
-  const m = /^(.+)-p\d+-(?:mm_exit|quiet)-s\d+\.sqlite$/.exec(id);
-  return m ? m[1] : null;
-}
-
 /**
  * Two runs started as a pair: the same scenario and seed under the two designs, created within a few
  * seconds (startPair starts both at once). Parameters are not compared: those whose default follows
@@ -67,7 +61,8 @@ export function groupRuns(runs: readonly RunListItem[], key: SortKey, dir: 1 | -
   const groups = new Map<string, RunGroup>();
   const alone: RunListItem[] = [];
   for (const r of runs) {
-    const s = sweepOf(r.id);
+    // The lab says which sweep a run is of (main/lab/names.ts reads it from the file's name).
+    const s = r.sweep ?? null;
     if (!s) {
       alone.push(r);
       continue;

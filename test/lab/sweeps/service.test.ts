@@ -57,6 +57,8 @@ describe('SweepService', () => {
     expect(csv.slice(1).map((l) => l.split(',').slice(0, 5).join(','))).toEqual(['20,true,1,1,0', '20,false,1,1,0', '400,true,1,1,1', '400,false,1,1,0']);
     // Every run is an ordinary run of the archive too.
     expect((await lab.listRuns()).length).toBe(4);
+    // Each is listed as a run of that sweep (the archive groups them by it).
+    expect((await lab.listRuns()).map((r) => r.sweep)).toEqual([h.id, h.id, h.id, h.id]);
   });
 
   it('cancelled: finished runs are kept, the running one is marked cancelled, pending ones never start', async () => {

@@ -4,16 +4,18 @@ import { createPinia, setActivePinia, type Pinia } from 'pinia';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { setLab } from '../../../renderer/src/api/lab';
 import ArchiveScreen from '../../../renderer/src/components/ArchiveScreen.vue';
-import { groupRuns, sweepOf } from '../../../renderer/src/util/archiveRows';
+import { sweepOfRunFile, sweepRunFileName } from '../../../main/lab/names';
+import type { RunListItem } from '../../../main/contract';
+import { groupRuns } from '../../../renderer/src/util/archiveRows';
 import { createFakeLab, STORY_RUNS, type FakeLab, type FakeRun } from '../fakeLab';
 
 let lab: FakeLab;
 let pinia: Pinia;
 let wrapper: VueWrapper | null = null;
 
-/** A copy of a recorded run under another file name and creation time (a sweep's run, a pair's, a re-import). */
+/** A copy of a recorded run under another file name and creation time (a sweep's run, a pair's, a re-import), listed as the lab lists that file. */
 function copyAs(src: FakeRun, id: string, created: string): FakeRun {
-  return { ...src, item: { ...src.item, id, created }, info: { ...src.info, id } };
+  return { ...src, item: { ...src.item, id, created, sweep: sweepOfRunFile(id) }, info: { ...src.info, id } };
 }
 
 beforeEach(() => {
@@ -101,8 +103,21 @@ describe('the archive', () => {
 
 describe('groupRuns', () => {
   it('knows a sweep run by its file name and leaves other runs alone', () => {
-    expect(sweepOf('20261124-100000-oom-bound-victim-p12-quiet-s3.sqlite')).toBe('20261124-100000-oom-bound-victim');
-    expect(sweepOf('20261123-201500-oom-bound-victim-mm_exit-s1.sqlite')).toBeNull();
+    expect(sweepOfRunFile('20261124-100000-oom-bound-victim-p12-quiet-s3.sqlite')).toBe('20261124-100000-oom-bound-victim');
+    expect(sweepOfRunFile('20261123-201500-oom-bound-victim-mm_exit-s1.sqlite')).toBeNull();
     expect(groupRuns([], 'created', -1)).toEqual([]);
+    // The inverse of the name a sweep gives its runs, whatever the point, design and seed.
+    for (const [p, n, d, s] of [[0, 1, 'quiet', 1], [7, 12, 'mm_exit', 42], [99, 100, 'quiet', 2]] as const) {
+      expect(sweepOfRunFile(sweepRunFileName('20261203-090000-pasid-lifetime-2', p, n, d, s))).toBe('20261203-090000-pasid-lifetime-2');
+    }
+  });
+
+  it('groups the runs the lab lists as one sweep\'s into one row, whatever their names say', () => {
+    const item = (id: string, sweep: string | null): RunListItem => ({ id, scenario: 'stress', model: 'quiet', seed: 1, params: {}, status: 'complete', created: '2026-12-03T09:00:00.000Z', events: 1, endTimeNs: 1, metrics: null, bytes: 1, sweep });
+    const groups = groupRuns([item('a.sqlite', 'sw-1'), item('b.sqlite', 'sw-1'), item('c.sqlite', null)], 'created', -1);
+    expect(groups.map((g) => [g.kind, g.runs.map((r) => r.id)])).toEqual([
+      ['sweep', ['a.sqlite', 'b.sqlite']],
+      ['run', ['c.sqlite']],
+    ]);
   });
 });
