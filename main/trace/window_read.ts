@@ -73,6 +73,8 @@ const RAW = 'SELECT seq, t_ns, kind, actor, cause_seq, a, b, NULL FROM events WH
 const LOD = 'SELECT actor, kind, width, data FROM lod WHERE level = ? AND chunk BETWEEN ? AND ?';
 const SPANS = 'SELECT actor, t0, t1, cat, name, holder, begin_seq, end_seq FROM spans WHERE lvl = ? AND t0 > ? AND t0 <= ? AND t1 >= ?';
 type SpanSqlRow = [number, number, number, string, string, number | null, number, number | null];
+/** The reads of a window of some lanes (schema.ts: each lane is sought in spans_by_lane and lod_by_lane). */
+export const LANE_SQL = { spans: `${SPANS} AND ${ACTOR_IN}`, lod: `${LOD} AND ${ACTOR_IN}` } as const;
 
 /** A window for more lanes than this reads `lod_all` (every lane, one row per chunk) rather than a row per lane. */
 const LOD_ALL_MIN_LANES = 256;
@@ -172,7 +174,7 @@ export class WindowReader {
         }
       }
     } else {
-      const rows = (want ? this.db.stmt(`${LOD} AND ${ACTOR_IN}`).raw(true).all(level, c0, c1, lanes) : this.db.stmt(LOD).raw(true).all(level, c0, c1)) as [number, number, number, Uint8Array][];
+      const rows = (want ? this.db.stmt(LANE_SQL.lod).raw(true).all(level, c0, c1, lanes) : this.db.stmt(LOD).raw(true).all(level, c0, c1)) as [number, number, number, Uint8Array][];
       for (const [actor, kind, width, blob] of rows) {
         const t = track(actor);
         if (!t) continue;
@@ -200,7 +202,7 @@ export class WindowReader {
   /** Spans at least a pixel long (all of them when reading raw events), one query per length class. */
   private spans(fromNs: number, toNs: number, width: number, pxNs: number, level: number | null, want: Set<number> | null, lanes: string, track: (id: number) => WindowTrack | null): void {
     const minLvl = level === null ? 0 : Math.max(0, Math.floor(Math.log2(pxNs)));
-    const q = (want ? this.db.stmt(`${SPANS} AND ${ACTOR_IN}`) : this.db.stmt(SPANS)).raw(true);
+    const q = (want ? this.db.stmt(LANE_SQL.spans) : this.db.stmt(SPANS)).raw(true);
     // Longest first, so that when a track's budget runs out the short spans are the ones left out.
     for (let l = this.maxSpanLvl(); l >= minLvl; l--) {
       const p = [l, fromNs - 2 ** (l + 1), toNs, fromNs];

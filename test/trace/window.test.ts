@@ -1,7 +1,10 @@
+import fs from 'node:fs';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TraceReader } from '../../main/trace/reader';
 import { WINDOW_RAW_MAX } from '../../main/trace/window_fold';
+import { LANE_SQL } from '../../main/trace/window_read';
 import { createFakeLab } from '../renderer/fakeLab';
 import { recordInline, tempDir } from './helpers';
 
@@ -59,5 +62,42 @@ describe('window (the WindowDto the timeline draws)', () => {
     }
     expect(compared).toBeGreaterThanOrEqual(2);
     r.close();
+  });
+});
+
+describe('window of some lanes (the visible ones)', () => {
+  const many = path.join(tempDir(), 'many.sqlite');
+  beforeAll(() => {
+    // Processes come and go: far more lanes over the run than are alive at once.
+    recordInline(many, 'stress', { events: 120_000, processes: 8, meanLifeMs: 4 }, 3);
+  });
+
+  it('seeks each lane asked for in the lane indexes instead of filtering every lane of the range', () => {
+    const db = new Database(many, { readonly: true });
+    const plan = (sql: string, p: unknown[]) => (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...p) as { detail: string }[]).map((r) => r.detail).join('\n');
+    expect(plan(LANE_SQL.spans, [20, 0, 1e9, 0, '[1,2]'])).toMatch(/USING (COVERING )?INDEX spans_by_lane \(lvl=\? AND actor=\? AND t0>\? AND t0<\?\)/);
+    expect(plan(LANE_SQL.lod, [20, 0, 3, '[1,2]'])).toMatch(/USING INDEX lod_by_lane \(level=\? AND actor=\? AND chunk>\? AND chunk<\?\)/);
+    db.close();
+  });
+
+  it('answers the same from a trace without the lane indexes (recorded before them), at every zoom', () => {
+    const old = path.join(tempDir(), 'old.sqlite');
+    fs.copyFileSync(many, old);
+    const db = new Database(old);
+    db.exec('DROP INDEX spans_by_lane; DROP INDEX lod_by_lane;');
+    db.close();
+    const [a, b] = [new TraceReader(many), new TraceReader(old)];
+    const end = a.meta().endTimeNs;
+    const lanes = a.actors().filter((x, i) => i % 5 === 0).map((x) => x.id);
+    expect(lanes.length).toBeGreaterThan(20);
+    for (const z of [0, 1, 3, 6, 9, 12]) {
+      const span = Math.max(1200, Math.floor(end / 2 ** z));
+      const from = Math.floor((end - span) / 2);
+      const wa = a.window(from, from + span, 1200, lanes);
+      expect(wa.tracks.length, `zoom 1/2^${z}`).toBeGreaterThan(0);
+      expect(wa, `zoom 1/2^${z}`).toEqual(b.window(from, from + span, 1200, lanes));
+    }
+    a.close();
+    b.close();
   });
 });

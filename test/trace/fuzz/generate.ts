@@ -185,7 +185,7 @@ export function generateCases(base: string, dir: string, seed: number, opts: { t
   });
   cases.push({
     name: 'missing column',
-    file: altered(base, dir, 'column2.sqlite', (db) => db.exec('DROP INDEX IF EXISTS spans_by_lvl; ALTER TABLE spans DROP COLUMN lvl;')),
+    file: altered(base, dir, 'column2.sqlite', (db) => db.exec('DROP INDEX IF EXISTS spans_by_lvl; DROP INDEX IF EXISTS spans_by_lane; ALTER TABLE spans DROP COLUMN lvl;')),
     ops: ALL,
     refuse: ['open', 'import'],
     says: 'columns',
