@@ -58,6 +58,9 @@ export interface FoldSnapshot {
   freed?: { mms: number[]; devs: number[] };
 }
 
+/** The kinds whose args the fold reads (a reader replaying events may leave the others' args out). */
+export const FOLD_ARGS_KINDS: readonly number[] = [KIND.task_new, KIND.task_state, KIND.mm_new];
+
 /** task_state args repeat (the same few wait reasons): parse each string once. */
 const ON_CACHE = new Map<string, string | null>();
 function waitsOn(args: string): string | null {

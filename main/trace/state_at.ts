@@ -1,7 +1,7 @@
 import zlib from 'node:zlib';
 import type { StateAtDto } from '../contract';
 import type { TrackType } from '../sim/events';
-import { StateFold, type FoldSnapshot } from '../sim/state';
+import { FOLD_ARGS_KINDS, StateFold, type FoldSnapshot } from '../sim/state';
 import type { TraceDb } from './db';
 import { TraceFileError } from './errors';
 import type { ActorInfo } from './meta';
@@ -19,8 +19,11 @@ export function lastAtOrBefore(a: Float64Array, v: number): number {
   return lo;
 }
 
-const ROWS_AFTER_UNTIL_T = 'SELECT seq, t_ns, kind, actor, cause_seq, a, b, args FROM events WHERE seq > ? AND seq < ? AND t_ns <= ? ORDER BY seq';
-const ROWS_AFTER_TO_SEQ = 'SELECT seq, t_ns, kind, actor, cause_seq, a, b, args FROM events WHERE seq > ? AND seq <= ? ORDER BY seq';
+/**
+ * The events after a checkpoint up to a seq, as the fold replays them: args only for the kinds it
+ * reads (no JS string is made for the others).
+ */
+const ROWS_AFTER_TO_SEQ = `SELECT seq, t_ns, kind, actor, cause_seq, a, b, CASE WHEN ${FOLD_ARGS_KINDS.map((k) => `kind = ${k}`).join(' OR ')} THEN args END FROM events WHERE seq > ? AND seq <= ? ORDER BY seq`;
 
 /**
  * Time and state lookups of one trace, over its checkpoints: the last event at or before a time
@@ -90,13 +93,13 @@ export class StateIndex {
     return this.db.guard(() => {
       const ck = this.load();
       const i = lastAtOrBefore(ck.t, tNs);
-      const seqEnd = i + 1 < ck.seq.length ? ck.seq[i + 1] : Number.MAX_SAFE_INTEGER;
       // Scrubbing forward within one checkpoint interval (the cursor stepping) carries on from
       // the last answer instead of restoring the checkpoint again.
       let s = this.scrub;
       if (!s || s.ck !== i || tNs < s.atNs) this.scrub = s = { ck: i, fold: this.restore(i), atNs: tNs };
-      // At most one checkpoint interval of rows: read them in one call (cheaper than stepping).
-      const rows = this.db.stmt(ROWS_AFTER_UNTIL_T).raw(true).all(s.fold.seq, seqEnd, tNs) as EventRow[];
+      // The last event at or before tNs (a binary search over a checkpoint interval), then exactly
+      // the rows up to it in one call: never the rest of the interval.
+      const rows = this.db.stmt(ROWS_AFTER_TO_SEQ).raw(true).all(s.fold.seq, this.seqAtOrBefore(tNs)) as EventRow[];
       for (const r of rows) s.fold.event(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]);
       s.atNs = tNs;
       return { atNs: tNs, ...s.fold.view() };
