@@ -104,4 +104,14 @@ describe('RunView: panels after the first frame', () => {
     await settle(2);
     expect(panels(wrapper)).toEqual({ state: true, kernelLog: true, annotations: true });
   });
+
+  it('asks for the run before the catalog (the lab answers in order; the run is what the user waits for)', async () => {
+    setLab(lab);
+    const id = lab.runs.find((r) => r.item.model === 'mm_exit')?.item.id ?? '';
+    wrapper = mount(RunView, { props: { runId: id }, global: { plugins: [pinia] }, attachTo: document.body });
+    await settle();
+    const order = lab.calls.map((c) => c.method);
+    expect(order).toContain('catalog');
+    expect(order.indexOf('openRun')).toBeLessThan(order.indexOf('catalog'));
+  });
 });
