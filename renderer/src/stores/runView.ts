@@ -51,6 +51,12 @@ export const EVENTS_AROUND = 12;
 export const CURSOR_SETTLE_MS = 60;
 /** On opening a run, the state and event list are asked for this long after the timeline's tiles (ms). */
 export const OPEN_PANELS_AFTER_MS = 40;
+/**
+ * The run view mounts its panels (details, events, why, kernel log, state, bookmarks) after the
+ * timeline's opening frame, or this long after the run's info came (ms) if that frame never
+ * settles (a tile request that hangs): they never stay missing.
+ */
+export const PANELS_AT_LATEST_MS = 2000;
 /** While replaying, the panels follow at most this often (ms): playback never waits for them. */
 export const PLAY_REFRESH_MS = 200;
 
