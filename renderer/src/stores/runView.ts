@@ -131,6 +131,44 @@ export const useRunViewStore = defineStore('runView', () => {
     settle = null;
   }
 
+  /** Views that show this store's run in a timeline (RunView registers itself while mounted; its timeline appears with the run's info). */
+  let timelines = 0;
+  /** The generation whose opening frame was drawn; what open() waits on meanwhile. */
+  let frameDrawnFor = 0;
+  let frameWaiter: (() => void) | null = null;
+  function timelineMounted(mounted: boolean): void {
+    timelines += mounted ? 1 : -1;
+  }
+  /** The timeline drew this run's opening frame (every tile in, a tile failed, or nothing to draw on). */
+  function openingFrameDrawn(): void {
+    frameDrawnFor = generation;
+    const w = frameWaiter;
+    frameWaiter = null;
+    w?.();
+  }
+  /**
+   * Let the timeline's opening tiles go first: the lab answers one call at a time, so the state,
+   * event list and bookmarks asked meanwhile held the tiles up behind them (issue 12, open -> first
+   * full frame). With a timeline on screen they wait for its opening frame (at most
+   * PANELS_AT_LATEST_MS); without one, OPEN_PANELS_AFTER_MS.
+   */
+  function openingTilesFirst(my: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      if (timelines <= 0 || frameDrawnFor === my) {
+        setTimeout(resolve, timelines <= 0 ? OPEN_PANELS_AFTER_MS : 0);
+        return;
+      }
+      const timer = setTimeout(done, PANELS_AT_LATEST_MS);
+      function done(): void {
+        clearTimeout(timer);
+        if (frameWaiter === done) frameWaiter = null;
+        resolve();
+      }
+      frameWaiter?.();
+      frameWaiter = done;
+    });
+  }
+
   /**
    * Open a run: info first, then the whole run in view with the cursor on its trigger (or start),
    * unless `at` (a deep link) says where to look.
@@ -148,8 +186,7 @@ export const useRunViewStore = defineStore('runView', () => {
       const t = i.triggerNs ?? i.startNs;
       cursor.value = { tNs: t, seq: null };
       applyAt(at);
-      // The timeline asks for its tiles on the next frame: let those go first, the panels right after.
-      await new Promise((r) => setTimeout(r, OPEN_PANELS_AFTER_MS));
+      await openingTilesFirst(my);
       if (my !== generation) return;
       void loadAnnotations();
       await refreshCursor();
@@ -544,7 +581,7 @@ export const useRunViewStore = defineStore('runView', () => {
     runId, info, loading, error, view, cursor, selectedSeq,
     modelState, stateLoading, stateError, eventRows, eventsLoading, eventsError, chain, chainLoading, chainError,
     startNs, endNs, lastSeq,
-    open, close, setView, fit, zoom, pan, reveal, setCursorTime, setCursorEvent, step, jumpToEnd, refreshCursor, select, jumpTo,
+    open, close, setView, fit, zoom, pan, reveal, timelineMounted, openingFrameDrawn, setCursorTime, setCursorEvent, step, jumpToEnd, refreshCursor, select, jumpTo,
     selectEventAt,
   };
 });
