@@ -84,17 +84,17 @@ describe('RunView: panels after the first frame', () => {
     expect(wrapper.find('section.state-panel table').exists()).toBe(true);
   });
 
-  it('asks for the state, the events and the bookmarks only after the opening tiles (the lab answers one call at a time)', async () => {
+  it('asks for the state, the events, the bookmarks and the catalog only after the opening tiles (the lab answers one call at a time)', async () => {
     const held = holdTiles();
     setLab(held.api);
     const id = lab.runs.find((r) => r.item.model === 'mm_exit')?.item.id ?? '';
     wrapper = mount(RunView, { props: { runId: id }, global: { plugins: [pinia] }, attachTo: document.body });
     await settle();
     const asked = () => lab.calls.map((c) => c.method);
-    for (const m of ['state', 'events', 'listAnnotations']) expect(asked(), `${m} while the tiles are held`).not.toContain(m);
+    for (const m of ['state', 'events', 'listAnnotations', 'catalog']) expect(asked(), `${m} while the tiles are held`).not.toContain(m);
     held.release();
     await settle();
-    for (const m of ['state', 'events', 'listAnnotations']) expect(asked().lastIndexOf(m), m).toBeGreaterThan(asked().indexOf('window'));
+    for (const m of ['state', 'events', 'listAnnotations', 'catalog']) expect(asked().lastIndexOf(m), m).toBeGreaterThan(asked().indexOf('window'));
     expect(wrapper.find('section.state-panel table').exists()).toBe(true);
   });
 
