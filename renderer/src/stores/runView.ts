@@ -69,6 +69,8 @@ export const useRunViewStore = defineStore('runView', () => {
   const runId = ref<RunId | null>(null);
   const info = shallowRef<RunInfo | null>(null);
   const loading = ref(false);
+  /** The opening of the current run is settled (its opening frame drawn, or given up on): the run view mounts its panels then. */
+  const openingSettled = ref(false);
   const error = ref<string | null>(null);
 
   const view = ref<Viewport>({ fromNs: 0, toNs: 1 });
@@ -111,6 +113,7 @@ export const useRunViewStore = defineStore('runView', () => {
 
   function reset(): void {
     info.value = null;
+    openingSettled.value = false;
     error.value = null;
     cursor.value = null;
     selectedSeq.value = null;
@@ -154,18 +157,22 @@ export const useRunViewStore = defineStore('runView', () => {
    */
   function openingTilesFirst(my: number): Promise<void> {
     return new Promise<void>((resolve) => {
-      if (timelines <= 0 || frameDrawnFor === my) {
-        setTimeout(resolve, timelines <= 0 ? OPEN_PANELS_AFTER_MS : 0);
-        return;
+      const waits = timelines > 0;
+      const settle = (): void => {
+        if (my === generation) openingSettled.value = true;
+        resolve();
+      };
+      if (waits && frameDrawnFor === my) return settle();
+      const timer = setTimeout(done, waits ? PANELS_AT_LATEST_MS : OPEN_PANELS_AFTER_MS);
+      if (waits) {
+        frameWaiter?.();
+        frameWaiter = done;
       }
-      const timer = setTimeout(done, PANELS_AT_LATEST_MS);
       function done(): void {
         clearTimeout(timer);
         if (frameWaiter === done) frameWaiter = null;
-        resolve();
+        settle();
       }
-      frameWaiter?.();
-      frameWaiter = done;
     });
   }
 
@@ -578,7 +585,7 @@ export const useRunViewStore = defineStore('runView', () => {
   return {
     selection, details, search, revealTrack, fromTrigger, rulerOriginNs, setSelection, fitSelection, searchNext, showTrack, mark,
     annotations, annotationsError, verify, addAnnotation, deleteAnnotation, jumpToAnnotation, loadAnnotations, verifyRun, playTo, goTo,
-    runId, info, loading, error, view, cursor, selectedSeq,
+    runId, info, loading, openingSettled, error, view, cursor, selectedSeq,
     modelState, stateLoading, stateError, eventRows, eventsLoading, eventsError, chain, chainLoading, chainError,
     startNs, endNs, lastSeq,
     open, close, setView, fit, zoom, pan, reveal, timelineMounted, openingFrameDrawn, setCursorTime, setCursorEvent, step, jumpToEnd, refreshCursor, select, jumpTo,
