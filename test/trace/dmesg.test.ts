@@ -1,13 +1,11 @@
-import fs from 'node:fs';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { KIND } from '../../main/sim/events';
 import { dmesg, formatDmesg, stamp, type PrintkRecord } from '../../main/trace/dmesg';
 import { TraceReader } from '../../main/trace/reader';
 import { TIMELINE_INDEX_NAME, TIMELINE_KINDS } from '../../main/trace/schema';
 import { run } from '../sim/helpers';
-import { recordInline, tempDir } from './helpers';
+import { altered, recordInline, tempDir } from './helpers';
 
 const rec = (tNs: number, msg: string, extra: Partial<PrintkRecord> = {}): PrintkRecord => ({ seq: 1, tNs, level: 4, suppressed: 0, msg, ...extra });
 
@@ -78,12 +76,8 @@ describe('dmesg of a trace file', () => {
   it('reads the log through the partial index, and a trace whose index predates printk in it (no printk, not covering) gives the same lines and timeline index', () => {
     const f = path.join(tempDir(), 'dlo-new.sqlite');
     recordInline(f, 'drain-lock-order', {}, 1);
-    const old = path.join(path.dirname(f), 'dlo-old.sqlite');
-    fs.copyFileSync(f, old);
-    const db = new Database(old);
     const where = `kind IN (${TIMELINE_KINDS.filter((k) => k !== 'printk').map((k) => KIND[k]).join(', ')})`;
-    db.exec(`DROP INDEX ${TIMELINE_INDEX_NAME}; CREATE INDEX ${TIMELINE_INDEX_NAME} ON events (kind) WHERE ${where};`);
-    db.close();
+    const old = altered(f, path.dirname(f), 'dlo-old.sqlite', (db) => db.exec(`DROP INDEX ${TIMELINE_INDEX_NAME}; CREATE INDEX ${TIMELINE_INDEX_NAME} ON events (kind) WHERE ${where};`));
     const a = new TraceReader(f);
     const b = new TraceReader(old);
     try {
@@ -103,12 +97,8 @@ describe('dmesg of a trace file', () => {
   it('never splices an index WHERE that is not a list of kinds into its queries (a file from elsewhere): the same lines and index, by a scan', () => {
     const f = path.join(tempDir(), 'dlo.sqlite');
     recordInline(f, 'drain-lock-order', {}, 2);
-    const odd = path.join(path.dirname(f), 'dlo-odd.sqlite');
-    fs.copyFileSync(f, odd);
-    const db = new Database(odd);
     // Selects other rows than the kinds (and could cost anything per row): it must not be used.
-    db.exec(`DROP INDEX ${TIMELINE_INDEX_NAME}; CREATE INDEX ${TIMELINE_INDEX_NAME} ON events (kind) WHERE kind = ${KIND.printk} OR a < 0;`);
-    db.close();
+    const odd = altered(f, path.dirname(f), 'dlo-odd.sqlite', (db) => db.exec(`DROP INDEX ${TIMELINE_INDEX_NAME}; CREATE INDEX ${TIMELINE_INDEX_NAME} ON events (kind) WHERE kind = ${KIND.printk} OR a < 0;`));
     const a = new TraceReader(f);
     const b = new TraceReader(odd);
     try {

@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { runScenario, type Summary } from '../../main/sim/run';
 import { TraceRecorder, TraceWriter } from '../../main/trace/writer';
 
@@ -25,4 +26,17 @@ export function fingerprint(file: string): string {
   if (st.isDirectory()) return `${st.mtimeMs}:dir`;
   const h = crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
   return `${st.mtimeMs}:${st.size}:${h}`;
+}
+
+/** A copy of trace `base` as `name` in `dir`, changed by `fn` (a file from elsewhere, an older trace): its path. */
+export function altered(base: string, dir: string, name: string, fn: (db: Database.Database) => void): string {
+  const f = path.join(dir, name);
+  fs.copyFileSync(base, f);
+  const db = new Database(f);
+  try {
+    fn(db);
+  } finally {
+    db.close();
+  }
+  return f;
 }

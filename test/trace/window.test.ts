@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -6,7 +5,7 @@ import { TraceReader } from '../../main/trace/reader';
 import { WINDOW_RAW_MAX } from '../../main/trace/window_fold';
 import { LANE_SQL } from '../../main/trace/window_read';
 import { createFakeLab } from '../renderer/fakeLab';
-import { recordInline, tempDir } from './helpers';
+import { altered, recordInline, tempDir } from './helpers';
 
 /** The OOM story under mm_exit: two OOM kills 67 ms apart, a victim in D for 60 s inside release(). */
 const STORY = { scenario: 'oom-bound-victim', params: { mmExit: true, dmaStopMs: 60000 }, seed: 1 };
@@ -81,11 +80,7 @@ describe('window of some lanes (the visible ones)', () => {
   });
 
   it('answers the same from a trace without the lane indexes (recorded before them), at every zoom', () => {
-    const old = path.join(tempDir(), 'old.sqlite');
-    fs.copyFileSync(many, old);
-    const db = new Database(old);
-    db.exec('DROP INDEX spans_by_lane; DROP INDEX lod_by_lane;');
-    db.close();
+    const old = altered(many, tempDir(), 'old.sqlite', (db) => db.exec('DROP INDEX spans_by_lane; DROP INDEX lod_by_lane;'));
     const [a, b] = [new TraceReader(many), new TraceReader(old)];
     const end = a.meta().endTimeNs;
     const lanes = a.actors().filter((x, i) => i % 5 === 0).map((x) => x.id);

@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import Database from 'better-sqlite3';
+import { altered } from '../helpers';
 
 /** A lab operation the runner tries (runner.ts). */
 export type Op =
@@ -53,19 +54,6 @@ export function rng(seed: number): () => number {
 }
 
 const READS: Op[] = ['open', 'summary', 'window', 'state', 'query'];
-
-/** Copy `base` to `dir/name` and change it through SQLite (`sql`, with writable_schema if `schema`). */
-function altered(base: string, dir: string, name: string, fn: (db: Database.Database) => void): string {
-  const f = path.join(dir, name);
-  fs.copyFileSync(base, f);
-  const db = new Database(f);
-  try {
-    fn(db);
-  } finally {
-    db.close();
-  }
-  return f;
-}
 
 /** Rebuild `table` with the same columns but no constraints (so a field can be set to what the writer never writes). */
 function loosen(db: Database.Database, table: string): void {
