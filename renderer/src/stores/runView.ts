@@ -188,11 +188,13 @@ export const useRunViewStore = defineStore('runView', () => {
     try {
       const i = await lab().openRun(id);
       if (my !== generation) return;
-      info.value = i;
+      // View and cursor before info: a timeline draws the run as soon as its info comes
+      // (TimelineController.viewBeforeInfo), so its opening tile requests go out before the rest
+      // of the run view renders (issue 12, open -> first full frame).
       view.value = fitView(i.startNs, i.endNs);
-      const t = i.triggerNs ?? i.startNs;
-      cursor.value = { tNs: t, seq: null };
-      applyAt(at);
+      cursor.value = { tNs: i.triggerNs ?? i.startNs, seq: null };
+      applyAt(at, i);
+      info.value = i;
       await openingTilesFirst(my);
       if (my !== generation) return;
       void loadAnnotations();
@@ -204,13 +206,13 @@ export const useRunViewStore = defineStore('runView', () => {
     }
   }
 
-  /** Put the view and the cursor where a deep link says (parts that are missing or bad are ignored). */
-  function applyAt(at: ViewAt): void {
+  /** Put the view and the cursor where a deep link says (parts that are missing or bad are ignored), within the bounds of `run` (default: the run open). */
+  function applyAt(at: ViewAt, run: Pick<RunInfo, 'startNs' | 'endNs'> = { startNs: startNs.value, endNs: endNs.value }): void {
     const ok = (x: number | undefined): x is number => x !== undefined && Number.isFinite(x);
-    if (ok(at.fromNs) && ok(at.toNs) && at.toNs > at.fromNs) setView({ fromNs: at.fromNs, toNs: at.toNs });
+    if (ok(at.fromNs) && ok(at.toNs) && at.toNs > at.fromNs) view.value = clampView({ fromNs: at.fromNs, toNs: at.toNs }, run.startNs, run.endNs);
     if (ok(at.tNs)) {
-      cursor.value = { tNs: Math.min(Math.max(Math.round(at.tNs), startNs.value), endNs.value), seq: null };
-      if (!(ok(at.fromNs) && ok(at.toNs))) reveal(cursor.value.tNs);
+      cursor.value = { tNs: Math.min(Math.max(Math.round(at.tNs), run.startNs), run.endNs), seq: null };
+      if (!(ok(at.fromNs) && ok(at.toNs))) view.value = clampView(revealTime(view.value, cursor.value.tNs), run.startNs, run.endNs);
     }
   }
 
@@ -587,7 +589,7 @@ export const useRunViewStore = defineStore('runView', () => {
     annotations, annotationsError, verify, addAnnotation, deleteAnnotation, jumpToAnnotation, loadAnnotations, verifyRun, playTo, goTo,
     runId, info, loading, openingSettled, error, view, cursor, selectedSeq,
     modelState, stateLoading, stateError, eventRows, eventsLoading, eventsError, chain, chainLoading, chainError,
-    startNs, endNs, lastSeq,
+    startNs, endNs, lastSeq, viewBeforeInfo: true as const,
     open, close, setView, fit, zoom, pan, reveal, timelineMounted, openingFrameDrawn, setCursorTime, setCursorEvent, step, jumpToEnd, refreshCursor, select, jumpTo,
     selectEventAt,
   };

@@ -52,6 +52,13 @@ export interface TimelineController {
   readonly selection?: Selection | null;
   /** Set by search and the event list: the timeline opens the lane's group and scrolls to it. */
   readonly revealTrack?: RevealTrack | null;
+  /**
+   * The controller sets a newly opened run's view and cursor before its info (the run view's store):
+   * the timeline then draws the run the moment its info comes, so its opening tile requests go out
+   * before the rest of the page renders. Otherwise (the compare panes, aligned after both infos)
+   * the timeline draws on the next animation frame.
+   */
+  readonly viewBeforeInfo?: boolean;
   /** Ruler labels relative to the trigger (the run view's "from trigger" toggle). */
   readonly fromTrigger?: boolean;
   /** What the ruler's origin is, in words ("from the alignment point"); default "from the trigger". */

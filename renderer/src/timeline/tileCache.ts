@@ -287,6 +287,18 @@ export class TileCache {
     return true;
   }
 
+  /** Whether a tile of view `v`'s level, covering it, is being fetched (or waits to be) for any of `lanes`. */
+  fetching(v: Viewport, widthPx: number, lanes: readonly number[]): boolean {
+    const k = this.levelFor(v, widthPx);
+    for (const key of this.keysFor(k, v.fromNs, v.toNs)) {
+      const fl = this.inFlight.get(TileCache.id(key.k, key.i));
+      if (fl && (fl.has('*') || lanes.some((l) => fl.has(l)))) return true;
+      const q = this.queue.find((x) => x.key.k === key.k && x.key.i === key.i);
+      if (q && (q.lanes === null || q.lanes.some((l) => lanes.includes(l)))) return true;
+    }
+    return false;
+  }
+
   /** Forget failures (e.g. after the user presses Retry). */
   retry(): void {
     this.failed.clear();

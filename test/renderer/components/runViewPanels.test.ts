@@ -119,6 +119,66 @@ describe('RunView: panels after the first frame', () => {
     expect(panels(wrapper)).toEqual({ state: true, kernelLog: true, annotations: true });
   });
 
+  it('asks for the opening tiles the moment the info comes, before the rest of the run view renders (the lab works on them meanwhile)', async () => {
+    let cardsAtFirstWindow: boolean | null = null;
+    let openRunAskedBeforeMount: boolean | null = null;
+    const api: LabApi = {
+      ...lab,
+      openRun: (...args: Parameters<LabApi['openRun']>) => {
+        openRunAskedBeforeMount ??= !document.querySelector('canvas.timeline-lanes');
+        return lab.openRun(...args);
+      },
+      window: (...args: Parameters<LabApi['window']>) => {
+        cardsAtFirstWindow ??= document.querySelector('.metric-card') !== null;
+        return lab.window(...args);
+      },
+    };
+    setLab(api);
+    const id = lab.runs.find((r) => r.item.model === 'mm_exit')?.item.id ?? '';
+    wrapper = mount(RunView, { props: { runId: id }, global: { plugins: [pinia] }, attachTo: document.body });
+    // While the run opens, its (empty) timeline is on screen already.
+    expect(wrapper.find('canvas.timeline-lanes').exists()).toBe(true);
+    await settle();
+    expect(openRunAskedBeforeMount).toBe(true);
+    expect(cardsAtFirstWindow).toBe(false);
+    expect(wrapper.find('.metric-card').exists()).toBe(true);
+  });
+
+  it('draws the opening frame once when its tiles land one by one (no partial frame per tile), and once they are all in it is full', async () => {
+    const gates: (() => void)[] = [];
+    const api: LabApi = {
+      ...lab,
+      window: (...args: Parameters<LabApi['window']>) => new Promise<void>((r) => gates.push(r)).then(() => lab.window(...args)),
+    };
+    setLab(api);
+    // A run whose whole-run view needs more than one tile: the story run, viewed on a plot this wide.
+    const w = window as Window & { __svaDrawTimes?: number[]; __svaFirstFull?: number | null };
+    w.__svaDrawTimes = [];
+    w.__svaFirstFull = null;
+    try {
+      const id = lab.runs.find((r) => r.item.model === 'mm_exit')?.item.id ?? '';
+      wrapper = mount(RunView, { props: { runId: id }, global: { plugins: [pinia] }, attachTo: document.body });
+      await settle();
+      expect(gates.length, 'tile requests of the opening frame').toBeGreaterThanOrEqual(2);
+      const before = w.__svaDrawTimes.length;
+      // Every tile but the last lands: nothing is drawn meanwhile.
+      const pending = gates.splice(0);
+      for (const g of pending.slice(0, -1)) {
+        g();
+        await settle(2);
+      }
+      expect(w.__svaDrawTimes.length).toBe(before);
+      expect(w.__svaFirstFull).toBeNull();
+      pending[pending.length - 1]();
+      await settle(3);
+      expect(w.__svaFirstFull).not.toBeNull();
+      for (const g of gates) g();
+    } finally {
+      delete w.__svaDrawTimes;
+      delete w.__svaFirstFull;
+    }
+  });
+
   it('asks for the run before the catalog (the lab answers in order; the run is what the user waits for)', async () => {
     setLab(lab);
     const id = lab.runs.find((r) => r.item.model === 'mm_exit')?.item.id ?? '';
