@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { LabApi } from '../../../main/contract';
 import { setLab } from '../../../renderer/src/api/lab';
 import RunView from '../../../renderer/src/components/RunView.vue';
+import TheApp from '../../../renderer/src/components/TheApp.vue';
 import { PANELS_AT_LATEST_MS } from '../../../renderer/src/stores/runView';
 import { createFakeLab, STORY_RUNS, type FakeLab } from '../fakeLab';
 
@@ -176,6 +177,22 @@ describe('RunView: panels after the first frame', () => {
     } finally {
       delete w.__svaDrawTimes;
       delete w.__svaFirstFull;
+    }
+  });
+
+  it('a link to a run renders the run view first: the archive is neither drawn nor listed ahead of the run', async () => {
+    setLab(lab);
+    const id = lab.runs.find((r) => r.item.model === 'mm_exit')?.item.id ?? '';
+    window.location.hash = `#/run/${encodeURIComponent(id)}`;
+    try {
+      wrapper = mount(TheApp, { global: { plugins: [pinia] }, attachTo: document.body });
+      expect(wrapper.find('section.run-view').exists()).toBe(true);
+      await settle();
+      const order = lab.calls.map((c) => c.method);
+      expect(order[0]).toBe('openRun');
+      expect(order).not.toContain('listRuns');
+    } finally {
+      window.location.hash = '';
     }
   });
 
