@@ -1,7 +1,7 @@
 // @vitest-environment happy-dom
 import { flushPromises, mount, type VueWrapper } from '@vue/test-utils';
 import { createPinia, setActivePinia, type Pinia } from 'pinia';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { LabApi } from '../../../main/contract';
 import { setLab } from '../../../renderer/src/api/lab';
 import RunView from '../../../renderer/src/components/RunView.vue';
@@ -156,6 +156,9 @@ describe('RunView: panels after the first frame', () => {
     const w = window as Window & { __svaDrawTimes?: number[]; __svaFirstFull?: number | null };
     w.__svaDrawTimes = [];
     w.__svaFirstFull = null;
+    // The hold lasts OPENING_HOLD_MS from the info: with the clock (performance.now) stopped, a slow
+    // machine cannot run the test past it. Timers stay real.
+    vi.useFakeTimers({ toFake: ['performance'] });
     try {
       const id = lab.runs.find((r) => r.item.model === 'mm_exit')?.item.id ?? '';
       wrapper = mount(RunView, { props: { runId: id }, global: { plugins: [pinia] }, attachTo: document.body });
@@ -175,6 +178,7 @@ describe('RunView: panels after the first frame', () => {
       expect(w.__svaFirstFull).not.toBeNull();
       for (const g of gates) g();
     } finally {
+      vi.useRealTimers();
       delete w.__svaDrawTimes;
       delete w.__svaFirstFull;
     }
