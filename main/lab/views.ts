@@ -20,7 +20,7 @@ export class Views {
     return this.readers.with(id, (r) => {
       const m = r.meta();
       const live = this.recording(id);
-      const tracks = r.actors().map((a) => ({ id: a.id, name: a.name, type: a.track }));
+      const tracks = r.tracks();
       // A model run starts at 0; an observed run where its log's clock starts (seconds after boot, say).
       const startNs = m.model === 'observed' ? Math.min(m.endTimeNs, r.eventAt(1)?.tNs ?? 0) : 0;
       const info = runInfo(id, summaryOf(r, { live, recompute: false }), m.status === 'running' && !live ? 'interrupted' : m.status, m.created, tracks, m.endTimeNs, startNs);

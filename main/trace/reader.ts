@@ -8,6 +8,7 @@ import { eventRow, walkCauses, type EventRow } from './rows';
 import { queryEach, userQuery, type QueryResult } from './sql';
 import { StateIndex } from './state_at';
 import { aggregateArea, rowsOfKind, searchEvents, timelineIndex, type TimelineIndex } from './timeline_queries';
+import { storedTimelineIndex } from './timeline_stored';
 import { windowDto } from './window';
 import { WindowReader, type WindowRange } from './window_read';
 
@@ -217,9 +218,20 @@ export class TraceReader {
    */
   timelineIndex(tracks: readonly TrackDto[], endNs: number, live: boolean): TimelineIndex {
     if (this.timeline && !live) return this.timeline;
-    const t = timelineIndex(this.timelineSource(), tracks, endNs);
+    // A finished run's file stores it (written by the recorder's last step), when it is a valid index of the file.
+    const t = (!live && storedTimelineIndex(this.db, tracks, this.meta().events)) || this.computedTimelineIndex(tracks, endNs);
     if (!live) this.timeline = t;
     return t;
+  }
+
+  /** The timeline index computed from the events, whatever the file stores (what a recording stores when it ends). */
+  computedTimelineIndex(tracks: readonly TrackDto[], endNs: number): TimelineIndex {
+    return timelineIndex(this.timelineSource(), tracks, endNs);
+  }
+
+  /** The run's lanes: one per actor, as the timeline lists them. */
+  tracks(): TrackDto[] {
+    return this.actors().map((a) => ({ id: a.id, name: a.name, type: a.track }));
   }
 
   /** The next (dir 1) or previous (dir -1) event from `fromSeq` whose kind, actor or args contain `query`. */

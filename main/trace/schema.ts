@@ -161,6 +161,11 @@ CREATE TABLE annotations (id INTEGER PRIMARY KEY, t_ns INTEGER NOT NULL, seq INT
 -- run still recording is explained by lookups too.
 CREATE TABLE edges (from_seq INTEGER NOT NULL, to_seq INTEGER NOT NULL, rel TEXT NOT NULL, args TEXT);
 CREATE INDEX edges_by_from ON edges (from_seq);
+-- What opening the run shows first (timeline_queries.ts timelineIndex: the alarms, the lane groups,
+-- the minimap's density), as one JSON row written when the recording ends. A cache of the events:
+-- a reader uses it only when it is a valid index of this file (timeline_stored.ts) and computes it
+-- from the events otherwise (older traces have no such table). Optional: not in REQUIRED_TABLES.
+CREATE TABLE timeline_index (json TEXT NOT NULL);
 `;
 
 /**

@@ -6,6 +6,8 @@ import { StateFold } from '../sim/state';
 import { TraceFileError } from './errors';
 import { buildLodAll } from './lod';
 import { DEFAULT_CHECKPOINT_EVERY, SPAN_NUMS, type TraceBatch } from './recorder';
+import { TraceReader } from './reader';
+import { storeTimelineIndex } from './timeline_stored';
 import { FINAL_INDEX_SQL, LOD_KINDS, SCHEMA_SQL, TRACE_APPLICATION_ID, TRACE_FORMAT_VERSION } from './schema';
 
 // The sim thread's half lives in recorder.ts; its names are re-exported for the callers of both.
@@ -192,6 +194,24 @@ export class TraceWriter {
   }
 
   /**
+   * What opening the run reads first (alarms, lane groups, density), computed from the events now
+   * and stored in the file (timeline_stored.ts), exactly as a reader would compute it: opening a
+   * finished run then reads one row. A reader computes it itself when this fails.
+   */
+  private storeTimelineIndex(end: TraceEnd): void {
+    let r: TraceReader | null = null;
+    try {
+      r = new TraceReader(this.file);
+      const index = r.computedTimelineIndex(r.tracks(), Math.max(1, end.endTimeNs));
+      storeTimelineIndex((sql, ...params) => this.db.prepare(sql).run(...params), index);
+    } catch {
+      // Only a cache: the reader computes the index from the events at open.
+    } finally {
+      r?.close();
+    }
+  }
+
+  /**
    * Store how the run ended, build the read indexes and leave the file in rollback-journal mode
    * so that readers never need WAL side files. Call after the recorder's last batch.
    */
@@ -202,6 +222,7 @@ export class TraceWriter {
     this.db
       .prepare('UPDATE meta SET status = ?, error = ?, end_reason = ?, event_count = ?, end_time_ns = ?, digest = ?, metrics_json = ?')
       .run(end.status, end.error, end.endReason, end.events, end.endTimeNs, end.digest, end.metrics ? JSON.stringify(end.metrics) : null);
+    this.storeTimelineIndex(end);
     this.closed = true;
     this.db.pragma('journal_mode = DELETE');
     this.db.close();
