@@ -23,10 +23,13 @@ export async function verifyRun(readers: Readers, id: RunId, file: string, opts:
     });
     const v = verify as NonNullable<typeof verify>;
     const complete = m.status === 'complete';
-    const match = v.divergence === null && (complete ? summary.digest === m.digest && summary.events === v.recordedEvents : true);
+    // The stored timeline index (what opening shows first) must be the one its events give.
+    const indexOk = readers.with(id, (r) => r.storedTimelineIndexMatches());
+    const match = v.divergence === null && indexOk !== false && (complete ? summary.digest === m.digest && summary.events === v.recordedEvents : true);
     let note: string | null = null;
     if (!complete) note = `the recorded run is ${m.status}: its ${v.recordedEvents} recorded events were compared with the re-run's first ${v.recordedEvents}`;
     if (m.modelVersion !== summary.modelVersion) note = `recorded with model version ${m.modelVersion}, re-run with ${summary.modelVersion}: a difference is expected`;
+    if (indexOk === false) note = `its stored timeline index (the alarms, lane groups and density the run view opens with, table timeline_index) is not the one its events give${note ? `; ${note}` : ''}`;
     const side = (e: EventRowDto | null, label: string) => (e ? { ...e, text: `${label}: ${e.text}` } : null);
     const d = v.divergence;
     return {

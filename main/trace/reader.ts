@@ -8,7 +8,7 @@ import { eventRow, walkCauses, type EventRow } from './rows';
 import { queryEach, userQuery, type QueryResult } from './sql';
 import { StateIndex } from './state_at';
 import { aggregateArea, rowsOfKind, searchEvents, timelineIndex, type TimelineIndex } from './timeline_queries';
-import { storedTimelineIndex } from './timeline_stored';
+import { storedTimelineIndex, storedTimelineJson } from './timeline_stored';
 import { windowDto } from './window';
 import { WindowReader, type WindowRange } from './window_read';
 
@@ -227,6 +227,13 @@ export class TraceReader {
   /** The timeline index computed from the events, whatever the file stores (what a recording stores when it ends). */
   computedTimelineIndex(tracks: readonly TrackDto[], endNs: number): TimelineIndex {
     return timelineIndex(this.timelineSource(), tracks, endNs);
+  }
+
+  /** Whether the stored timeline index is the one the events give (null: the file stores none). */
+  storedTimelineIndexMatches(): boolean | null {
+    const json = storedTimelineJson(this.db);
+    if (json === null) return null;
+    return json === JSON.stringify(this.computedTimelineIndex(this.tracks(), Math.max(1, this.meta().endTimeNs)));
   }
 
   /** The run's lanes: one per actor, as the timeline lists them. */

@@ -17,13 +17,8 @@ const GROUP_KINDS = new Set<TrackGroupDto['kind']>(['process', 'device', 'subsys
 
 /** The stored index, or null when the file has none or one that is not an index of it. */
 export function storedTimelineIndex(db: TraceDb, tracks: readonly TrackDto[], events: number): TimelineIndex | null {
-  const json = db.guard(() => {
-    const has = db.stmt("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'timeline_index'").get();
-    if (!has) return null;
-    const rows = db.stmt('SELECT json FROM timeline_index LIMIT 2').raw(true).all() as unknown[][];
-    return rows.length === 1 && typeof rows[0][0] === 'string' && rows[0][0].length <= STORED_MAX_CHARS ? rows[0][0] : null;
-  });
-  if (json === null) return null;
+  const json = storedTimelineJson(db);
+  if (!json || json.length > STORED_MAX_CHARS) return null;
   let x: unknown;
   try {
     x = JSON.parse(json);
@@ -31,6 +26,15 @@ export function storedTimelineIndex(db: TraceDb, tracks: readonly TrackDto[], ev
     return null;
   }
   return isIndexOf(x, new Set(tracks.map((t) => t.id)), events) ? x : null;
+}
+
+/** The stored row as it is (null: the file has no one row), unchecked: for `verify`, which compares it with the index computed from the events. */
+export function storedTimelineJson(db: TraceDb): string | null {
+  return db.guard(() => {
+    if (!db.stmt("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'timeline_index'").get()) return null;
+    const rows = db.stmt('SELECT json FROM timeline_index LIMIT 2').raw(true).all() as unknown[][];
+    return rows.length === 1 ? String(rows[0][0]) : rows.length === 0 ? null : '';
+  });
 }
 
 /** The row a finished recording stores: the index as computed from its events. */

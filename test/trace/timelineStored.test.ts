@@ -86,6 +86,19 @@ describe('stored timeline index', () => {
     expect(fingerprint(f)).toBe(before);
   });
 
+  it('verify checks the stored row against the events: an edited one makes the run fail verify, saying so', async () => {
+    expect((await lab.verifyRun(lab.runOf(trace))).match).toBe(true);
+    const f = altered(trace, tempDir(), 'edited.sqlite', (db) => {
+      const ix = JSON.parse((db.prepare('SELECT json FROM timeline_index').get() as { json: string }).json);
+      ix.alarms[0].text = 'OOM kill #1: somebody else';
+      db.prepare('UPDATE timeline_index SET json = ?').run(JSON.stringify(ix));
+    });
+    const v = await lab.verifyRun(lab.runOf(f));
+    expect(v.firstDivergence).toBeNull();
+    expect(v.match).toBe(false);
+    expect(v.note).toContain('stored timeline index');
+  });
+
   it('two rows are ignored too, and the lab opens such a run as it opens the original', async () => {
     const f = altered(trace, tempDir(), 'two.sqlite', (db) => db.exec('INSERT INTO timeline_index SELECT json FROM timeline_index'));
     expect(opened(f)).toEqual(computed(trace));
