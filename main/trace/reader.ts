@@ -219,21 +219,21 @@ export class TraceReader {
   timelineIndex(tracks: readonly TrackDto[], endNs: number, live: boolean): TimelineIndex {
     if (this.timeline && !live) return this.timeline;
     // A finished run's file stores it (written by the recorder's last step), when it is a valid index of the file.
-    const t = (!live && storedTimelineIndex(this.db, tracks, this.meta().events)) || this.computedTimelineIndex(tracks, endNs);
+    const t = (!live && storedTimelineIndex(this.db, tracks, this.meta().events)) || timelineIndex(this.timelineSource(), tracks, endNs);
     if (!live) this.timeline = t;
     return t;
   }
 
-  /** The timeline index computed from the events, whatever the file stores (what a recording stores when it ends). */
-  computedTimelineIndex(tracks: readonly TrackDto[], endNs: number): TimelineIndex {
-    return timelineIndex(this.timelineSource(), tracks, endNs);
+  /** The timeline index of the finished run computed from its events, whatever the file stores (what a recording stores when it ends, what verify compares with). */
+  computedTimelineIndex(): TimelineIndex {
+    return timelineIndex(this.timelineSource(), this.tracks(), Math.max(1, this.meta().endTimeNs));
   }
 
   /** Whether the stored timeline index is the one the events give (null: the file stores none). */
   storedTimelineIndexMatches(): boolean | null {
     const json = storedTimelineJson(this.db);
     if (json === null) return null;
-    return json === JSON.stringify(this.computedTimelineIndex(this.tracks(), Math.max(1, this.meta().endTimeNs)));
+    return json === JSON.stringify(this.computedTimelineIndex());
   }
 
   /** The run's lanes: one per actor, as the timeline lists them. */

@@ -1,3 +1,4 @@
+import type Database from 'better-sqlite3';
 import type { AlarmDto, DensityDto, TrackDto, TrackGroupDto } from '../contract';
 import { KIND } from '../sim/events';
 import type { TraceDb } from './db';
@@ -28,7 +29,7 @@ export function storedTimelineIndex(db: TraceDb, tracks: readonly TrackDto[], ev
   return isIndexOf(x, new Set(tracks.map((t) => t.id)), events) ? x : null;
 }
 
-/** The stored row as it is (null: the file has no one row), unchecked: for `verify`, which compares it with the index computed from the events. */
+/** The stored row as it is, unchecked (for `verify`, which compares it with the index computed from the events): null without a row, '' with more than one. */
 export function storedTimelineJson(db: TraceDb): string | null {
   return db.guard(() => {
     if (!db.stmt("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'timeline_index'").get()) return null;
@@ -37,10 +38,9 @@ export function storedTimelineJson(db: TraceDb): string | null {
   });
 }
 
-/** The row a finished recording stores: the index as computed from its events. */
-export function storeTimelineIndex(run: (sql: string, ...params: unknown[]) => void, index: TimelineIndex): void {
-  run('DELETE FROM timeline_index');
-  run('INSERT INTO timeline_index (json) VALUES (?)', JSON.stringify(index));
+/** Store the row of a finished recording (its writer's connection): the index as computed from its events. */
+export function storeTimelineIndex(db: Database.Database, index: TimelineIndex): void {
+  db.prepare('INSERT INTO timeline_index (json) VALUES (?)').run(JSON.stringify(index));
 }
 
 const isInt = (v: unknown, lo: number, hi: number): v is number => Number.isInteger(v) && (v as number) >= lo && (v as number) <= hi;

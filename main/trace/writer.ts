@@ -198,12 +198,11 @@ export class TraceWriter {
    * and stored in the file (timeline_stored.ts), exactly as a reader would compute it: opening a
    * finished run then reads one row. A reader computes it itself when this fails.
    */
-  private storeTimelineIndex(end: TraceEnd): void {
+  private storeTimelineIndex(): void {
     let r: TraceReader | null = null;
     try {
       r = new TraceReader(this.file);
-      const index = r.computedTimelineIndex(r.tracks(), Math.max(1, end.endTimeNs));
-      storeTimelineIndex((sql, ...params) => this.db.prepare(sql).run(...params), index);
+      storeTimelineIndex(this.db, r.computedTimelineIndex());
     } catch {
       // Only a cache: the reader computes the index from the events at open.
     } finally {
@@ -222,7 +221,7 @@ export class TraceWriter {
     this.db
       .prepare('UPDATE meta SET status = ?, error = ?, end_reason = ?, event_count = ?, end_time_ns = ?, digest = ?, metrics_json = ?')
       .run(end.status, end.error, end.endReason, end.events, end.endTimeNs, end.digest, end.metrics ? JSON.stringify(end.metrics) : null);
-    this.storeTimelineIndex(end);
+    this.storeTimelineIndex();
     this.closed = true;
     this.db.pragma('journal_mode = DELETE');
     this.db.close();

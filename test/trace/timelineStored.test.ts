@@ -28,7 +28,7 @@ const storedRows = (file: string) => {
 const computed = (file: string) => {
   const r = new TraceReader(file);
   try {
-    return r.computedTimelineIndex(r.tracks(), Math.max(1, r.meta().endTimeNs));
+    return r.computedTimelineIndex();
   } finally {
     r.close();
   }
