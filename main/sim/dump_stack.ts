@@ -37,11 +37,16 @@ const INLINE: Readonly<Record<string, string | null>> = {
   exit_task_work: 'task_work_run',
 };
 
+const KWORKER_FRAMES: readonly string[] = ['ret_from_fork', 'kthread', 'worker_thread', 'process_one_work'];
+const IRQ_THREAD_FRAMES: readonly string[] = ['ret_from_fork', 'kthread', 'irq_thread', 'irq_thread_fn'];
+const KTHREAD_FRAMES: readonly string[] = ['ret_from_fork', 'kthread'];
+const NO_FRAMES: readonly string[] = [];
+
 /** What a task runs below its first traced call, outermost first. */
-function baseFrames(t: Task): string[] {
-  if (t.type === 'kworker') return ['ret_from_fork', 'kthread', 'worker_thread', 'process_one_work'];
-  if (t.type === 'kthread') return t.comm.startsWith('irq/') ? ['ret_from_fork', 'kthread', 'irq_thread', 'irq_thread_fn'] : ['ret_from_fork', 'kthread'];
-  return [];
+function baseFrames(t: Task): readonly string[] {
+  if (t.type === 'kworker') return KWORKER_FRAMES;
+  if (t.type === 'kthread') return t.comm.startsWith('irq/') ? IRQ_THREAD_FRAMES : KTHREAD_FRAMES;
+  return NO_FRAMES;
 }
 
 /** The frames of t's stack, innermost first, as a call trace names them. */
@@ -59,6 +64,22 @@ export function stackFrames(t: Task, top: readonly string[] = []): string[] {
     out.push(fn);
   }
   return [...top, ...out];
+}
+
+/**
+ * `stackFrames(t)[0]`, the innermost frame a call trace names (lockdep's acquire ip), without
+ * building the trace: lockdep asks for it on every lock taken.
+ */
+export function innermostFrame(t: Task): string | undefined {
+  const base = baseFrames(t);
+  const frame = (i: number): string | undefined => (i < base.length ? base[i] : t.stack[i - base.length]);
+  for (let i = base.length + t.stack.length - 1; i >= 0; i--) {
+    const fn = frame(i) as string;
+    if (!(fn in INLINE)) return fn;
+    const as = INLINE[fn];
+    if (as && !(as === 'mmput' && frame(i - 1) === 'mmput_async_fn')) return as;
+  }
+  return undefined;
 }
 
 function hash(s: string): number {

@@ -1,7 +1,7 @@
 import { EventHeap, type HeapEntry } from './heap';
 import { RngStreams } from './rng';
 import type { Ns } from './time';
-import { Digest, fnArgs, KIND, KINDS, TASK_STATE, TS_D, TS_R, TS_S, TS_X, TS_Z, type TraceSink, type TrackType } from './events';
+import { Digest, fnArgs, KIND, KINDS, onArgs, TASK_STATE, TS_D, TS_R, TS_S, TS_X, TS_Z, type TraceSink, type TrackType } from './events';
 import { BLOCK, FatalSignal, Task, type Gen, type TaskType, type Waitable } from './task';
 import type { Relation } from './causes';
 import type { LockdepHooks } from './lockdep';
@@ -272,7 +272,7 @@ export class Sim {
     t.state = state;
     // Hardware modelled as a process has no task state to show: its lane shows the device's own.
     if (t.type === 'hw') return;
-    this.emit(KIND.task_state, t.actor, state, 0, on === undefined ? undefined : { on });
+    this.emitJson(KIND.task_state, t.actor, state, 0, on === undefined ? null : onArgs(on));
   }
 
   /**

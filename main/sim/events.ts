@@ -254,13 +254,21 @@ export class Digest {
   }
 }
 
-const fnArgsCache = new Map<string, string>();
-/** `{"fn":name}` serialised once per name: the commonest args, kept off the hot path. */
-export function fnArgs(name: string): string {
-  let s = fnArgsCache.get(name);
-  if (s === undefined) {
-    s = JSON.stringify({ fn: name });
-    fnArgsCache.set(name, s);
-  }
-  return s;
+/** Args of one string field serialised once per value (bounded: past `max` values, serialised each time). */
+function oneFieldArgs(field: string, max = 4096): (value: string) => string {
+  const cache = new Map<string, string>();
+  return (value) => {
+    let s = cache.get(value);
+    if (s === undefined) {
+      s = JSON.stringify({ [field]: value });
+      if (cache.size < max) cache.set(value, s);
+    }
+    return s;
+  };
 }
+
+/** `{"fn":name}` serialised once per name: the commonest args, kept off the hot path. */
+export const fnArgs = oneFieldArgs('fn');
+
+/** `{"on":label}`, what a task_state says a blocked task waits on, serialised once per label. */
+export const onArgs = oneFieldArgs('on');

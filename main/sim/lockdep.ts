@@ -1,4 +1,4 @@
-import { blockedFrames, dumpStackLines, stackFrames, symbol, TAINT_WARN, type KernelIdent } from './dump_stack';
+import { blockedFrames, dumpStackLines, innermostFrame, stackFrames, symbol, TAINT_WARN, type KernelIdent } from './dump_stack';
 import { KIND } from './events';
 import type { Sim } from './engine';
 import type { Task } from './task';
@@ -115,7 +115,7 @@ export class Lockdep implements LockdepHooks {
     let list = this.held.get(t);
     if (!list) this.held.set(t, (list = []));
     // The acquire ip: the function that called the primitive (the innermost frame below it).
-    const h: Held = { lock, ip: stackFrames(t)[0] ?? o.prim[o.prim.length - 1] ?? 'lock_acquire', read: o.read === true };
+    const h: Held = { lock, ip: innermostFrame(t) ?? o.prim[o.prim.length - 1] ?? 'lock_acquire', read: o.read === true };
     // check_deadlock: the class is already held (no nesting annotation in the model).
     if (!o.trylock && !lock.recursive) {
       const same = list.find((x) => x.lock.cls === lock.cls);

@@ -1,4 +1,4 @@
-import { KIND, MMF_OOM_SKIP, REAP_REAPED, RESP_FAILURE, RESP_INVALID, RESP_SUCCESS, TX_ABORT_REPORTED, TX_ABORT_SILENT, TX_AFTER_FREE, TX_STRAY, type TraceSink, type TrackType } from './events';
+import { KIND, KINDS, MMF_OOM_SKIP, REAP_REAPED, RESP_FAILURE, RESP_INVALID, RESP_SUCCESS, TX_ABORT_REPORTED, TX_ABORT_SILENT, TX_AFTER_FREE, TX_STRAY, type KindName, type TraceSink, type TrackType } from './events';
 
 /** Latency statistics in ns over completed calls. */
 export interface LatencyStats {
@@ -102,6 +102,47 @@ function stats(v: number[]): LatencyStats {
 }
 
 /**
+ * The kinds the fold reads: its switch's cases, the most frequent first. A kind not here returns
+ * before the switch, which compares `kind` with its cases one by one (KIND's values are not
+ * constants to the compiler, so it cannot jump); a test checks this list against the cases.
+ */
+export const FOLDED_KINDS: readonly KindName[] = [
+  'fn_begin',
+  'fn_end',
+  'dma_tx',
+  'prq_depth',
+  'ats_req',
+  'mm_users',
+  'pri_resp',
+  'trigger',
+  'release_begin',
+  'release_end',
+  'oom_kill',
+  'mm_pages',
+  'reap_end',
+  'oom_reap_fail',
+  'panic',
+  'mm_flag',
+  'mm_freed',
+  'dma_stall',
+  'dma_stall_end',
+  'smmu_evt',
+  'printk',
+  'dmar_fault',
+  'deadlock',
+  'hung_task',
+  'lockdep',
+  'might_sleep',
+  'pasids',
+  'pasid_alloc',
+  'pasid_free',
+  'pasid_alloc_fail',
+  'prq_overflow',
+];
+const FOLDS = new Uint8Array(KINDS.length);
+for (const k of FOLDED_KINDS) FOLDS[KIND[k]] = 1;
+
+/**
  * Computes the metrics by folding the event stream: the same code runs live while simulating and
  * over a recorded trace, so a summary recomputed from a file equals the one the run printed.
  */
@@ -167,9 +208,52 @@ export class MetricsFold implements TraceSink {
   actor(_id: number, _name: string, _track: TrackType): void {}
 
   event(_seq: number, t: number, kind: number, actor: number, _cause: number, a: number, b: number, args: string | null): void {
-    const m = this.m;
     this.lastT = t;
+    if (FOLDS[kind] === 0) return;
+    const m = this.m;
     switch (kind) {
+      case KIND.fn_begin:
+        if (args !== null && args.includes('intel_svm_drain_prq')) this.drainOpen.set(actor, t);
+        break;
+      case KIND.fn_end:
+        if (args !== null && args.includes('"branch"')) {
+          const br = branchOf(args);
+          if (br === 'handled') m.pageRequestBranches.handled++;
+          else if (br === 'mm_defunct') m.pageRequestBranches.mmDefunct++;
+          else if (br === 'no_mm') m.pageRequestBranches.noMm++;
+          else if (br === 'no_vma' || br === 'access') m.pageRequestBranches.badAddress++;
+          else if (br === 'fault_error') m.pageRequestBranches.faultError++;
+        } else if (args !== null && args.includes('intel_svm_drain_prq')) {
+          m.drainRetries += a;
+          const s = this.drainOpen.get(actor);
+          if (s !== undefined) this.drains.push(t - s);
+        }
+        break;
+      case KIND.dma_tx:
+        if (b === TX_ABORT_SILENT || b === TX_ABORT_REPORTED) m.abortedTransactions++;
+        else if (b === TX_STRAY) m.strayTransactions++;
+        else if (b === TX_AFTER_FREE) m.dmaAfterFree++;
+        break;
+      case KIND.prq_depth:
+        if (a > m.prqPeak) m.prqPeak = a;
+        break;
+      case KIND.ats_req:
+        if (b === 1) m.atsNoTranslation++;
+        break;
+      case KIND.mm_users:
+        this.mmUsers.set(actor, a);
+        if (a === 0) this.countDead();
+        break;
+      case KIND.pri_resp: {
+        if (b === RESP_SUCCESS) m.pageResponses.success++;
+        else if (b === RESP_INVALID) {
+          m.pageResponses.invalid++;
+          m.priInvalidResponses++;
+        } else if (b === RESP_FAILURE) m.pageResponses.failure++;
+        const lat = (JSON.parse(args ?? '{}') as { latencyNs?: number }).latencyNs;
+        if (lat !== undefined) this.respLat.push(lat);
+        break;
+      }
       case KIND.trigger: {
         if (this.trigger === null) {
           this.trigger = t;
@@ -221,11 +305,6 @@ export class MetricsFold implements TraceSink {
         this.victimsHolding.delete(actor);
         if (!this.freedAt.has(actor)) this.freedAt.set(actor, t);
         break;
-      case KIND.dma_tx:
-        if (b === TX_ABORT_SILENT || b === TX_ABORT_REPORTED) m.abortedTransactions++;
-        else if (b === TX_STRAY) m.strayTransactions++;
-        else if (b === TX_AFTER_FREE) m.dmaAfterFree++;
-        break;
       case KIND.dma_stall:
         this.stallOpen.set(actor, t);
         break;
@@ -233,25 +312,9 @@ export class MetricsFold implements TraceSink {
         m.deviceStallNs += b;
         this.stallOpen.delete(actor);
         break;
-      case KIND.prq_depth:
-        if (a > m.prqPeak) m.prqPeak = a;
-        break;
       case KIND.smmu_evt:
         if (b === 1) m.reportedErrors++;
         break;
-      case KIND.ats_req:
-        if (b === 1) m.atsNoTranslation++;
-        break;
-      case KIND.pri_resp: {
-        if (b === RESP_SUCCESS) m.pageResponses.success++;
-        else if (b === RESP_INVALID) {
-          m.pageResponses.invalid++;
-          m.priInvalidResponses++;
-        } else if (b === RESP_FAILURE) m.pageResponses.failure++;
-        const lat = (JSON.parse(args ?? '{}') as { latencyNs?: number }).latencyNs;
-        if (lat !== undefined) this.respLat.push(lat);
-        break;
-      }
       case KIND.printk:
         if (args !== null && args.includes('"cls":"fault"')) m.faultsPrinted++;
         break;
@@ -286,30 +349,9 @@ export class MetricsFold implements TraceSink {
       case KIND.pasid_alloc_fail:
         m.pasidAllocFailures++;
         break;
-      case KIND.mm_users:
-        this.mmUsers.set(actor, a);
-        if (a === 0) this.countDead();
-        break;
       case KIND.prq_overflow:
         m.prqOverflows++;
         m.pageRequestBranches.overflowed++;
-        break;
-      case KIND.fn_begin:
-        if (args !== null && args.includes('intel_svm_drain_prq')) this.drainOpen.set(actor, t);
-        break;
-      case KIND.fn_end:
-        if (args !== null && args.includes('"branch"')) {
-          const br = branchOf(args);
-          if (br === 'handled') m.pageRequestBranches.handled++;
-          else if (br === 'mm_defunct') m.pageRequestBranches.mmDefunct++;
-          else if (br === 'no_mm') m.pageRequestBranches.noMm++;
-          else if (br === 'no_vma' || br === 'access') m.pageRequestBranches.badAddress++;
-          else if (br === 'fault_error') m.pageRequestBranches.faultError++;
-        } else if (args !== null && args.includes('intel_svm_drain_prq')) {
-          m.drainRetries += a;
-          const s = this.drainOpen.get(actor);
-          if (s !== undefined) this.drains.push(t - s);
-        }
         break;
     }
   }

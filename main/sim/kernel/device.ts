@@ -214,7 +214,8 @@ export class DmaEngine {
 
   private onResponse(req: PageRequest, code: number, reported: boolean): void {
     const k = this.k;
-    k.sim.emit(KIND.pri_resp, this.actor, this.pasid, code, { latencyNs: k.sim.now - req.sentAt });
+    // `{ latencyNs }` as JSON.stringify writes it (an integer ns), without the object: one per page response.
+    k.sim.emitJson(KIND.pri_resp, this.actor, this.pasid, code, `{"latencyNs":${k.sim.now - req.sentAt}}`);
     // A stopped device discards what it had in flight.
     if (this.state === DMA_STOPPED) {
       this.release(req);
