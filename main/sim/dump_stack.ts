@@ -72,12 +72,13 @@ export function stackFrames(t: Task, top: readonly string[] = []): string[] {
  */
 export function innermostFrame(t: Task): string | undefined {
   const base = baseFrames(t);
-  const frame = (i: number): string | undefined => (i < base.length ? base[i] : t.stack[i - base.length]);
-  for (let i = base.length + t.stack.length - 1; i >= 0; i--) {
-    const fn = frame(i) as string;
+  const n = base.length;
+  for (let i = n + t.stack.length - 1; i >= 0; i--) {
+    const fn = i < n ? base[i] : t.stack[i - n];
     if (!(fn in INLINE)) return fn;
     const as = INLINE[fn];
-    if (as && !(as === 'mmput' && frame(i - 1) === 'mmput_async_fn')) return as;
+    const caller = i === 0 ? undefined : i - 1 < n ? base[i - 1] : t.stack[i - 1 - n];
+    if (as && !(as === 'mmput' && caller === 'mmput_async_fn')) return as;
   }
   return undefined;
 }
