@@ -9,6 +9,15 @@ const TASK_STATE_KIND = KINDS.findIndex((k) => k.name === 'task_state');
 
 type Point = TrackWindowDto['counters'][number]['points'][number];
 
+// Module-level, not made per track: tsx (the CLI and `serve` run from source) names every closure
+// it makes with Object.defineProperty, and a whole-run window shapes thousands of tracks.
+const byT = (x: { t: Ns }, y: { t: Ns }) => x.t - y.t;
+function addPoint(counters: Map<number, Point[]>, kind: number, p: Point): void {
+  let c = counters.get(kind);
+  if (!c) counters.set(kind, (c = []));
+  c.push(p);
+}
+
 /**
  * Shape one window read (WindowRange) into what the timeline draws (the contract's WindowDto),
  * in one pass per track: raw events and level-of-detail buckets become instants, counter points
@@ -23,17 +32,12 @@ export function windowDto(w: WindowRange, actorName: (id: number) => string): Wi
 function trackDto(t: WindowTrack, actorName: (id: number) => string): TrackWindowDto {
   const dto: TrackWindowDto = { id: t.actor, spans: [], states: [], instants: [], counters: [] };
   const counters = new Map<number, Point[]>();
-  const counter = (kind: number, p: Point) => {
-    let c = counters.get(kind);
-    if (!c) counters.set(kind, (c = []));
-    c.push(p);
-  };
   // A lane's state kind (a PASID entry, a DMA engine, a uacce queue); tasks' states come from their blocked spans.
   let stateKind = -1;
   const statePts: { t: Ns; v: number }[] = [];
   for (const e of t.events) {
     const role = ROLE[e.kind];
-    if (role === 'counter') counter(e.kind, { t: e.t, min: e.a, max: e.a, last: e.a });
+    if (role === 'counter') addPoint(counters, e.kind, { t: e.t, min: e.a, max: e.a, last: e.a });
     else if (role === 'state' && e.kind !== TASK_STATE_KIND) {
       stateKind = e.kind;
       statePts.push({ t: e.t, v: e.a });
@@ -46,14 +50,13 @@ function trackDto(t: WindowTrack, actorName: (id: number) => string): TrackWindo
       continue;
     }
     const role = ROLE[b.kind];
-    if (role === 'counter' && b.vmin !== null) counter(b.kind, { t: b.t0, min: b.vmin, max: b.vmax ?? b.vmin, last: b.vlast ?? b.vmin });
+    if (role === 'counter' && b.vmin !== null) addPoint(counters, b.kind, { t: b.t0, min: b.vmin, max: b.vmax ?? b.vmin, last: b.vlast ?? b.vmin });
     else if (role === 'state' && b.kind !== TASK_STATE_KIND && b.vlast !== null) {
       stateKind = b.kind;
       statePts.push({ t: b.t0, v: b.vlast });
     } else if (role === 'instant') dto.instants.push({ t: b.t0, kind: KINDS[b.kind].name, count: b.n, seq: b.firstSeq });
   }
   // Raw events and folded buckets interleave: one stable sort puts each list in time order.
-  const byT = (x: { t: Ns }, y: { t: Ns }) => x.t - y.t;
   for (const [kind, points] of counters) dto.counters.push({ name: COUNTER[kind], points: points.sort(byT) });
   dto.instants.sort(byT);
   if (stateKind >= 0) {
