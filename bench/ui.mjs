@@ -47,16 +47,21 @@ function stressRun(events) {
 const runs = { '1M': stressRun(1_000_000), '10M': stressRun(10_000_000) };
 const opens = Math.max(1, Number(process.env.OPENS ?? 3));
 const servers = [];
+// Each server gets a port of its own: a stopped server's port may not be free again yet.
+let nextPort = 5390 + Math.floor(Math.random() * 100);
 
 /** A fresh `sva-lab serve` on the bench's archive, answering (its lab, a worker thread, up). */
 async function startServer() {
-  const port = 5390 + Math.floor(Math.random() * 100);
+  const port = nextPort++;
   // serve refuses requests without its session token: fix it for this server (SVA_LAB_TOKEN) and
   // send it on every request of the page (the header scripts use; the printed URL's cookie does the same).
   const token = `bench-ui-${port}-${process.pid}`;
   const proc = spawn(process.execPath, [path.join(root, 'bin/sva-lab.mjs'), 'serve', '--port', String(port)], { env: { ...env, SVA_LAB_TOKEN: token }, stdio: ['ignore', 'pipe', 'inherit'] });
   servers.push(proc);
-  await new Promise((ok) => proc.stdout.once('data', ok));
+  await new Promise((ok, fail) => {
+    proc.stdout.once('data', ok);
+    proc.once('exit', (code) => fail(new Error(`bench:ui: sva-lab serve --port ${port} exited (code ${code}) before serving; its message is above.`)));
+  });
   // Wait for one answer, so that the open time is the open's, not the rest of the server's start.
   await fetch(`http://127.0.0.1:${port}/api/listRuns`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-sva-lab-token': token }, body: '{"args":[]}' }).then((r) => r.text());
   return { port, token, stop: () => proc.kill('SIGINT') };
