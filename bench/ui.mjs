@@ -80,14 +80,13 @@ async function openRun(run, how) {
   const srv = await startServer();
   const base = `http://127.0.0.1:${srv.port}`;
   const page = await browser.newPage({ viewport: { width: 1600, height: 1000 }, extraHTTPHeaders: { 'x-sva-lab-token': srv.token } });
+  // The requests from openRun on (the archive's own listRuns and catalog are not the open's).
   const requests = {};
-  let counting = how === 'link';
+  let counting = false;
   page.on('request', (r) => {
     const m = /\/api\/(\w+)/.exec(r.url());
-    if (m && (counting || m[1] === 'openRun')) {
-      counting = true;
-      requests[m[1]] = (requests[m[1]] ?? 0) + 1;
-    }
+    counting ||= m?.[1] === 'openRun';
+    if (m && counting) requests[m[1]] = (requests[m[1]] ?? 0) + 1;
   });
   await page.addInitScript(() => {
     window.__svaDrawTimes = [];
@@ -132,9 +131,8 @@ async function measure(run) {
     last = await openRun(run, 'archive');
     fromArchive.push(last.ms);
   }
-  const { page, srv, requests } = last;
+  const { page, srv, requests: openRequests } = last;
   const canvas = page.getByRole('application').first();
-  const openRequests = { ...requests };
   await page.waitForTimeout(800);
   // Every group open, so that scrolling goes through all the lanes.
   await page.getByRole('button', { name: 'Open all groups' }).click();

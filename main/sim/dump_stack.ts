@@ -77,7 +77,7 @@ export function innermostFrame(t: Task): string | undefined {
     const fn = i < n ? base[i] : t.stack[i - n];
     if (!(fn in INLINE)) return fn;
     const as = INLINE[fn];
-    const caller = i === 0 ? undefined : i - 1 < n ? base[i - 1] : t.stack[i - 1 - n];
+    const caller = i - 1 < n ? base[i - 1] : t.stack[i - 1 - n]; // undefined below the outermost
     if (as && !(as === 'mmput' && caller === 'mmput_async_fn')) return as;
   }
   return undefined;
